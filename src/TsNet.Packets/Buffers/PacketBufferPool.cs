@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+
+namespace TsNet.Packets.Buffers;
+
+/// <summary>
+/// A bounded pool of equally sized <see cref="PacketBuffer"/>s. Renting never fails: when the pool is empty a new
+/// buffer is made; returning keeps at most <see cref="MaxPooled"/> buffers, so the pool's memory has a bound.
+/// </summary>
+public sealed class PacketBufferPool
+{
+    /// <summary>Headroom reserved in front of an IP packet: the 16-byte WireGuard transport header, an 8-byte
+    /// Geneve header and an 8-byte margin for later encapsulations.</summary>
+    public const int DefaultHeadroom = 32;
+
+    /// <summary>Default buffer size: an inner packet up to MTU 1500 plus
+    /// headroom, padding and the AEAD tag, rounded up to a 2 KiB allocation.</summary>
+    public const int DefaultBufferSize = 2048;
+
+    private readonly ConcurrentQueue<PacketBuffer> _free = new();
+    private int _count;
+
+    /// <summary>Creates a pool of buffers of <paramref name="bufferSize"/> bytes keeping at most <paramref name="maxPooled"/> idle buffers.</summary>
+    public PacketBufferPool(int bufferSize = DefaultBufferSize, int maxPooled = 4096)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 64);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPooled);
+        BufferSize = bufferSize;
+        MaxPooled = maxPooled;
+    }
+
+    /// <summary>A process-wide pool with default sizes.</summary>
+    public static PacketBufferPool Shared { get; } = new();
+
+    /// <summary>Size of every buffer's backing array.</summary>
+    public int BufferSize { get; }
+
+    /// <summary>Most idle buffers kept.</summary>
+    public int MaxPooled { get; }
+
+    /// <summary>Rents a buffer whose (empty) packet starts after <paramref name="headroom"/> bytes.</summary>
+    public PacketBuffer Rent(int headroom = DefaultHeadroom)
+    {
+        if (!_free.TryDequeue(out var buffer))
+        {
+            buffer = new PacketBuffer(this, BufferSize);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _count);
+        }
+
+        buffer.Reset(headroom);
+        return buffer;
+    }
+
+    internal void ReturnBuffer(PacketBuffer buffer)
+    {
+        if (Interlocked.Increment(ref _count) > MaxPooled)
+        {
+            Interlocked.Decrement(ref _count);
+            return;
+        }
+
+        _free.Enqueue(buffer);
+    }
+}
