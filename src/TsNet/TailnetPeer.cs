@@ -1,0 +1,47 @@
+using System.Net;
+
+namespace TsNet;
+
+/// <summary>A WireGuard peer of the node: who it is, where to reach it and which addresses it may use.</summary>
+public sealed class TailnetPeer
+{
+    /// <summary>The peer's public key (required).</summary>
+    public WireGuardKey PublicKey { get; set; }
+
+    /// <summary>Optional preshared key mixed into the handshake (both sides must set the same one).</summary>
+    public WireGuardKey? PresharedKey { get; set; }
+
+    /// <summary>
+    /// Where to send handshakes first, as <c>host:port</c> (<c>[v6]:port</c> for IPv6 literals). A host name is
+    /// resolved at start and re-resolved when a handshake gets no answer. Null: wait for the peer to reach us;
+    /// an authenticated packet from the peer sets (and later roams) the endpoint.
+    /// </summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Inner addresses this peer may send from and that are routed to it (cryptokey routing).</summary>
+    public IList<IPNetwork> AllowedIps { get; } = new List<IPNetwork>();
+
+    /// <summary>Interval of keepalives sent even without traffic (for NAT mappings); null or zero = off.</summary>
+    public TimeSpan? PersistentKeepalive { get; set; }
+
+    /// <summary>Optional short name (e.g. <c>db</c>) used to dial the peer by name.</summary>
+    public string? Name { get; set; }
+
+    internal TailnetPeer Clone()
+    {
+        var copy = new TailnetPeer
+        {
+            PublicKey = PublicKey,
+            PresharedKey = PresharedKey,
+            Endpoint = Endpoint,
+            PersistentKeepalive = PersistentKeepalive,
+            Name = Name,
+        };
+        foreach (var network in AllowedIps)
+        {
+            copy.AllowedIps.Add(network);
+        }
+
+        return copy;
+    }
+}

@@ -1,0 +1,16 @@
+using TsNet.WireGuard.Protocol;
+
+namespace TsNet;
+
+/// <summary>Knobs that let tests observe protocol behaviour quickly. Internal on purpose.</summary>
+internal sealed class TailnetTestHooks
+{
+    /// <summary>Replaces the WireGuard time constants (e.g. rekey after 4 s).</summary>
+    public WireGuardTimerSettings Timers { get; set; } = WireGuardTimerSettings.Default;
+
+    /// <summary>
+    /// Handshake backlog at which the node counts as under load and answers initiations with cookie replies.
+    /// Default 128 (wireguard-go: an eighth of its 1024-entry handshake queue); 0 = always under load.
+    /// </summary>
+    public int UnderLoadThreshold { get; set; } = 128;
+}
