@@ -1,0 +1,152 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace TsNet.WireGuard.Protocol;
+
+/// <summary>
+/// An underlay UDP endpoint (IPv4 or IPv6 address and port) as a small value, so the hot path can compare and store
+/// packet sources without allocating an <see cref="IPEndPoint"/>. IPv4-mapped IPv6 addresses are kept as IPv4.
+/// </summary>
+internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
+{
+    /// <summary>Longest cookie encoding: 16 address bytes and 2 port bytes.</summary>
+    public const int MaxEncodedLength = 18;
+
+    private readonly ulong _high;
+    private readonly ulong _low;
+    private readonly uint _scopeId;
+
+    private UnderlayAddress(ulong high, ulong low, ushort port, bool isIPv6, uint scopeId)
+    {
+        _high = high;
+        _low = low;
+        Port = port;
+        IsIPv6 = isIPv6;
+        _scopeId = scopeId;
+    }
+
+    public ushort Port { get; }
+
+    public bool IsIPv6 { get; }
+
+    /// <summary>False for <c>default</c>.</summary>
+    public bool IsSet => Port != 0 || _high != 0 || _low != 0;
+
+    public static UnderlayAddress FromIPv4(ReadOnlySpan<byte> address, ushort port) =>
+        new(0, BinaryPrimitives.ReadUInt32BigEndian(address), port, false, 0);
+
+    public static UnderlayAddress FromIPv6(ReadOnlySpan<byte> address, ushort port, uint scopeId = 0)
+    {
+        // ::ffff:a.b.c.d is the dual-stack spelling of an IPv4 source: keep one identity per peer address.
+        if (address[..10].IndexOfAnyExcept((byte)0) < 0 && address[10] == 0xFF && address[11] == 0xFF)
+        {
+            return FromIPv4(address[12..16], port);
+        }
+
+        return new(BinaryPrimitives.ReadUInt64BigEndian(address), BinaryPrimitives.ReadUInt64BigEndian(address[8..]), port, true, scopeId);
+    }
+
+    public static UnderlayAddress FromIPEndPoint(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        Span<byte> bytes = stackalloc byte[16];
+        endPoint.Address.TryWriteBytes(bytes, out var written);
+        return written == 4
+            ? FromIPv4(bytes[..4], (ushort)endPoint.Port)
+            : FromIPv6(bytes, (ushort)endPoint.Port, (uint)endPoint.Address.ScopeId);
+    }
+
+    /// <summary>Reads a socket address filled by <c>ReceiveFromAsync</c> without allocating.</summary>
+    public static bool TryFromSocketAddress(SocketAddress socketAddress, out UnderlayAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(socketAddress);
+        var buffer = socketAddress.Buffer.Span;
+        address = default;
+        switch (socketAddress.Family)
+        {
+            case AddressFamily.InterNetwork when socketAddress.Size >= 8:
+                // sockaddr_in: family(2) port(2, big-endian) addr(4)
+                address = FromIPv4(buffer.Slice(4, 4), BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]));
+                return true;
+            case AddressFamily.InterNetworkV6 when socketAddress.Size >= 28:
+                // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16) scope(4)
+                address = FromIPv6(buffer.Slice(8, 16), BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]), BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Writes the address into a socket address of the matching family (for <c>SendToAsync</c>).</summary>
+    public void WriteTo(SocketAddress socketAddress)
+    {
+        ArgumentNullException.ThrowIfNull(socketAddress);
+        var buffer = socketAddress.Buffer.Span;
+        if (IsIPv6)
+        {
+            buffer[..28].Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)AddressFamily.InterNetworkV6);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
+            BinaryPrimitives.WriteUInt64BigEndian(buffer[8..], _high);
+            BinaryPrimitives.WriteUInt64BigEndian(buffer[16..], _low);
+            BinaryPrimitives.WriteUInt32LittleEndian(buffer[24..], _scopeId);
+            socketAddress.Size = 28;
+        }
+        else
+        {
+            buffer[..16].Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)AddressFamily.InterNetwork);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
+            BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], (uint)_low);
+            socketAddress.Size = 16;
+        }
+    }
+
+    public IPAddress ToIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        var length = WriteAddress(bytes);
+        return IsIPv6 ? new IPAddress(bytes[..length], _scopeId) : new IPAddress(bytes[..length]);
+    }
+
+    public IPEndPoint ToIPEndPoint() => new(ToIPAddress(), Port);
+
+    /// <summary>Writes the 4 or 16 address bytes; returns the length.</summary>
+    public int WriteAddress(Span<byte> destination)
+    {
+        if (IsIPv6)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(destination, _high);
+            BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _low);
+            return 16;
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)_low);
+        return 4;
+    }
+
+    /// <summary>Address bytes then the port little-endian (wireguard-go's cookie input); returns the length.</summary>
+    public int EncodeForCookie(Span<byte> destination)
+    {
+        var length = WriteAddress(destination);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[length..], Port);
+        return length + 2;
+    }
+
+    /// <summary>A key for per-source-address tables (port ignored).</summary>
+    public (ulong High, ulong Low, bool IsIPv6) AddressKey => (_high, _low, IsIPv6);
+
+    public bool Equals(UnderlayAddress other) =>
+        _high == other._high && _low == other._low && Port == other.Port && IsIPv6 == other.IsIPv6 && _scopeId == other._scopeId;
+
+    public override bool Equals(object? obj) => obj is UnderlayAddress other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(_high, _low, Port, IsIPv6);
+
+    public static bool operator ==(UnderlayAddress left, UnderlayAddress right) => left.Equals(right);
+
+    public static bool operator !=(UnderlayAddress left, UnderlayAddress right) => !left.Equals(right);
+
+    public override string ToString() => IsSet ? ToIPEndPoint().ToString() : "(none)";
+}

@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using TsNet.Packets.Buffers;
+using TsNet.WireGuard.Crypto;
+
+namespace TsNet.WireGuard.Protocol;
+
+/// <summary>
+/// Everything the WireGuard core knows about one peer: its keys, handshake, keypairs, endpoint, timers, staged
+/// packets and counters. Owned and mutated only by <see cref="WireGuardEndpoint"/> (one thread).
+/// </summary>
+internal sealed class WireGuardPeer
+{
+    private readonly byte[] _publicKey;
+    private readonly byte[] _presharedKey = new byte[32];
+    private readonly byte[] _staticStatic = new byte[32];
+
+    internal WireGuardPeer(ReadOnlySpan<byte> localPrivateKey, ReadOnlySpan<byte> publicKey)
+    {
+        _publicKey = publicKey.ToArray();
+        Id = PublicKeyId.From(publicKey);
+        // A low-order public key makes the static-static secret zero: keep the peer but never handshake with it.
+        IsUsable = X25519.TrySharedSecret(localPrivateKey, publicKey, _staticStatic);
+        CookieGenerator = new CookieGenerator(publicKey);
+    }
+
+    public PublicKeyId Id { get; }
+
+    public ReadOnlySpan<byte> PublicKey => _publicKey;
+
+    public ReadOnlySpan<byte> PresharedKey => _presharedKey;
+
+    public ReadOnlySpan<byte> StaticStatic => _staticStatic;
+
+    /// <summary>False when DH(our private, its public) is all zero: handshakes can never succeed.</summary>
+    public bool IsUsable { get; }
+
+    public CookieGenerator CookieGenerator { get; }
+
+    public Handshake Handshake { get; } = new();
+
+    public PeerTimers Timers { get; } = new();
+
+    public Keypair? Previous { get; set; }
+
+    public Keypair? Current { get; set; }
+
+    /// <summary>Responder-side keypair not yet confirmed by a received packet; never used for sending.</summary>
+    public Keypair? Next { get; set; }
+
+    /// <summary>Where we send to; updated by every authenticated packet from a new source (roaming).</summary>
+    public UnderlayAddress Endpoint { get; set; }
+
+    public TimeSpan PersistentKeepaliveInterval { get; set; }
+
+    /// <summary>Packets waiting for a usable keypair (bounded; oldest dropped first, as wireguard-go).</summary>
+    internal Queue<PacketBuffer> Staged { get; } = new();
+
+    public long RxBytes { get; set; }
+
+    public long TxBytes { get; set; }
+
+    /// <summary>Core time of the last completed handshake, or <see cref="Timestamps.Never"/>.</summary>
+    public long LastHandshakeAt { get; set; } = Timestamps.Never;
+
+    /// <summary>Number of completed handshakes (sessions confirmed), for status and tests.</summary>
+    public long HandshakesCompleted { get; set; }
+
+    /// <summary>Deadline under which this peer sits in the endpoint's timer queue.</summary>
+    internal long ScheduledAt { get; set; } = Timestamps.NotArmed;
+
+    internal bool Removed { get; set; }
+
+    /// <summary>Free slot for the owner (the dataplane keeps its per-peer state here).</summary>
+    public object? Tag { get; set; }
+
+    public void SetPresharedKey(ReadOnlySpan<byte> presharedKey)
+    {
+        if (presharedKey.IsEmpty)
+        {
+            CryptographicOperations.ZeroMemory(_presharedKey);
+        }
+        else
+        {
+            presharedKey.CopyTo(_presharedKey);
+        }
+    }
+
+    /// <summary>Session state for status output.</summary>
+    public string SessionState => Current is not null ? "established"
+        : Handshake.State == HandshakeState.InitiationCreated ? "handshaking"
+        : Next is not null ? "awaiting-confirmation"
+        : "none";
+
+    public override string ToString() => Convert.ToBase64String(_publicKey);
+}
