@@ -1,0 +1,69 @@
+namespace TsNet.WireGuard.Crypto;
+
+/// <summary>
+/// ChaCha20-Poly1305 for transport data under one key, keeping the backend's per-key context across packets.
+/// Empty associated data, nonce = 4 zero bytes ‖ counter LE. Not thread-safe: one owner at a time.
+/// </summary>
+internal abstract class TransportCipher : IDisposable
+{
+    public const int KeySize = ChaCha20Poly1305Aead.KeySize;
+    public const int TagSize = ChaCha20Poly1305Aead.TagSize;
+
+    /// <summary>
+    /// The backend <see cref="TransportCipherBackend.Auto"/> resolves to, decided once per process.
+    /// Order measured on the project's machines (tests/TsNet.Benchmarks/run-aead-bench.sh): direct libcrypto
+    /// beats the BCL wrapper at every packet size (the BCL builds a native context per call), and both beat
+    /// managed BouncyCastle several times over.
+    /// </summary>
+    public static TransportCipherBackend AutoBackend { get; } = ResolveAuto();
+
+    public static TransportCipher Create(ReadOnlySpan<byte> key) => Create(key, TransportCipherBackend.Auto);
+
+    public static TransportCipher Create(ReadOnlySpan<byte> key, TransportCipherBackend backend)
+    {
+        if (key.Length != KeySize)
+        {
+            throw new ArgumentException($"Transport keys are {KeySize} bytes.", nameof(key));
+        }
+
+        return backend switch
+        {
+            TransportCipherBackend.Auto => Create(key, AutoBackend),
+            TransportCipherBackend.OpenSsl => new OpenSslTransportCipher(key),
+            TransportCipherBackend.Bcl => new BclTransportCipher(key),
+            TransportCipherBackend.BouncyCastle => new BouncyCastleTransportCipher(key),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown transport cipher backend."),
+        };
+    }
+
+    /// <summary>Whether <paramref name="backend"/> can be created in this process.</summary>
+    public static bool IsSupported(TransportCipherBackend backend) => backend switch
+    {
+        TransportCipherBackend.Auto => true,
+        TransportCipherBackend.OpenSsl => OpenSslTransportCipher.IsSupported,
+        TransportCipherBackend.Bcl => BclTransportCipher.IsSupported,
+        TransportCipherBackend.BouncyCastle => true,
+        _ => false,
+    };
+
+    public abstract TransportCipherBackend Backend { get; }
+
+    /// <summary>Encrypts <paramref name="data"/> in place and writes the 16-byte tag.</summary>
+    public abstract void Seal(ulong counter, Span<byte> data, Span<byte> tag);
+
+    /// <summary>Decrypts <paramref name="data"/> in place if the tag verifies; false otherwise (data is then zeroed).</summary>
+    public abstract bool Open(ulong counter, Span<byte> data, ReadOnlySpan<byte> tag);
+
+    /// <summary>Wipes the key and frees native context.</summary>
+    public abstract void Dispose();
+
+    private static TransportCipherBackend ResolveAuto()
+    {
+        if (OpenSslTransportCipher.IsSupported)
+        {
+            return TransportCipherBackend.OpenSsl;
+        }
+
+        return BclTransportCipher.IsSupported ? TransportCipherBackend.Bcl : TransportCipherBackend.BouncyCastle;
+    }
+}
