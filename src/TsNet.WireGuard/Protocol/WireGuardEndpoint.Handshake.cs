@@ -171,6 +171,13 @@ internal sealed partial class WireGuardEndpoint
         Reschedule(peer);
     }
 
+    /// <summary>Starts a handshake now (subject to the REKEY_TIMEOUT throttle), e.g. when a peer is configured.</summary>
+    public void InitiateHandshake(WireGuardPeer peer, long now, IWireGuardOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        SendHandshakeInitiation(peer, isRetry: false, now, output);
+    }
+
     /// <summary>
     /// Sends a fresh initiation unless one (or a response) went out less than REKEY_TIMEOUT ago.
     /// A non-retry call restarts the attempt count (new outbound data restarts the give-up cycle).
