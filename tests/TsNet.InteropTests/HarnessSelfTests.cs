@@ -90,4 +90,67 @@ public sealed class HarnessSelfTests
         var namespaces = await _runner.RunAsync("ip", new[] { "netns", "list" });
         namespaces.StandardOutput.Should().NotContain(peer.Namespace);
     }
+
+    [InteropFact]
+    public async Task StartAsync_PortTaken_FailsAndLeavesNothingBehind()
+    {
+        InteropEnvironment.EnsureReady();
+        using var blocker = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        blocker.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        var taken = ((System.Net.IPEndPoint)blocker.LocalEndPoint!).Port;
+        var (_, pub) = await WgTools.GenKeyPairAsync(_runner);
+
+        var start = () => WireGuardGoPeer.StartAsync(new WireGuardGoPeerOptions
+        {
+            Address = "100.64.0.1/24",
+            ListenPort = taken,
+            PeerPublicKey = pub,
+            Output = _output,
+        });
+
+        await start.Should().ThrowAsync<InvalidOperationException>();
+        LeftoverCleaner.FindWireGuardGoProcesses().Should().NotContain(p => p.OwnerPid == Environment.ProcessId);
+        var namespaces = await _runner.RunAsync("ip", new[] { "netns", "list" });
+        var ours = namespaces.StandardOutput.Split('\n')
+            .Where(line => ResourceNames.TryParseOwner(line.Split(' ')[0], out var owner) && owner == Environment.ProcessId);
+        ours.Should().BeEmpty();
+    }
+
+    [InteropFact]
+    public async Task NftLoss_DropsUnderlayUntilRemoved()
+    {
+        InteropEnvironment.EnsureReady();
+        if (InteropEnvironment.ResolveTool("nft") is null)
+        {
+            InteropEnvironment.IsCi.Should().BeFalse("CI installs nftables");
+            _output.WriteLine("nft missing; nothing to test");
+            return;
+        }
+
+        var (keyA, pubA) = await WgTools.GenKeyPairAsync(_runner);
+        var (keyB, pubB) = await WgTools.GenKeyPairAsync(_runner);
+        var portA = UdpPorts.GetFree();
+        var portB = UdpPorts.GetFree();
+        await using var a = await WireGuardGoPeer.StartAsync(new WireGuardGoPeerOptions
+        {
+            Address = "100.64.0.1/24", ListenPort = portA, PrivateKey = keyA, PeerPublicKey = pubB,
+            PeerEndpoint = "127.0.0.1:" + portB, PeerAllowedIps = new[] { "100.64.0.2/32" }, Output = _output,
+        });
+        await using var b = await WireGuardGoPeer.StartAsync(new WireGuardGoPeerOptions
+        {
+            Address = "100.64.0.2/24", ListenPort = portB, PrivateKey = keyB, PeerPublicKey = pubA,
+            PeerEndpoint = "127.0.0.1:" + portA, PeerAllowedIps = new[] { "100.64.0.1/32" }, Output = _output,
+        });
+        (await a.PingAsync("100.64.0.2", count: 2)).LossPercent.Should().Be(0);
+
+        await using (var loss = await NftLoss.AddRandomDropAsync(_runner, null, new[] { portB }, 100))
+        {
+            var dropped = await a.PingAsync("100.64.0.2", count: 3, deadlineSeconds: 2);
+            dropped.Received.Should().Be(0, dropped.ToString());
+            (await loss.GetDroppedPacketsAsync()).Should().BeGreaterThan(0);
+        }
+
+        var healed = await a.PingAsync("100.64.0.2", count: 3);
+        healed.LossPercent.Should().Be(0, healed.ToString());
+    }
 }

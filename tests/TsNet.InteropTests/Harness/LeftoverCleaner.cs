@@ -4,8 +4,8 @@ namespace TsNet.InteropTests.Harness;
 
 /// <summary>
 /// Removes what interop runs leave behind: <c>wireguard-go</c> processes whose TUN carries
-/// <see cref="ResourceNames.Prefix"/>, namespaces and root-namespace links with that prefix, and stale
-/// <c>/var/run/wireguard/&lt;tun&gt;.sock</c> files. Only resources whose owner (the pid in the name) is selected are
+/// <see cref="ResourceNames.Prefix"/>, namespaces and root-namespace links with that prefix, stale
+/// <c>/var/run/wireguard/&lt;tun&gt;.sock</c> files and <see cref="NftLoss"/> tables in the root namespace. Only resources whose owner (the pid in the name) is selected are
 /// touched, so a concurrent run in another worktree is left alone.
 /// </summary>
 public static class LeftoverCleaner
@@ -99,6 +99,8 @@ public static class LeftoverCleaner
             }
         }
 
+        // 5. nft loss tables in the root namespace.
+        removed += await NftLoss.CleanRootTablesAsync(runner, selectOwner);
         return removed;
     }
 
