@@ -250,9 +250,14 @@ public sealed class WireGuardInteropTests
         CountLogged(wg, "Received handshake initiation").Should().BeGreaterThanOrEqualTo(3, "TsNet initiated each rekey");
     }
 
-    private static TailnetServerOptions NodeOptions(string wgPublicKey, string? wgEndpoint, bool ipv6 = false, string? presharedKey = null)
+    private TailnetServerOptions NodeOptions(string wgPublicKey, string? wgEndpoint, bool ipv6 = false, string? presharedKey = null)
     {
-        var options = new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), ListenPort = 0 };
+        var options = new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            ListenPort = 0,
+            LoggerFactory = new TestLoggerFactory(_log),
+        };
         options.Addresses.Add(IPNetwork.Parse(NodeAddress + "/32"));
         var peer = new TailnetPeer
         {

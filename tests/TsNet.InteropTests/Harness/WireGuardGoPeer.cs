@@ -313,24 +313,21 @@ public sealed class WireGuardGoPeer : IAsyncDisposable
 
     private async Task WaitForDeviceUpAsync(CancellationToken cancellationToken)
     {
-        // wireguard-go only sends and receives while its device is up. It reports the state it derives from the TUN
-        // (across namespaces it polls the TUN once a second); this version reports "now Up" right after start and
-        // keeps it through the move. Wait for that, then check the UDP port is really bound.
-        var line = await _process!.WaitForLineAsync(
-            l => l.Contains("Interface state was", StringComparison.Ordinal) && l.Contains("now Up", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(8),
-            cancellationToken);
-        if (line is null)
-        {
-            throw new TimeoutException($"wireguard-go {TunName} did not report its interface up within 8 s (exited: {_process.HasExited}):\n{string.Join('\n', _process.Lines)}");
-        }
-
+        // wireguard-go only binds its UDP port (and starts its peers) while its device is up; it derives that state
+        // from the TUN (across namespaces by polling it once a second). Version 0.0.20220316 counts the device as up
+        // right after start, so this normally returns at once; waiting on the bound port, not on a log line, keeps the
+        // check independent of the version's log texts.
         var clock = Stopwatch.StartNew();
         while (UdpPorts.IsFree(ListenPort))
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(3))
+            if (_process!.HasExited)
             {
-                throw new InvalidOperationException($"wireguard-go {TunName} reports up but UDP port {ListenPort} is not bound:\n{string.Join('\n', _process.Lines)}");
+                throw new InvalidOperationException($"wireguard-go {TunName} exited with {_process.ExitCode}:\n{string.Join('\n', _process.Lines)}");
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(8))
+            {
+                throw new TimeoutException($"wireguard-go {TunName} did not bind UDP port {ListenPort} within 8 s (device not up?):\n{string.Join('\n', _process.Lines)}");
             }
 
             await Task.Delay(50, cancellationToken);
