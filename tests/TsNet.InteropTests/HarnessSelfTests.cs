@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace TsNet.InteropTests;
 
-/// <summary>Proves the harness itself: two stock wireguard-go peers, each in its own namespace, ping each other.</summary>
+/// <summary>Proves the harness itself: two stock wireguard-go peers, each in its own namespace, ping each other (IPv4 and IPv6).</summary>
 [Collection(InteropCollection.Name)]
 public sealed class HarnessSelfTests
 {
@@ -28,21 +28,23 @@ public sealed class HarnessSelfTests
         await using var a = await WireGuardGoPeer.StartAsync(new WireGuardGoPeerOptions
         {
             Address = "100.64.0.1/24",
+            Address6 = "fd7a:115c:a1e0::1/64",
             ListenPort = portA,
             PrivateKey = keyA,
             PeerPublicKey = pubB,
             PeerEndpoint = "127.0.0.1:" + portB,
-            PeerAllowedIps = new[] { "100.64.0.2/32" },
+            PeerAllowedIps = new[] { "100.64.0.2/32", "fd7a:115c:a1e0::2/128" },
             Output = _output,
         });
         await using var b = await WireGuardGoPeer.StartAsync(new WireGuardGoPeerOptions
         {
             Address = "100.64.0.2/24",
+            Address6 = "fd7a:115c:a1e0::2/64",
             ListenPort = portB,
             PrivateKey = keyB,
             PeerPublicKey = pubA,
             PeerEndpoint = "127.0.0.1:" + portA,
-            PeerAllowedIps = new[] { "100.64.0.1/32" },
+            PeerAllowedIps = new[] { "100.64.0.1/32", "fd7a:115c:a1e0::1/128" },
             Output = _output,
         });
 
@@ -54,6 +56,10 @@ public sealed class HarnessSelfTests
         ping.Parsed.Should().BeTrue(ping.ToString());
         ping.Received.Should().Be(5, ping.ToString());
         ping.LossPercent.Should().Be(0, ping.ToString());
+
+        var ping6 = await b.PingAsync("fd7a:115c:a1e0::1", count: 5, ipv6: true);
+        ping6.Received.Should().Be(5, ping6.ToString());
+        ping6.LossPercent.Should().Be(0, ping6.ToString());
 
         var status = await a.GetPeerStatusAsync();
         status.Endpoint.Should().Be("127.0.0.1:" + portB);
