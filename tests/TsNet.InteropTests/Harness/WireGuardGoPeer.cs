@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace TsNet.InteropTests.Harness;
@@ -15,7 +16,9 @@ namespace TsNet.InteropTests.Harness;
 /// </summary>
 public sealed class WireGuardGoPeer : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<WireGuardGoPeer, byte> Live = new();
+    private static readonly ConcurrentDictionary<WireGuardGoPeer, byte> Live = CreateRegistry();
+
+    private static PosixSignalRegistration? _sigterm;
 
     private readonly WireGuardGoPeerOptions _options;
     private ChildProcess? _process;
@@ -332,6 +335,26 @@ public sealed class WireGuardGoPeer : IAsyncDisposable
 
             await Task.Delay(50, cancellationToken);
         }
+    }
+
+    private static ConcurrentDictionary<WireGuardGoPeer, byte> CreateRegistry()
+    {
+        var live = new ConcurrentDictionary<WireGuardGoPeer, byte>();
+
+        // Best effort when the test host is stopped with SIGTERM (the test host then exits without running
+        // ProcessExit handlers) or exits without the fixture's cleanup: stop our wireguard-go children so they do not
+        // outlive it. Ctrl-C reaches them anyway (same process group); after a SIGKILL the next run cleans up.
+        void StopChildren()
+        {
+            foreach (var peer in live.Keys)
+            {
+                NativeMethods.Terminate(peer.ProcessId);
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopChildren();
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => StopChildren());
+        return live;
     }
 
     private static IPAddress ParseAddress(string withPrefix)
