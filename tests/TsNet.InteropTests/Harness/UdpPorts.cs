@@ -28,21 +28,34 @@ public static class UdpPorts
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    /// <summary>True when UDP <paramref name="port"/> can be bound on 0.0.0.0 (and on [::] where IPv6 exists).</summary>
+    /// <summary>True when UDP <paramref name="port"/> can be bound on 0.0.0.0 (and on [::] where IPv6 is usable).</summary>
     public static bool IsFree(int port)
     {
         try
         {
             using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             v4.Bind(new IPEndPoint(IPAddress.Any, port));
-            if (Socket.OSSupportsIPv6)
-            {
-                using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
-                v6.DualMode = false;
-                v6.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-            }
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
 
+        if (!Socket.OSSupportsIPv6)
+        {
             return true;
+        }
+
+        try
+        {
+            using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+            v6.DualMode = false;
+            v6.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
+        {
+            return true; // IPv6 disabled on this host: only the IPv4 socket matters.
         }
         catch (SocketException)
         {
