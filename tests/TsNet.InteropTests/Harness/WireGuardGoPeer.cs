@@ -18,6 +18,7 @@ public sealed class WireGuardGoPeer : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<WireGuardGoPeer, byte> Live = CreateRegistry();
 
+    // Kept in a field so the registration is not collected (which would unregister it).
     private static PosixSignalRegistration? _sigterm;
 
     private readonly WireGuardGoPeerOptions _options;
@@ -230,8 +231,8 @@ public sealed class WireGuardGoPeer : IAsyncDisposable
         // The TUN goes into the namespace; the process (and with it the UDP socket) stays in the root namespace.
         await Runner.RunCheckedAsync("ip", new[] { "link", "set", TunName, "netns", Namespace }, cancellationToken: cancellationToken);
 
-        // wireguard-go already counts the device as up here, so setconf binds the UDP port at once and fails when
-        // the port is taken; a port we picked ourselves is then replaced (bounded).
+        // wireguard-go 0.0.20220316 already counts the device as up here, so setconf binds the UDP port at once and
+        // fails when the port is taken; a port we picked ourselves is then replaced (bounded).
         for (var attempt = 1; ; attempt++)
         {
             ListenPort = _options.ListenPort != 0 ? _options.ListenPort : UdpPorts.GetFree();
