@@ -1,47 +1,265 @@
 using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TsNet.Dataplane;
+using TsNet.Netstack;
+using TsNet.Packets.Buffers;
+using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
 
 /// <summary>
 /// A node of a WireGuard-based private network running inside this process: a userspace IP stack wired to a
-/// WireGuard dataplane over an unprivileged UDP socket.
+/// WireGuard dataplane over an unprivileged UDP socket. Create it with options, <see cref="StartAsync"/> it, use it,
+/// and dispose it; after <see cref="DisposeAsync"/> no socket, task or timer of the node remains.
 /// </summary>
 public sealed partial class TailnetServer : IAsyncDisposable
 {
-    private readonly TailnetServerOptions _options;
+    private static readonly TimeSpan s_defaultPingTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Creates a node from <paramref name="options"/> (copied). Call <see cref="StartAsync"/> to bring it up.</summary>
+    private readonly TailnetServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly List<IPAddress> _addresses;
+    private readonly PacketBufferPool _pool = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private Task? _startTask;
+    private Task? _disposeTask;
+    private DataplaneLoop? _dataplane;
+    private NetstackLoop? _netstack;
+
+    /// <summary>Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect).</summary>
+    /// <exception cref="ArgumentException">The options are invalid (the message says which setting).</exception>
     public TailnetServer(TailnetServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
+        _options = OptionsValidation.Snapshot(options);
+        _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
+        _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
+        PublicKey = _options.PrivateKey.PublicKey;
     }
 
     /// <summary>The node's public key.</summary>
-    public WireGuardKey PublicKey => throw new NotImplementedException();
+    public WireGuardKey PublicKey { get; }
 
     /// <summary>The node's overlay addresses.</summary>
-    public IReadOnlyList<IPAddress> Addresses => throw new NotImplementedException();
+    public IReadOnlyList<IPAddress> Addresses => _addresses;
 
-    /// <summary>The underlay UDP port actually bound (after start).</summary>
-    public int ListenPort => throw new NotImplementedException();
+    /// <summary>The underlay UDP port: the port actually bound once started, the configured one before.</summary>
+    public int ListenPort => _dataplane?.ListenPort ?? _options.ListenPort;
 
-    /// <summary>Starts the node; later calls return the first call's outcome.</summary>
-    public ValueTask StartAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>
+    /// Binds the underlay and starts the node's loops. Idempotent: later calls return the first call's outcome.
+    /// Cancelling stops this caller's wait, not a start already in progress.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public ValueTask StartAsync(CancellationToken cancellationToken = default)
+    {
+        Task start;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            start = _startTask ??= Task.Run(() => StartCoreAsync(_disposing.Token));
+        }
 
-    /// <summary>Sends ICMP echo requests until one is answered; returns the round-trip time.</summary>
+        return new ValueTask(start.WaitAsync(cancellationToken));
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        var resolved = new List<PeerSettings>();
+        foreach (var peer in _options.Peers)
+        {
+            resolved.Add(await ResolvePeerAsync(peer, cancellationToken).ConfigureAwait(false));
+        }
+
+        var core = new WireGuardEndpoint(new WireGuardEndpointOptions
+        {
+            PrivateKey = _options.PrivateKey.Bytes.ToArray(),
+            Timers = _options.TestHooks.Timers,
+            Pool = _pool,
+            Mtu = _options.Mtu,
+            UnderLoadThreshold = _options.TestHooks.UnderLoadThreshold,
+            WallClock = _options.TimeProvider,
+        });
+
+        var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
+        var underlayLogger = _options.LoggerFactory.CreateLogger("TsNet.Underlay");
+        var dataplane = new DataplaneLoop(
+            core,
+            _options.QueueCapacity,
+            fromWireGuard.Writer,
+            (writer, onReceived, port) => UdpUnderlay.Bind(port, _pool, writer, onReceived, underlayLogger),
+            _options.ListenPort,
+            _options.TimeProvider,
+            _options.LoggerFactory.CreateLogger("TsNet.Dataplane"));
+        dataplane.HandshakeRetrying += OnHandshakeRetrying;
+
+        var netstack = new NetstackLoop(
+            new NetstackOptions { Addresses = _addresses, Mtu = _options.Mtu, Pool = _pool },
+            fromWireGuard.Reader,
+            dataplane.ToWireGuard,
+            _options.TimeProvider);
+
+        lock (_gate)
+        {
+            if (_disposeTask is not null)
+            {
+                // Disposed while we were resolving: nothing may outlive the node.
+                _ = dataplane.DisposeAsync().AsTask();
+                throw new ObjectDisposedException(nameof(TailnetServer));
+            }
+
+            _dataplane = dataplane;
+            _netstack = netstack;
+        }
+
+        dataplane.Start();
+        netstack.Start();
+        foreach (var settings in resolved)
+        {
+            await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));
+    }
+
+    /// <summary>Sends ICMP echo requests through the tailnet until one is answered; returns the round-trip time.</summary>
     /// <exception cref="TimeoutException">No reply within <paramref name="timeout"/> (default 5 s).</exception>
-    public ValueTask<TimeSpan> PingAsync(IPAddress address, TimeSpan? timeout = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <exception cref="InvalidOperationException">The node is not started.</exception>
+    public ValueTask<TimeSpan> PingAsync(IPAddress address, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return Started().netstack.PingAsync(address, timeout ?? s_defaultPingTimeout, cancellationToken);
+    }
 
-    /// <summary>Adds a peer or replaces the configuration of the peer with the same public key.</summary>
-    public void AddOrUpdatePeer(TailnetPeer peer) => throw new NotImplementedException();
+    /// <summary>
+    /// Adds a peer or replaces the configuration of the peer with the same public key; sessions with other peers
+    /// (and this peer's session, if its keys did not change) continue. Before start, changes the initial peer list.
+    /// </summary>
+    public void AddOrUpdatePeer(TailnetPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var copy = OptionsValidation.ValidatePeer(peer, _options.PrivateKey.PublicKey);
+        DataplaneLoop? dataplane;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            PeerList.RemoveAll(p => p.PublicKey == copy.PublicKey);
+            PeerList.Add(copy);
+            dataplane = _dataplane;
+        }
 
-    /// <summary>Removes a peer; false when it was not configured.</summary>
-    public bool RemovePeer(WireGuardKey publicKey) => throw new NotImplementedException();
+        if (dataplane is not null)
+        {
+            _ = ApplyPeerLaterAsync(dataplane, copy);
+        }
+    }
+
+    /// <summary>Removes a peer and wipes its session; false when it was not configured.</summary>
+    public bool RemovePeer(WireGuardKey publicKey)
+    {
+        DataplaneLoop? dataplane;
+        bool removed;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            removed = PeerList.RemoveAll(p => p.PublicKey == publicKey) > 0;
+            dataplane = _dataplane;
+        }
+
+        if (removed && dataplane is not null)
+        {
+            var key = publicKey.Bytes.ToArray();
+            _ = dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token)
+                .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        }
+
+        return removed;
+    }
 
     /// <summary>Test hook: moves the underlay to a new UDP port mid-session (0 = ephemeral); returns the new port.</summary>
-    internal ValueTask<int> RebindUnderlayAsync(int port, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    internal async ValueTask<int> RebindUnderlayAsync(int port, CancellationToken cancellationToken = default)
+    {
+        var (dataplane, _) = Started();
+        return await dataplane.InvokeAsync<int>((loop, _) => loop.RebindAsync(port), cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>Stops the node; idempotent.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    /// <summary>Test and status hook: a snapshot of the core's peers, taken on the dataplane's task.</summary>
+    internal Task<T> InspectAsync<T>(Func<WireGuardEndpoint, T> inspect, CancellationToken cancellationToken = default)
+    {
+        var (dataplane, _) = Started();
+        return dataplane.InvokeAsync<T>((loop, _) => new ValueTask<object?>(inspect(loop.Core)), cancellationToken);
+    }
+
+    /// <summary>Stops the node: closes the underlay, ends every loop, fails pending calls. Idempotent and safe while <see cref="StartAsync"/> runs.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            _disposeTask ??= DisposeCoreAsync();
+            return new ValueTask(_disposeTask);
+        }
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        Task? start;
+        lock (_gate)
+        {
+            start = _startTask;
+        }
+
+        if (start is not null)
+        {
+            try
+            {
+                await start.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                // Start was cut short by this dispose.
+            }
+            catch (Exception ex)
+            {
+                LogStartFailedDuringDispose(_logger, ex);
+            }
+        }
+
+        NetstackLoop? netstack;
+        DataplaneLoop? dataplane;
+        lock (_gate)
+        {
+            netstack = _netstack;
+            dataplane = _dataplane;
+        }
+
+        if (netstack is not null)
+        {
+            await netstack.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (dataplane is not null)
+        {
+            await dataplane.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _disposing.Dispose();
+        LogStopped(_logger);
+    }
+
+    private (DataplaneLoop dataplane, NetstackLoop netstack) Started()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            if (_dataplane is null || _netstack is null)
+            {
+                throw new InvalidOperationException("The node is not started; call StartAsync first.");
+            }
+
+            return (_dataplane, _netstack);
+        }
+    }
 }

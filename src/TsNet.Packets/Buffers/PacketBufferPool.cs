@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace TsNet.Packets.Buffers;
 
 /// <summary>
@@ -16,7 +14,10 @@ public sealed class PacketBufferPool
     /// headroom, padding and the AEAD tag, rounded up to a 2 KiB allocation.</summary>
     public const int DefaultBufferSize = 2048;
 
-    private readonly ConcurrentQueue<PacketBuffer> _free = new();
+    // A plain array stack under a lock: uncontended locks are cheap, and unlike ConcurrentQueue it never
+    // allocates new segments as buffers cycle (the hot path must not allocate per packet).
+    private readonly PacketBuffer[] _free;
+    private readonly Lock _lock = new();
     private int _count;
 
     /// <summary>Creates a pool of buffers of <paramref name="bufferSize"/> bytes keeping at most <paramref name="maxPooled"/> idle buffers.</summary>
@@ -26,6 +27,7 @@ public sealed class PacketBufferPool
         ArgumentOutOfRangeException.ThrowIfNegative(maxPooled);
         BufferSize = bufferSize;
         MaxPooled = maxPooled;
+        _free = new PacketBuffer[maxPooled];
     }
 
     /// <summary>A process-wide pool with default sizes.</summary>
@@ -40,27 +42,29 @@ public sealed class PacketBufferPool
     /// <summary>Rents a buffer whose (empty) packet starts after <paramref name="headroom"/> bytes.</summary>
     public PacketBuffer Rent(int headroom = DefaultHeadroom)
     {
-        if (!_free.TryDequeue(out var buffer))
+        PacketBuffer? buffer = null;
+        lock (_lock)
         {
-            buffer = new PacketBuffer(this, BufferSize);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _count);
+            if (_count > 0)
+            {
+                buffer = _free[--_count];
+                _free[_count] = null!;
+            }
         }
 
+        buffer ??= new PacketBuffer(this, BufferSize);
         buffer.Reset(headroom);
         return buffer;
     }
 
     internal void ReturnBuffer(PacketBuffer buffer)
     {
-        if (Interlocked.Increment(ref _count) > MaxPooled)
+        lock (_lock)
         {
-            Interlocked.Decrement(ref _count);
-            return;
+            if (_count < _free.Length)
+            {
+                _free[_count++] = buffer;
+            }
         }
-
-        _free.Enqueue(buffer);
     }
 }

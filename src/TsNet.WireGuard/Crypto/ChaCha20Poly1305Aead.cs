@@ -9,8 +9,8 @@ namespace TsNet.WireGuard.Crypto;
 /// <summary>ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce (4 zero bytes ‖ counter LE). Used for handshakes.</summary>
 /// <remarks>
 /// One key per call suits the handshake (a few calls per handshake); transport data uses
-/// <see cref="TransportCipher"/>, which keeps a context per key. The BCL implementation is used where the
-/// platform supports it, BouncyCastle elsewhere.
+/// <see cref="TransportCipher"/>, which keeps a context per key. libcrypto on a reused per-thread context is
+/// used where it loads (no allocation, no exception on a bad tag), then the BCL, then BouncyCastle.
 /// </remarks>
 internal static class ChaCha20Poly1305Aead
 {
@@ -53,6 +53,12 @@ internal static class ChaCha20Poly1305Aead
             throw new ArgumentException("The output must be the plaintext length plus the 16-byte tag.", nameof(ciphertextAndTag));
         }
 
+        if (!portable && OpenSslHandshakeAead.IsSupported)
+        {
+            OpenSslHandshakeAead.Seal(key, nonce, plaintext, associatedData, ciphertextAndTag);
+            return;
+        }
+
         if (!portable && System.Security.Cryptography.ChaCha20Poly1305.IsSupported)
         {
             using var aead = new System.Security.Cryptography.ChaCha20Poly1305(key);
@@ -72,6 +78,11 @@ internal static class ChaCha20Poly1305Aead
         {
             plaintext.Clear();
             return false;
+        }
+
+        if (!portable && OpenSslHandshakeAead.IsSupported)
+        {
+            return OpenSslHandshakeAead.Open(key, nonce, ciphertextAndTag, associatedData, plaintext);
         }
 
         if (!portable && System.Security.Cryptography.ChaCha20Poly1305.IsSupported)

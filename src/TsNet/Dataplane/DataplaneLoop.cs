@@ -1,0 +1,294 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TsNet.Packets.Buffers;
+using TsNet.WireGuard.Protocol;
+
+namespace TsNet.Dataplane;
+
+/// <summary>
+/// The task that owns the WireGuard core. Inputs: inner IP packets from the netstack (<c>ToWireGuard</c>),
+/// datagrams from the underlay (<c>FromUnderlay</c>) and commands; outputs: decrypted packets to the netstack
+/// (<c>FromWireGuard</c>) and datagrams to the underlay socket. It sleeps until the core's next timer deadline
+/// (never longer than 5 s) or until an input arrives. Full output queues drop and count; nothing here blocks.
+/// </summary>
+internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
+{
+    /// <summary>Upper bound on a sleep, so a lost wake-up or a clock oddity can never park the loop for long.</summary>
+    private static readonly TimeSpan s_maxSleep = TimeSpan.FromSeconds(5);
+
+    /// <summary>Items drained per input per turn: bounds latency for the other inputs and timers.</summary>
+    private const int DrainBatch = 256;
+
+    private readonly WireGuardEndpoint _core;
+    private readonly Channel<PacketBuffer> _toWireGuard;
+    private readonly Channel<UnderlayDatagram> _fromUnderlay;
+    private readonly Channel<DataplaneCommand> _commands;
+    private readonly ChannelWriter<PacketBuffer> _fromWireGuard;
+    private readonly WakeSignal _wake = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly long _origin;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Func<int, UdpUnderlay> _bindUnderlay;
+    private UdpUnderlay _underlay;
+    private Task? _task;
+    private int _pendingHandshakes;
+    private int _disposed;
+
+    public DataplaneLoop(
+        WireGuardEndpoint core,
+        int queueCapacity,
+        ChannelWriter<PacketBuffer> fromWireGuard,
+        Func<ChannelWriter<UnderlayDatagram>, Action<ReadOnlySpan<byte>>, int, UdpUnderlay> bindUnderlay,
+        int listenPort,
+        TimeProvider timeProvider,
+        ILogger logger)
+    {
+        _core = core;
+        _fromWireGuard = fromWireGuard;
+        _timeProvider = timeProvider;
+        _origin = timeProvider.GetTimestamp();
+        _logger = logger;
+        var options = new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
+        _toWireGuard = Channel.CreateBounded<PacketBuffer>(options);
+        _fromUnderlay = Channel.CreateBounded<UnderlayDatagram>(new BoundedChannelOptions(queueCapacity) { SingleReader = true });
+        _commands = Channel.CreateBounded<DataplaneCommand>(new BoundedChannelOptions(256) { SingleReader = true });
+        ToWireGuard = new SignalingChannelWriter<PacketBuffer>(_toWireGuard.Writer, _wake);
+        var fromUnderlayWriter = new SignalingChannelWriter<UnderlayDatagram>(_fromUnderlay.Writer, _wake);
+        _bindUnderlay = port => bindUnderlay(fromUnderlayWriter, CountHandshake, port);
+        _underlay = _bindUnderlay(listenPort);
+        _core.HandshakeRetrying += peer => HandshakeRetrying?.Invoke(peer);
+    }
+
+    /// <summary>Where the netstack writes outbound IP packets (bounded; a failed <c>TryWrite</c> is the writer's drop).</summary>
+    public ChannelWriter<PacketBuffer> ToWireGuard { get; }
+
+    public WireGuardEndpoint Core => _core;
+
+    public int ListenPort => _underlay.Port;
+
+    /// <summary>Raised on the loop's task before each handshake retry (the facade re-resolves host names).</summary>
+    public event Action<WireGuardPeer>? HandshakeRetrying;
+
+    /// <summary>Packets dropped because the netstack's inbound queue was full.</summary>
+    public long FromWireGuardDrops;
+
+    public long UnderlayInboundDrops => _underlay.InboundDrops;
+
+    public long UnderlaySendDrops => _underlay.SendDrops;
+
+    /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
+    public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
+
+    public void Start()
+    {
+        _underlay.Start();
+        _task = Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop's task and returns its result.</summary>
+    public async Task<T> InvokeAsync<T>(Func<DataplaneLoop, long, ValueTask<object?>> action, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, typeof(TailnetServer));
+        var command = new DelegateCommand(action);
+        await _commands.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
+        _wake.Set();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            command.Cancel();
+        }
+
+        return (T)(await command.Completion.WaitAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Moves the underlay to another port (test hook for roaming); returns the new port.</summary>
+    internal async ValueTask<object?> RebindAsync(int port)
+    {
+        var replacement = _bindUnderlay(port);
+        var old = _underlay;
+        _underlay = replacement;
+        replacement.Start();
+        await old.DisposeAsync().ConfigureAwait(false);
+        return replacement.Port;
+    }
+
+    private void CountHandshake(ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.Length >= 4 && datagram[0] is (byte)MessageLayout.TypeInitiation or (byte)MessageLayout.TypeResponse)
+        {
+            Interlocked.Increment(ref _pendingHandshakes);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                _wake.Reset();
+                var worked = await RunCommandsAsync().ConfigureAwait(false);
+                worked |= DrainUnderlay();
+                worked |= DrainOutbound();
+                var now = Now;
+                if (_core.NextDeadline <= now)
+                {
+                    _core.Poll(now, this);
+                    worked = true;
+                }
+
+                if (worked)
+                {
+                    continue;
+                }
+
+                var deadline = _core.NextDeadline;
+                var sleep = deadline == Timestamps.NotArmed ? s_maxSleep : TimeSpan.FromTicks(Math.Max(0, deadline - now));
+                if (sleep > s_maxSleep)
+                {
+                    sleep = s_maxSleep;
+                }
+
+                await _wake.WaitAsync(sleep, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        catch (Exception ex)
+        {
+            LogLoopFailed(_logger, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<bool> RunCommandsAsync()
+    {
+        var worked = false;
+        for (var i = 0; i < DrainBatch && _commands.Reader.TryRead(out var command); i++)
+        {
+            worked = true;
+            try
+            {
+                command.Complete(await command.ExecuteAsync(this, Now).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                command.Fail(ex);
+            }
+        }
+
+        return worked;
+    }
+
+    private bool DrainUnderlay()
+    {
+        var worked = false;
+        for (var i = 0; i < DrainBatch && _fromUnderlay.Reader.TryRead(out var datagram); i++)
+        {
+            worked = true;
+            var pending = 0;
+            if (datagram.Buffer.Length >= 4 && datagram.Buffer.Span[0] is (byte)MessageLayout.TypeInitiation or (byte)MessageLayout.TypeResponse)
+            {
+                pending = Math.Max(0, Interlocked.Decrement(ref _pendingHandshakes));
+            }
+
+            try
+            {
+                _core.ReceiveDatagram(datagram.Buffer, datagram.Source, Now, pending, this);
+            }
+            catch (Exception ex)
+            {
+                // The core drops bad input itself; anything escaping is a bug, logged and survived.
+                LogCoreFailed(_logger, ex);
+            }
+        }
+
+        return worked;
+    }
+
+    private bool DrainOutbound()
+    {
+        var worked = false;
+        for (var i = 0; i < DrainBatch && _toWireGuard.Reader.TryRead(out var packet); i++)
+        {
+            worked = true;
+            try
+            {
+                _core.SendPacket(packet, Now, this);
+            }
+            catch (Exception ex)
+            {
+                LogCoreFailed(_logger, ex);
+            }
+        }
+
+        return worked;
+    }
+
+    void IWireGuardOutput.SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
+    {
+        _underlay.Send(destination, datagram.Span);
+        datagram.Return();
+    }
+
+    void IWireGuardOutput.DeliverPacket(WireGuardPeer peer, PacketBuffer packet)
+    {
+        if (!_fromWireGuard.TryWrite(packet))
+        {
+            Interlocked.Increment(ref FromWireGuardDrops);
+            packet.Return();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_task is not null)
+        {
+            try
+            {
+                await _task.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Already logged by the loop.
+            }
+        }
+
+        await _underlay.DisposeAsync().ConfigureAwait(false);
+        while (_commands.Reader.TryRead(out var command))
+        {
+            command.Cancel();
+        }
+
+        while (_fromUnderlay.Reader.TryRead(out var datagram))
+        {
+            datagram.Buffer.Return();
+        }
+
+        while (_toWireGuard.Reader.TryRead(out var packet))
+        {
+            packet.Return();
+        }
+
+        foreach (var peer in _core.Peers.ToList())
+        {
+            _core.RemovePeer(peer.PublicKey);
+        }
+
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Dataplane loop failed")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "WireGuard core threw on a packet; packet dropped")]
+    private static partial void LogCoreFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,255 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TsNet.Packets.Buffers;
+using TsNet.WireGuard.Protocol;
+
+namespace TsNet.Dataplane;
+
+/// <summary>
+/// The UDP sockets WireGuard messages travel over: one IPv4 and (when the host has IPv6) one IPv6 socket on the
+/// same port. Receiving runs on one task per socket, allocation-free (<c>ReceiveFromAsync</c> into pooled buffers
+/// with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is synchronous
+/// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue).
+/// </summary>
+internal sealed partial class UdpUnderlay : IAsyncDisposable
+{
+    // Larger kernel buffers absorb bursts (a TCP window's worth of segments) without drops.
+    private const int SocketBufferBytes = 4 * 1024 * 1024;
+
+    private readonly Socket _ipv4;
+    private readonly Socket? _ipv6;
+    private readonly PacketBufferPool _pool;
+    private readonly ChannelWriter<UnderlayDatagram> _inbound;
+    private readonly Action<ReadOnlySpan<byte>> _onReceived;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
+    private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
+    private Task[] _receivers = [];
+    private int _disposed;
+    private long _inboundDrops;
+    private long _sendDrops;
+
+    private UdpUnderlay(Socket ipv4, Socket? ipv6, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger)
+    {
+        _ipv4 = ipv4;
+        _ipv6 = ipv6;
+        _pool = pool;
+        _inbound = inbound;
+        _onReceived = onReceived;
+        _logger = logger;
+        Port = ((IPEndPoint)ipv4.LocalEndPoint!).Port;
+    }
+
+    /// <summary>The bound UDP port (both families).</summary>
+    public int Port { get; }
+
+    /// <summary>Datagrams dropped because the dataplane's inbound queue was full.</summary>
+    public long InboundDrops => Interlocked.Read(ref _inboundDrops);
+
+    /// <summary>Datagrams dropped because the socket could not take them (buffer full, unreachable, no IPv6).</summary>
+    public long SendDrops => Interlocked.Read(ref _sendDrops);
+
+    /// <summary>
+    /// Binds both families on <paramref name="port"/> (0 = one ephemeral port for both). <paramref name="onReceived"/>
+    /// sees each datagram's bytes before it is queued (the dataplane counts pending handshakes with it).
+    /// </summary>
+    public static UdpUnderlay Bind(int port, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger)
+    {
+        // With port 0 the IPv6 bind may collide with the ephemeral port the kernel chose for IPv4: retry a few times.
+        for (var attempt = 0; ; attempt++)
+        {
+            var ipv4 = CreateSocket(AddressFamily.InterNetwork);
+            try
+            {
+                ipv4.Bind(new IPEndPoint(IPAddress.Any, port));
+            }
+            catch
+            {
+                ipv4.Dispose();
+                throw;
+            }
+
+            var actualPort = ((IPEndPoint)ipv4.LocalEndPoint!).Port;
+            Socket? ipv6 = null;
+            if (Socket.OSSupportsIPv6)
+            {
+                try
+                {
+                    ipv6 = CreateSocket(AddressFamily.InterNetworkV6);
+                    ipv6.DualMode = false;
+                    ipv6.Bind(new IPEndPoint(IPAddress.IPv6Any, actualPort));
+                }
+                catch (SocketException ex) when (port == 0 && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 8)
+                {
+                    ipv6?.Dispose();
+                    ipv4.Dispose();
+                    continue;
+                }
+                catch (SocketException ex)
+                {
+                    // A host without usable IPv6 still works over IPv4.
+                    LogNoIpv6(logger, ex.SocketErrorCode);
+                    ipv6?.Dispose();
+                    ipv6 = null;
+                }
+            }
+
+            return new UdpUnderlay(ipv4, ipv6, pool, inbound, onReceived, logger);
+        }
+    }
+
+    private static Socket CreateSocket(AddressFamily family)
+    {
+        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.ReceiveBufferSize = SocketBufferBytes;
+            socket.SendBufferSize = SocketBufferBytes;
+        }
+        catch (SocketException)
+        {
+            // Buffer sizes are a tuning hint; the kernel may cap them.
+        }
+
+        socket.Blocking = false;
+        return socket;
+    }
+
+    /// <summary>Starts the receive tasks.</summary>
+    public void Start()
+    {
+        var receivers = new List<Task> { Task.Run(() => ReceiveLoopAsync(_ipv4, _stopping.Token)) };
+        if (_ipv6 is not null)
+        {
+            receivers.Add(Task.Run(() => ReceiveLoopAsync(_ipv6, _stopping.Token)));
+        }
+
+        _receivers = receivers.ToArray();
+    }
+
+    /// <summary>Sends one datagram now; drops (and counts) it if the socket cannot take it. Dataplane thread only.</summary>
+    public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram)
+    {
+        Socket? socket;
+        SocketAddress address;
+        if (destination.IsIPv6)
+        {
+            socket = _ipv6;
+            address = _sendAddressV6;
+        }
+        else
+        {
+            socket = _ipv4;
+            address = _sendAddressV4;
+        }
+
+        if (socket is null || Volatile.Read(ref _disposed) != 0)
+        {
+            Interlocked.Increment(ref _sendDrops);
+            return;
+        }
+
+        destination.WriteTo(address);
+        try
+        {
+            socket.SendTo(datagram, SocketFlags.None, address);
+        }
+        catch (SocketException ex)
+        {
+            Interlocked.Increment(ref _sendDrops);
+            if (ex.SocketErrorCode != SocketError.WouldBlock)
+            {
+                LogSendFailed(_logger, destination.ToString(), ex.SocketErrorCode);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            Interlocked.Increment(ref _sendDrops);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var source = new SocketAddress(socket.AddressFamily);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var buffer = _pool.Rent(MessageLayout.TransportHeaderSize);
+            int received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(
+                    buffer.Array.AsMemory(buffer.Offset), SocketFlags.None, source, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                buffer.Return();
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                buffer.Return();
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            {
+                buffer.Return();
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Truncated oversize datagrams, ICMP-reported errors: drop this one and keep serving.
+                buffer.Return();
+                LogReceiveFailed(_logger, ex.SocketErrorCode);
+                continue;
+            }
+
+            if (!UnderlayAddress.TryFromSocketAddress(source, out var from))
+            {
+                buffer.Return();
+                continue;
+            }
+
+            buffer.SetLength(received);
+            _onReceived(buffer.Span);
+            if (!_inbound.TryWrite(new UnderlayDatagram(buffer, from)))
+            {
+                Interlocked.Increment(ref _inboundDrops);
+                buffer.Return();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _ipv4.Dispose();
+        _ipv6?.Dispose();
+        try
+        {
+            await Task.WhenAll(_receivers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // Receive loops end by cancellation or a closed socket.
+        }
+
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "IPv6 underlay unavailable ({Error}); using IPv4 only")]
+    private static partial void LogNoIpv6(ILogger logger, SocketError error);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Underlay send to {Destination} failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, string destination, SocketError error);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Underlay receive failed: {Error}")]
+    private static partial void LogReceiveFailed(ILogger logger, SocketError error);
+}
