@@ -40,7 +40,6 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     /// process never share one and replies cannot be confused.</summary>
     private static int s_lastPingIdentifier = Random.Shared.Next(ushort.MaxValue + 1);
 
-    private readonly NetstackOptions _options;
     private readonly NetstackCore _core;
     private readonly ChannelReader<PacketBuffer> _fromWireGuard;
     private readonly ChannelWriter<PacketBuffer> _toWireGuard;
@@ -69,7 +68,6 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(fromWireGuard);
         ArgumentNullException.ThrowIfNull(toWireGuard);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _options = options;
         _core = new NetstackCore(options);
         _fromWireGuard = fromWireGuard;
         _toWireGuard = toWireGuard;
