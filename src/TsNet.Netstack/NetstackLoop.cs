@@ -56,6 +56,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     private long _nextPingSweep = long.MaxValue;
     private Task? _task;
     private Task? _disposeTask;
+    private Exception? _failure;
     private volatile bool _disposed;
 
     public NetstackLoop(
@@ -139,7 +140,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
         catch (ChannelClosedException)
         {
-            throw new ObjectDisposedException(GetType().FullName);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            throw new InvalidOperationException("The netstack loop failed.", _failure);
         }
 
         try
@@ -298,9 +300,32 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         {
             // Disposing.
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input (malformed packets never throw). Fail loudly to callers instead of leaving
+            // their pings to time out; DisposeAsync still cleans up.
+            Fail(e);
+        }
         finally
         {
             delayCancellation?.Dispose();
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        _failure = e;
+        _commands.Writer.TryComplete(e);
+        var failure = new InvalidOperationException("The netstack loop failed.", e);
+        foreach (var pending in _pendingPings.Values)
+        {
+            pending.Completion.TrySetException(failure);
+        }
+
+        _pendingPings.Clear();
+        while (_commands.Reader.TryRead(out var command))
+        {
+            command.Abandon(failure);
         }
     }
 
