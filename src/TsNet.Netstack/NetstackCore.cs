@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using TsNet.Packets;
 using TsNet.Packets.Buffers;
 
@@ -182,8 +183,9 @@ internal sealed partial class NetstackCore
             return true;
         }
 
-        int headerLength = (bytes[Ipv4Packet.VersionAndIhlOffset] & 0x0F) * 4;
-        int totalLength = (bytes[Ipv4Packet.TotalLengthOffset] << 8) | bytes[Ipv4Packet.TotalLengthOffset + 1];
+        // IHL counts 32-bit words.
+        int headerLength = (bytes[Ipv4Packet.VersionAndIhlOffset] & 0x0F) * sizeof(uint);
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[Ipv4Packet.TotalLengthOffset..]);
         return headerLength >= Ipv4Packet.MinHeaderLength && totalLength >= headerLength && totalLength > bytes.Length;
     }
 

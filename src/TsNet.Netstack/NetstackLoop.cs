@@ -40,7 +40,6 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     /// process never share one and replies cannot be confused.</summary>
     private static int s_lastPingIdentifier = Random.Shared.Next(ushort.MaxValue + 1);
 
-    private readonly NetstackOptions _options;
     private readonly NetstackCore _core;
     private readonly ChannelReader<PacketBuffer> _fromWireGuard;
     private readonly ChannelWriter<PacketBuffer> _toWireGuard;
@@ -57,6 +56,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     private long _nextPingSweep = long.MaxValue;
     private Task? _task;
     private Task? _disposeTask;
+    private Exception? _failure;
     private volatile bool _disposed;
 
     public NetstackLoop(
@@ -69,7 +69,6 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(fromWireGuard);
         ArgumentNullException.ThrowIfNull(toWireGuard);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _options = options;
         _core = new NetstackCore(options);
         _fromWireGuard = fromWireGuard;
         _toWireGuard = toWireGuard;
@@ -141,7 +140,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
         catch (ChannelClosedException)
         {
-            throw new ObjectDisposedException(GetType().FullName);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            throw new InvalidOperationException("The netstack loop failed.", _failure);
         }
 
         try
@@ -300,9 +300,32 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         {
             // Disposing.
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input (malformed packets never throw). Fail loudly to callers instead of leaving
+            // their pings to time out; DisposeAsync still cleans up.
+            Fail(e);
+        }
         finally
         {
             delayCancellation?.Dispose();
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        _failure = e;
+        _commands.Writer.TryComplete(e);
+        var failure = new InvalidOperationException("The netstack loop failed.", e);
+        foreach (var pending in _pendingPings.Values)
+        {
+            pending.Completion.TrySetException(failure);
+        }
+
+        _pendingPings.Clear();
+        while (_commands.Reader.TryRead(out var command))
+        {
+            command.Abandon(failure);
         }
     }
 

@@ -28,24 +28,83 @@ internal static class InternetChecksum
     /// <summary>Adds <paramref name="data"/> to the running partial sum <paramref name="sum"/>.</summary>
     public static ulong Accumulate(ReadOnlySpan<byte> data, ulong sum = 0)
     {
+        // Below two vectors the setup and lane sums cost more than they save (pseudo-headers, bare headers).
+        if (Vector256.IsHardwareAccelerated && data.Length >= 2 * Vector256<byte>.Count)
+        {
+            return AccumulateVector256(data, sum);
+        }
+
+        if (Vector128.IsHardwareAccelerated && data.Length >= 2 * Vector128<byte>.Count)
+        {
+            return AccumulateVector128(data, sum);
+        }
+
+        return AccumulateScalar(data, sum);
+    }
+
+    /// <summary><see cref="Accumulate"/> with 256-bit vectors for the bulk (internal so tests cover every path).</summary>
+    internal static ulong AccumulateVector256(ReadOnlySpan<byte> data, ulong sum)
+    {
+        int bulk = data.Length - (data.Length % Vector256<byte>.Count);
+        ref byte start = ref MemoryMarshal.GetReference(data);
+
+        // Each 32-bit lane accumulates words; a lane that wraps has lost 2^32 ≡ 1, counted in `carries` (the
+        // compare yields all-ones, i.e. -1, so subtracting it adds one). Two accumulators hide add latency.
+        Vector256<uint> acc0 = Vector256<uint>.Zero;
+        Vector256<uint> acc1 = Vector256<uint>.Zero;
+        Vector256<uint> carries0 = Vector256<uint>.Zero;
+        Vector256<uint> carries1 = Vector256<uint>.Zero;
+        nuint step = (nuint)Vector256<byte>.Count;
+        nuint offset = 0;
+        for (; offset + (2 * step) <= (nuint)bulk; offset += 2 * step)
+        {
+            Vector256<uint> v0 = Vector256.LoadUnsafe(ref start, offset).AsUInt32();
+            Vector256<uint> v1 = Vector256.LoadUnsafe(ref start, offset + step).AsUInt32();
+            acc0 += v0;
+            acc1 += v1;
+            carries0 -= Vector256.LessThan(acc0, v0);
+            carries1 -= Vector256.LessThan(acc1, v1);
+        }
+
+        if (offset < (nuint)bulk)
+        {
+            Vector256<uint> v0 = Vector256.LoadUnsafe(ref start, offset).AsUInt32();
+            acc0 += v0;
+            carries0 -= Vector256.LessThan(acc0, v0);
+        }
+
+        sum = AddWithCarry(sum, SumLanes(acc0) + SumLanes(acc1) + SumLanes(carries0) + SumLanes(carries1));
+        return AccumulateScalar(data[bulk..], sum);
+    }
+
+    /// <summary><see cref="Accumulate"/> with 128-bit vectors for the bulk (internal so tests cover every path).</summary>
+    internal static ulong AccumulateVector128(ReadOnlySpan<byte> data, ulong sum)
+    {
+        int bulk = data.Length - (data.Length % Vector128<byte>.Count);
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        Vector128<uint> acc = Vector128<uint>.Zero;
+        Vector128<uint> carries = Vector128<uint>.Zero;
+        nuint step = (nuint)Vector128<byte>.Count;
+        for (nuint offset = 0; offset < (nuint)bulk; offset += step)
+        {
+            Vector128<uint> v = Vector128.LoadUnsafe(ref start, offset).AsUInt32();
+            acc += v;
+            carries -= Vector128.LessThan(acc, v);
+        }
+
+        sum = AddWithCarry(sum, SumLanes(acc) + SumLanes(carries));
+        return AccumulateScalar(data[bulk..], sum);
+    }
+
+    /// <summary><see cref="Accumulate"/> without vectors: 8 bytes at a time with end-around carry.</summary>
+    internal static ulong AccumulateScalar(ReadOnlySpan<byte> data, ulong sum)
+    {
         ref byte start = ref MemoryMarshal.GetReference(data);
         nuint length = (nuint)data.Length;
         nuint offset = 0;
-
-        if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<byte>.Count)
-        {
-            sum = AddWithCarry(sum, SumVector256(ref start, length, ref offset));
-        }
-        else if (Vector128.IsHardwareAccelerated && length >= (nuint)Vector128<byte>.Count)
-        {
-            sum = AddWithCarry(sum, SumVector128(ref start, length, ref offset));
-        }
-
-        // Scalar tail (and the whole span when vectors are not accelerated): 8 bytes at a time with end-around carry.
-        while (length - offset >= sizeof(ulong))
+        for (; length - offset >= sizeof(ulong); offset += sizeof(ulong))
         {
             sum = AddWithCarry(sum, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, offset)));
-            offset += sizeof(ulong);
         }
 
         if (length - offset >= sizeof(uint))
@@ -134,66 +193,16 @@ internal static class InternetChecksum
         return result + (result < value ? 1UL : 0UL);
     }
 
-    private static ulong SumVector256(ref byte start, nuint length, ref nuint offset)
-    {
-        // Each 32-bit lane accumulates words; a lane that wraps has lost 2^32 ≡ 1, counted in `carries` (the
-        // compare yields all-ones, i.e. -1, so subtracting it adds one).
-        Vector256<uint> acc0 = Vector256<uint>.Zero;
-        Vector256<uint> acc1 = Vector256<uint>.Zero;
-        Vector256<uint> carries0 = Vector256<uint>.Zero;
-        Vector256<uint> carries1 = Vector256<uint>.Zero;
-        nuint step = (nuint)Vector256<byte>.Count;
-
-        while (length - offset >= 2 * step)
-        {
-            Vector256<uint> v0 = Vector256.LoadUnsafe(ref start, offset).AsUInt32();
-            Vector256<uint> v1 = Vector256.LoadUnsafe(ref start, offset + step).AsUInt32();
-            acc0 += v0;
-            acc1 += v1;
-            carries0 -= Vector256.LessThan(acc0, v0);
-            carries1 -= Vector256.LessThan(acc1, v1);
-            offset += 2 * step;
-        }
-
-        if (length - offset >= step)
-        {
-            Vector256<uint> v0 = Vector256.LoadUnsafe(ref start, offset).AsUInt32();
-            acc0 += v0;
-            carries0 -= Vector256.LessThan(acc0, v0);
-            offset += step;
-        }
-
-        return SumLanes(acc0) + SumLanes(acc1) + SumLanes(carries0) + SumLanes(carries1);
-    }
-
-    private static ulong SumVector128(ref byte start, nuint length, ref nuint offset)
-    {
-        Vector128<uint> acc = Vector128<uint>.Zero;
-        Vector128<uint> carries = Vector128<uint>.Zero;
-        nuint step = (nuint)Vector128<byte>.Count;
-
-        while (length - offset >= step)
-        {
-            Vector128<uint> v = Vector128.LoadUnsafe(ref start, offset).AsUInt32();
-            acc += v;
-            carries -= Vector128.LessThan(acc, v);
-            offset += step;
-        }
-
-        ulong total = 0;
-        for (int i = 0; i < Vector128<uint>.Count; i++)
-        {
-            total += acc.GetElement(i);
-            total += carries.GetElement(i);
-        }
-
-        return total;
-    }
-
     private static ulong SumLanes(Vector256<uint> vector)
     {
         // Widen before adding so eight 32-bit lanes cannot overflow (the sum fits easily in 64 bits).
         (Vector256<ulong> lower, Vector256<ulong> upper) = Vector256.Widen(vector);
         return Vector256.Sum(lower + upper);
+    }
+
+    private static ulong SumLanes(Vector128<uint> vector)
+    {
+        (Vector128<ulong> lower, Vector128<ulong> upper) = Vector128.Widen(vector);
+        return Vector128.Sum(lower + upper);
     }
 }

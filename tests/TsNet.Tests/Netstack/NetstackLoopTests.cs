@@ -242,4 +242,53 @@ public sealed class NetstackLoopTests
         loop.Start();
         FluentActions.Invoking(loop.Start).Should().Throw<InvalidOperationException>();
     }
+
+    [Fact]
+    public async Task LoopFailure_FaultsPendingPings_AndDisposeStillWorks()
+    {
+        var reader = new FailingReader();
+        var toWireGuard = NewChannel();
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool }, reader, toWireGuard.Writer, TimeProvider.System);
+        loop.Start();
+        var ping = loop.PingAsync(B4, TestTimeout).AsTask();
+        (await toWireGuard.Reader.ReadAsync().AsTask().WaitAsync(TestTimeout)).Return();
+
+        reader.Break();
+
+        (await FluentActions.Awaiting(() => ping.WaitAsync(TestTimeout)).Should().ThrowAsync<InvalidOperationException>())
+            .WithInnerException<InvalidDataException>();
+        await FluentActions.Awaiting(async () => await loop.PingAsync(B4, TestTimeout)).Should().ThrowAsync<InvalidOperationException>();
+        await loop.DisposeAsync().AsTask().WaitAsync(TestTimeout);
+        loop.Completion.IsCompleted.Should().BeTrue();
+    }
+
+    /// <summary>A dataplane channel that throws once broken, standing in for a bug inside the loop.</summary>
+    private sealed class FailingReader : ChannelReader<PacketBuffer>
+    {
+        private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _broken;
+
+        public void Break()
+        {
+            _broken = true;
+            _ready.TrySetResult(true);
+        }
+
+        public override bool TryRead(out PacketBuffer item)
+        {
+            item = null!;
+
+            // Throws once, then behaves like an empty channel (DisposeAsync drains it).
+            if (_broken)
+            {
+                _broken = false;
+                throw new InvalidDataException("broken");
+            }
+
+            return false;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
+            new(_ready.Task.WaitAsync(cancellationToken));
+    }
 }
