@@ -341,7 +341,9 @@ public sealed class WireGuardInteropTests
     private static void AssertNoLoss(PingResult ping, int count)
     {
         ping.Parsed.Should().BeTrue(ping.ToString());
-        ping.Received.Should().Be(count, ping.ToString());
+        // With -w, ping keeps sending until it has count replies: a late burst of replies can make it send one more.
+        ping.Received.Should().BeGreaterThanOrEqualTo(count, ping.ToString());
+        ping.Received.Should().Be(ping.Transmitted, ping.ToString());
         ping.LossPercent.Should().Be(0, ping.ToString());
     }
 
