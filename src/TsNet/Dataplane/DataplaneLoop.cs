@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using TsNet.Packets.Threading;
 using Microsoft.Extensions.Logging;
 using TsNet.Packets.Buffers;
 using TsNet.WireGuard.Protocol;

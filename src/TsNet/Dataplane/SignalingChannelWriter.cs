@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using TsNet.Packets.Threading;
 
 namespace TsNet.Dataplane;
 

@@ -1,4 +1,4 @@
-namespace TsNet.Dataplane;
+namespace TsNet.Packets.Threading;
 
 /// <summary>
 /// Wakes a loop task when any of its inputs has work. Producers call <see cref="Set"/> after queueing; the loop

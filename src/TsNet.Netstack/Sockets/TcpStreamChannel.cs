@@ -1,0 +1,104 @@
+using System.IO.Pipelines;
+using System.Net;
+
+namespace TsNet.Netstack.Sockets;
+
+/// <summary>
+/// The hand-off between an app-facing TCP stream and the netstack loop that owns the connection: two pipes
+/// (app → loop for bytes to send, loop → app for bytes received) and a few flags. The app side never touches the
+/// TCP state; it writes/reads the pipes and calls <see cref="Notify"/>, which queues this channel for the loop.
+/// </summary>
+internal sealed class TcpStreamChannel
+{
+    /// <summary>Received bytes the loop moves into <see cref="Receive"/> ahead of the app, at most; beyond it the TCP
+    /// receive buffer fills and the advertised window closes (back-pressure to the peer).</summary>
+    public const int ReceiveAheadBytes = 256 * 1024;
+
+    /// <summary>Unflushed app bytes at which the app's writes wait for the loop (back-pressure to the app).</summary>
+    public const int SendPauseBytes = 256 * 1024;
+
+    private readonly Action<TcpStreamChannel> _schedule;
+    private int _queued;
+    private long _consumedByApp;
+    private int _abortRequested;
+
+    public TcpStreamChannel(IPEndPoint local, IPEndPoint remote, Action<TcpStreamChannel> schedule)
+    {
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
+        _schedule = schedule;
+        // pauseWriterThreshold 0: the loop's flushes into Receive never wait; the loop bounds itself instead.
+        Receive = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        Send = new Pipe(new PipeOptions(pauseWriterThreshold: SendPauseBytes, resumeWriterThreshold: SendPauseBytes / 2, useSynchronizationContext: false));
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>Loop writes received bytes, app reads.</summary>
+    public Pipe Receive { get; }
+
+    /// <summary>App writes bytes to send, loop reads.</summary>
+    public Pipe Send { get; }
+
+    /// <summary>Loop-owned: bytes written into <see cref="Receive"/> so far.</summary>
+    public long WrittenByLoop { get; set; }
+
+    /// <summary>Bytes the app has consumed from <see cref="Receive"/> (app thread writes, loop reads).</summary>
+    public long ConsumedByApp => Interlocked.Read(ref _consumedByApp);
+
+    /// <summary>Loop-owned: whether the loop stopped moving received bytes because the app is behind.</summary>
+    public bool ReceiveThrottled { get; set; }
+
+    public bool AbortRequested => Volatile.Read(ref _abortRequested) != 0;
+
+    /// <summary>Loop-owned state the integration attaches (the TCP connection).</summary>
+    public object? Owner { get; set; }
+
+    /// <summary>App side: <paramref name="bytes"/> were consumed; wakes the loop when it was holding data back.</summary>
+    public void OnAppConsumed(long bytes)
+    {
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        var consumed = Interlocked.Add(ref _consumedByApp, bytes);
+        if (Volatile.Read(ref _throttledFlag) != 0 && WrittenByLoopSnapshot - consumed <= ReceiveAheadBytes / 2)
+        {
+            Notify();
+        }
+    }
+
+    private int _throttledFlag;
+    private long _writtenSnapshot;
+
+    private long WrittenByLoopSnapshot => Interlocked.Read(ref _writtenSnapshot);
+
+    /// <summary>Loop side: publishes the throttle state the app thread reads in <see cref="OnAppConsumed"/>.</summary>
+    public void PublishReceiveState()
+    {
+        Interlocked.Exchange(ref _writtenSnapshot, WrittenByLoop);
+        Volatile.Write(ref _throttledFlag, ReceiveThrottled ? 1 : 0);
+    }
+
+    /// <summary>App side: asks the loop to reset the connection.</summary>
+    public void RequestAbort()
+    {
+        Volatile.Write(ref _abortRequested, 1);
+        Notify();
+    }
+
+    /// <summary>Queues this channel for the loop (at most once until the loop takes it).</summary>
+    public void Notify()
+    {
+        if (Interlocked.Exchange(ref _queued, 1) == 0)
+        {
+            _schedule(this);
+        }
+    }
+
+    /// <summary>Loop side: called when the loop takes the channel off its queue, before servicing it.</summary>
+    public void MarkDequeued() => Volatile.Write(ref _queued, 0);
+}

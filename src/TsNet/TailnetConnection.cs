@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using TsNet.Netstack.Sockets;
+using TsNet.Streams;
+
+namespace TsNet;
+
+/// <summary>
+/// A TCP connection over the tailnet, used like a <see cref="System.Net.Sockets.NetworkStream"/>. The same bytes
+/// are also available as a pipe pair through <see cref="Transport"/>; use one view or the other, not both.
+/// Disposing closes the connection gracefully (FIN); <see cref="Abort"/> resets it.
+/// </summary>
+public sealed class TailnetConnection : Stream
+{
+    private readonly TcpStreamChannel _channel;
+    private readonly CountingPipeReader _input;
+    private readonly NotifyingPipeWriter _output;
+    private int _disposed;
+    private int _writeShutdown;
+
+    internal TailnetConnection(TcpStreamChannel channel)
+    {
+        _channel = channel;
+        _input = new CountingPipeReader(channel.Receive.Reader, channel);
+        _output = new NotifyingPipeWriter(channel.Send.Writer, channel);
+        Transport = new DuplexPipe(_input, _output);
+    }
+
+    /// <summary>Our overlay address and port.</summary>
+    public IPEndPoint LocalEndPoint => _channel.LocalEndPoint;
+
+    /// <summary>The peer's overlay address and port.</summary>
+    public IPEndPoint RemoteEndPoint => _channel.RemoteEndPoint;
+
+    /// <summary>Pipe view of the same bytes (for Kestrel-style consumers): use one view or the other.</summary>
+    public IDuplexPipe Transport { get; }
+
+    /// <inheritdoc/>
+    public override bool CanRead => Volatile.Read(ref _disposed) == 0;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => Volatile.Read(ref _disposed) == 0 && Volatile.Read(ref _writeShutdown) == 0;
+
+    /// <inheritdoc/>
+    public override bool CanSeek => false;
+
+    /// <inheritdoc/>
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>Sends FIN after the bytes written so far; reading continues until the peer closes.</summary>
+    public async ValueTask ShutdownWriteAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _writeShutdown, 1) == 0)
+        {
+            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Resets the connection (RST): unsent data is discarded and the peer sees "connection reset".</summary>
+    public void Abort() => _channel.RequestAbort();
+
+    /// <inheritdoc/>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                data.Slice(0, count).CopyTo(buffer.Span);
+                _input.AdvanceTo(data.GetPosition(count));
+                return count;
+            }
+
+            _input.AdvanceTo(data.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc/>
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Volatile.Read(ref _writeShutdown) != 0)
+        {
+            throw new InvalidOperationException("Writing was shut down on this connection.");
+        }
+
+        var result = await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted)
+        {
+            throw new IOException("The connection was closed.", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc/>
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc/>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _output.CompleteAsync().ConfigureAwait(false);
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _output.Complete();
+            _input.Complete();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}
