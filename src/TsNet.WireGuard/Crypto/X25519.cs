@@ -1,18 +1,28 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using Rfc7748 = Org.BouncyCastle.Math.EC.Rfc7748.X25519;
 
 namespace TsNet.WireGuard.Crypto;
 
 /// <summary>X25519 (RFC 7748).</summary>
+/// <remarks>
+/// Our own Montgomery ladder over <see cref="Field25519"/> rather than a library call: a handshake initiation
+/// (which anyone can replay) costs two DHs, and nothing may be allocated per bad packet. Every call works in
+/// stack memory only, runs the same instruction sequence whatever the key, and wipes its secret state before
+/// returning. (Registers and spill slots of the field routines cannot be wiped from managed code.)
+/// </remarks>
 internal static class X25519
 {
     public const int KeySize = 32;
 
-    // BouncyCastle 1.8.10 only takes arrays; one per-thread scratch (scalar ‖ point ‖ result) keeps DH allocation-free.
-    private const int ScratchSize = 3 * KeySize;
+    // (A - 2) / 4 for Curve25519's A = 486662, the constant of RFC 7748 §5's ladder step.
+    private const uint A24 = 121665;
 
-    [ThreadStatic]
-    private static byte[]? t_scratch;
+    // The u-coordinate of the base point, 9.
+    private static ReadOnlySpan<byte> BasePoint =>
+    [
+        9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
 
     /// <summary>32 random bytes, clamped.</summary>
     public static void GeneratePrivateKey(Span<byte> privateKey)
@@ -33,17 +43,7 @@ internal static class X25519
     {
         CheckKeyLength(privateKey.Length, nameof(privateKey));
         CheckKeyLength(publicKey.Length, nameof(publicKey));
-        byte[] scratch = t_scratch ??= new byte[ScratchSize];
-        try
-        {
-            privateKey.CopyTo(scratch);
-            Rfc7748.ScalarMultBase(scratch, 0, scratch, 2 * KeySize);
-            scratch.AsSpan(2 * KeySize, KeySize).CopyTo(publicKey);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(scratch);
-        }
+        ScalarMult(privateKey, BasePoint, publicKey);
     }
 
     /// <summary>False when the result is all zero (low-order point): the caller must reject.</summary>
@@ -52,21 +52,78 @@ internal static class X25519
         CheckKeyLength(privateKey.Length, nameof(privateKey));
         CheckKeyLength(publicKey.Length, nameof(publicKey));
         CheckKeyLength(sharedSecret.Length, nameof(sharedSecret));
-        byte[] scratch = t_scratch ??= new byte[ScratchSize];
+        ScalarMult(privateKey, publicKey, sharedSecret);
+        return !IsAllZero(sharedSecret);
+    }
+
+    /// <summary>
+    /// RFC 7748 §5: X25519(k, u) with k clamped and bit 255 of u ignored; u values in [p, 2^255) are used as
+    /// their residues. Both inputs are consumed before the output is written, so the output may alias them.
+    /// </summary>
+    private static void ScalarMult(ReadOnlySpan<byte> scalar, ReadOnlySpan<byte> u, Span<byte> output)
+    {
+        LadderState s = default;
         try
         {
-            privateKey.CopyTo(scratch);
-            publicKey.CopyTo(scratch.AsSpan(KeySize));
-            // ScalarMult clamps the scalar and masks the point's top bit itself, as RFC 7748 §5 requires.
-            Rfc7748.ScalarMult(scratch, 0, scratch, KeySize, scratch, 2 * KeySize);
-            Span<byte> result = scratch.AsSpan(2 * KeySize, KeySize);
-            result.CopyTo(sharedSecret);
-            return !IsAllZero(result);
+            // Clamp a copy: the caller's key is read-only, and clamping inside makes unclamped keys safe too.
+            scalar.CopyTo(s.Scalar);
+            ClampPrivateKey(s.Scalar);
+            Field25519.FromBytes(u, out s.X1);
+            s.X2 = Field25519.One;
+            s.Z2 = Field25519.Zero;
+            s.X3 = s.X1;
+            s.Z3 = Field25519.One;
+
+            // (x2 : z2) = [m]P and (x3 : z3) = [m + 1]P for the scalar prefix m read so far. Rather than branch on
+            // each bit, the pair is swapped when the bit changes from the previous one; the masks make the
+            // swap cost the same whether or not it happens.
+            ulong swap = 0;
+            for (int t = 254; t >= 0; t--)
+            {
+                ulong bit = (ulong)(s.Scalar[t >> 3] >> (t & 7)) & 1;
+                swap ^= bit;
+                Field25519.ConditionalSwap(ref s.X2, ref s.X3, swap);
+                Field25519.ConditionalSwap(ref s.Z2, ref s.Z3, swap);
+                swap = bit;
+                LadderStep(ref s);
+            }
+
+            Field25519.ConditionalSwap(ref s.X2, ref s.X3, swap);
+            Field25519.ConditionalSwap(ref s.Z2, ref s.Z3, swap);
+
+            // x2 / z2. A low-order u makes z2 zero; Fermat inversion maps 0 to 0, so the result is the all-zero
+            // value RFC 7748 §6.1 says to check for.
+            Field25519.Invert(out s.A, s.Z2);
+            Field25519.Mul(out s.X2, s.X2, s.A);
+            s.X2.ToBytes(output);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(scratch);
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(new Span<LadderState>(ref s)));
         }
+    }
+
+    // One combined differential addition and doubling, RFC 7748 §5, operand for operand.
+    private static void LadderStep(ref LadderState s)
+    {
+        Field25519.Add(out s.A, s.X2, s.Z2);         // A = x2 + z2
+        Field25519.Square(out s.AA, s.A);            // AA = A^2
+        Field25519.Sub(out s.B, s.X2, s.Z2);         // B = x2 - z2
+        Field25519.Square(out s.BB, s.B);            // BB = B^2
+        Field25519.Sub(out s.E, s.AA, s.BB);         // E = AA - BB
+        Field25519.Add(out s.C, s.X3, s.Z3);         // C = x3 + z3
+        Field25519.Sub(out s.D, s.X3, s.Z3);         // D = x3 - z3
+        Field25519.Mul(out s.DA, s.D, s.A);          // DA = D * A
+        Field25519.Mul(out s.CB, s.C, s.B);          // CB = C * B
+        Field25519.Add(out s.X3, s.DA, s.CB);
+        Field25519.Square(out s.X3, s.X3);           // x3 = (DA + CB)^2
+        Field25519.Sub(out s.Z3, s.DA, s.CB);
+        Field25519.Square(out s.Z3, s.Z3);
+        Field25519.Mul(out s.Z3, s.X1, s.Z3);        // z3 = x1 * (DA - CB)^2
+        Field25519.Mul(out s.X2, s.AA, s.BB);        // x2 = AA * BB
+        Field25519.MulSmall(out s.Z2, s.E, A24);
+        Field25519.Add(out s.Z2, s.AA, s.Z2);
+        Field25519.Mul(out s.Z2, s.E, s.Z2);         // z2 = E * (AA + a24 * E)
     }
 
     // Constant time: the shared secret must not leak through early exit timing.
@@ -87,5 +144,32 @@ internal static class X25519
         {
             throw new ArgumentException($"X25519 keys are {KeySize} bytes.", paramName);
         }
+    }
+
+    // All secret-dependent ladder state in one struct, so a single wipe clears it.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LadderState
+    {
+        public ScalarBytes Scalar;
+        public Field25519 X1;
+        public Field25519 X2;
+        public Field25519 Z2;
+        public Field25519 X3;
+        public Field25519 Z3;
+        public Field25519 A;
+        public Field25519 AA;
+        public Field25519 B;
+        public Field25519 BB;
+        public Field25519 E;
+        public Field25519 C;
+        public Field25519 D;
+        public Field25519 DA;
+        public Field25519 CB;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(KeySize)]
+    private struct ScalarBytes
+    {
+        private byte _element0;
     }
 }
