@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 
 namespace TsNet.WireGuard.Crypto;
@@ -14,19 +16,18 @@ namespace TsNet.WireGuard.Crypto;
 /// initiation, including replayed or forged ones an attacker can send at will.
 /// </para>
 /// <para>
-/// Constant time: no branch and no memory index depends on a limb value. Products use
-/// <see cref="Math.BigMul(ulong, ulong, out ulong)"/> (a single hardware multiply on 64-bit targets) and the
-/// 128-bit sums carry arithmetically instead of through comparisons, so there is nothing the JIT could turn
-/// into a data-dependent jump.
+/// Constant time: no branch and no memory index depends on a limb value; the code is straight-line arithmetic
+/// (64×64→128-bit multiplies, shifts, masks, additions), with nothing the JIT could turn into a data-dependent
+/// jump. Each 128-bit product is split at bit 51 as soon as it is formed, and the two parts are summed into
+/// adjacent 64-bit columns, so no 128-bit addition (and no carry comparison) is ever needed.
 /// </para>
 /// <para>
-/// Limb bounds (what keeps every intermediate inside 64/128 bits):
+/// Limb bounds (what keeps every column sum inside 64 bits):
 /// "reduced" elements — outputs of <see cref="FromBytes"/>, <see cref="Mul"/>, <see cref="Square"/>,
-/// <see cref="MulSmall"/>, <see cref="Invert"/> — have limbs below 2^51 + 2^13;
+/// <see cref="MulSmall"/>, <see cref="Invert"/> — have limbs of at most 2^51;
 /// "loose" elements — outputs of <see cref="Add"/> and <see cref="Sub"/> of reduced operands — have limbs
 /// below 2^53. Mul, Square, MulSmall and ToBytes accept loose operands; the operands of Add and Sub must be
-/// reduced. The representation is not unique: only <see cref="ToBytes"/> yields the canonical
-/// value in [0, p).
+/// reduced. The representation is not unique: only <see cref="ToBytes"/> yields the canonical value in [0, p).
 /// </para>
 /// <para>
 /// Every operation reads all of its operands before it writes its result, so the result may alias an operand.
@@ -40,7 +41,7 @@ internal struct Field25519
     private const ulong Mask51 = (1UL << 51) - 1;
 
     // 2p limb by limb (2^52 - 38, then 2^52 - 2): added before subtracting so no limb goes negative, which holds
-    // while every subtrahend limb is below 2^52 - 38, i.e. the subtrahend is reduced.
+    // while every subtrahend limb is at most 2^51, i.e. the subtrahend is reduced.
     private const ulong TwoP0 = 0xFFFFFFFFFFFDA;
     private const ulong TwoP1234 = 0xFFFFFFFFFFFFE;
 
@@ -161,40 +162,43 @@ internal struct Field25519
         ulong a0 = a._l0, a1 = a._l1, a2 = a._l2, a3 = a._l3, a4 = a._l4;
         ulong b0 = b._l0, b1 = b._l1, b2 = b._l2, b3 = b._l3, b4 = b._l4;
 
-        // 19·b_j < 2^59 for loose limbs, so the pre-multiplication stays in 64 bits.
+        // 19·b_j < 2^58 for loose limbs, so the pre-multiplication stays in 64 bits.
         ulong b1x19 = b1 * 19, b2x19 = b2 * 19, b3x19 = b3 * 19, b4x19 = b4 * 19;
 
-        ulong h0 = Math.BigMul(a0, b0, out ulong r0);
-        MulAdd(ref h0, ref r0, a1, b4x19);
-        MulAdd(ref h0, ref r0, a2, b3x19);
-        MulAdd(ref h0, ref r0, a3, b2x19);
-        MulAdd(ref h0, ref r0, a4, b1x19);
+        // s_k collects weight 2^(51k): the low 51 bits of that column's products and the high parts of the
+        // column below (s5, weight 2^255, folds into s0 as ×19).
+        ulong s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+        MulAdd(ref s0, ref s1, a0, b0);
+        MulAdd(ref s0, ref s1, a1, b4x19);
+        MulAdd(ref s0, ref s1, a2, b3x19);
+        MulAdd(ref s0, ref s1, a3, b2x19);
+        MulAdd(ref s0, ref s1, a4, b1x19);
 
-        ulong h1 = Math.BigMul(a0, b1, out ulong r1);
-        MulAdd(ref h1, ref r1, a1, b0);
-        MulAdd(ref h1, ref r1, a2, b4x19);
-        MulAdd(ref h1, ref r1, a3, b3x19);
-        MulAdd(ref h1, ref r1, a4, b2x19);
+        MulAdd(ref s1, ref s2, a0, b1);
+        MulAdd(ref s1, ref s2, a1, b0);
+        MulAdd(ref s1, ref s2, a2, b4x19);
+        MulAdd(ref s1, ref s2, a3, b3x19);
+        MulAdd(ref s1, ref s2, a4, b2x19);
 
-        ulong h2 = Math.BigMul(a0, b2, out ulong r2);
-        MulAdd(ref h2, ref r2, a1, b1);
-        MulAdd(ref h2, ref r2, a2, b0);
-        MulAdd(ref h2, ref r2, a3, b4x19);
-        MulAdd(ref h2, ref r2, a4, b3x19);
+        MulAdd(ref s2, ref s3, a0, b2);
+        MulAdd(ref s2, ref s3, a1, b1);
+        MulAdd(ref s2, ref s3, a2, b0);
+        MulAdd(ref s2, ref s3, a3, b4x19);
+        MulAdd(ref s2, ref s3, a4, b3x19);
 
-        ulong h3 = Math.BigMul(a0, b3, out ulong r3);
-        MulAdd(ref h3, ref r3, a1, b2);
-        MulAdd(ref h3, ref r3, a2, b1);
-        MulAdd(ref h3, ref r3, a3, b0);
-        MulAdd(ref h3, ref r3, a4, b4x19);
+        MulAdd(ref s3, ref s4, a0, b3);
+        MulAdd(ref s3, ref s4, a1, b2);
+        MulAdd(ref s3, ref s4, a2, b1);
+        MulAdd(ref s3, ref s4, a3, b0);
+        MulAdd(ref s3, ref s4, a4, b4x19);
 
-        ulong h4 = Math.BigMul(a0, b4, out ulong r4);
-        MulAdd(ref h4, ref r4, a1, b3);
-        MulAdd(ref h4, ref r4, a2, b2);
-        MulAdd(ref h4, ref r4, a3, b1);
-        MulAdd(ref h4, ref r4, a4, b0);
+        MulAdd(ref s4, ref s5, a0, b4);
+        MulAdd(ref s4, ref s5, a1, b3);
+        MulAdd(ref s4, ref s5, a2, b2);
+        MulAdd(ref s4, ref s5, a3, b1);
+        MulAdd(ref s4, ref s5, a4, b0);
 
-        result = Carry(h0, r0, h1, r1, h2, r2, h3, r3, h4, r4);
+        result = Carry(s0, s1, s2, s3, s4, s5);
     }
 
     /// <summary>a², with the symmetric cross products computed once and doubled (15 multiplies instead of 25).</summary>
@@ -204,32 +208,34 @@ internal struct Field25519
         ulong a0x2 = a0 * 2, a1x2 = a1 * 2, a2x2 = a2 * 2, a3x2 = a3 * 2;
         ulong a3x19 = a3 * 19, a4x19 = a4 * 19;
 
-        // r0 = a0² + 38(a1·a4 + a2·a3)
-        ulong h0 = Math.BigMul(a0, a0, out ulong r0);
-        MulAdd(ref h0, ref r0, a1x2, a4x19);
-        MulAdd(ref h0, ref r0, a2x2, a3x19);
+        ulong s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
 
-        // r1 = 2·a0·a1 + 38·a2·a4 + 19·a3²
-        ulong h1 = Math.BigMul(a0x2, a1, out ulong r1);
-        MulAdd(ref h1, ref r1, a2x2, a4x19);
-        MulAdd(ref h1, ref r1, a3, a3x19);
+        // a0² + 38(a1·a4 + a2·a3)
+        MulAdd(ref s0, ref s1, a0, a0);
+        MulAdd(ref s0, ref s1, a1x2, a4x19);
+        MulAdd(ref s0, ref s1, a2x2, a3x19);
 
-        // r2 = 2·a0·a2 + a1² + 38·a3·a4
-        ulong h2 = Math.BigMul(a0x2, a2, out ulong r2);
-        MulAdd(ref h2, ref r2, a1, a1);
-        MulAdd(ref h2, ref r2, a3x2, a4x19);
+        // 2·a0·a1 + 38·a2·a4 + 19·a3²
+        MulAdd(ref s1, ref s2, a0x2, a1);
+        MulAdd(ref s1, ref s2, a2x2, a4x19);
+        MulAdd(ref s1, ref s2, a3, a3x19);
 
-        // r3 = 2·a0·a3 + 2·a1·a2 + 19·a4²
-        ulong h3 = Math.BigMul(a0x2, a3, out ulong r3);
-        MulAdd(ref h3, ref r3, a1x2, a2);
-        MulAdd(ref h3, ref r3, a4, a4x19);
+        // 2·a0·a2 + a1² + 38·a3·a4
+        MulAdd(ref s2, ref s3, a0x2, a2);
+        MulAdd(ref s2, ref s3, a1, a1);
+        MulAdd(ref s2, ref s3, a3x2, a4x19);
 
-        // r4 = 2·a0·a4 + 2·a1·a3 + a2²
-        ulong h4 = Math.BigMul(a0x2, a4, out ulong r4);
-        MulAdd(ref h4, ref r4, a1x2, a3);
-        MulAdd(ref h4, ref r4, a2, a2);
+        // 2·a0·a3 + 2·a1·a2 + 19·a4²
+        MulAdd(ref s3, ref s4, a0x2, a3);
+        MulAdd(ref s3, ref s4, a1x2, a2);
+        MulAdd(ref s3, ref s4, a4, a4x19);
 
-        result = Carry(h0, r0, h1, r1, h2, r2, h3, r3, h4, r4);
+        // 2·a0·a4 + 2·a1·a3 + a2²
+        MulAdd(ref s4, ref s5, a0x2, a4);
+        MulAdd(ref s4, ref s5, a1x2, a3);
+        MulAdd(ref s4, ref s5, a2, a2);
+
+        result = Carry(s0, s1, s2, s3, s4, s5);
     }
 
     /// <summary>a^(2^count): repeated squaring for the inversion chain (count is public).</summary>
@@ -245,12 +251,13 @@ internal struct Field25519
     /// <summary>a · k for a small constant k (below 2^32), e.g. the ladder's a24.</summary>
     public static void MulSmall(out Field25519 result, in Field25519 a, uint k)
     {
-        ulong h0 = Math.BigMul(a._l0, k, out ulong r0);
-        ulong h1 = Math.BigMul(a._l1, k, out ulong r1);
-        ulong h2 = Math.BigMul(a._l2, k, out ulong r2);
-        ulong h3 = Math.BigMul(a._l3, k, out ulong r3);
-        ulong h4 = Math.BigMul(a._l4, k, out ulong r4);
-        result = Carry(h0, r0, h1, r1, h2, r2, h3, r3, h4, r4);
+        ulong s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+        MulAdd(ref s0, ref s1, a._l0, k);
+        MulAdd(ref s1, ref s2, a._l1, k);
+        MulAdd(ref s2, ref s3, a._l2, k);
+        MulAdd(ref s3, ref s4, a._l3, k);
+        MulAdd(ref s4, ref s5, a._l4, k);
+        result = Carry(s0, s1, s2, s3, s4, s5);
     }
 
     /// <summary>
@@ -314,49 +321,56 @@ internal struct Field25519
         b._l4 ^= t;
     }
 
-    // hi:lo += a·b. The carry out of the low word is the majority of the top bits of (lo, p, lo + p), computed
-    // with bit operations rather than `sum < lo`, which the compiler emits as a branch.
+    // Splits the 128-bit product a·b at bit 51: the low 51 bits go to this column, the rest (weight 2^51 higher)
+    // to the next. Each part fits comfortably in 64 bits, so the column sums need no carry handling of their own.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MulAdd(ref ulong hi, ref ulong lo, ulong a, ulong b)
+    private static void MulAdd(ref ulong column, ref ulong next, ulong a, ulong b)
     {
-        ulong productHi = Math.BigMul(a, b, out ulong productLo);
-        ulong sum = lo + productLo;
-        hi += productHi + (((lo & productLo) | ((lo | productLo) & ~sum)) >> 63);
-        lo = sum;
+        ulong low = a * b;
+        column += low & Mask51;
+        next += (MultiplyHigh(a, b) << 13) | (low >> 51);
     }
 
-    // Reduces five 128-bit column sums (each below 2^115) to limbs below 2^51 (limb 1 below 2^51 + 2^13):
-    // carry column to column, fold the carry out of the top (weight 2^255) back into limb 0 as ×19, then carry
-    // limb 0 once more.
+    // The upper half of the 128-bit product. Math.BigMul returns the lower half through a pointer, which the JIT
+    // keeps in memory; a second multiply for the lower half is cheaper than that store and reload.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Field25519 Carry(ulong h0, ulong r0, ulong h1, ulong r1, ulong h2, ulong r2, ulong h3, ulong r3, ulong h4, ulong r4)
+    private static ulong MultiplyHigh(ulong a, ulong b)
     {
-        ulong c = (h0 << 13) | (r0 >> 51);
-        ulong l0 = r0 & Mask51;
-        AddCarry(ref h1, ref r1, c);
-        c = (h1 << 13) | (r1 >> 51);
-        ulong l1 = r1 & Mask51;
-        AddCarry(ref h2, ref r2, c);
-        c = (h2 << 13) | (r2 >> 51);
-        ulong l2 = r2 & Mask51;
-        AddCarry(ref h3, ref r3, c);
-        c = (h3 << 13) | (r3 >> 51);
-        ulong l3 = r3 & Mask51;
-        AddCarry(ref h4, ref r4, c);
-        c = (h4 << 13) | (r4 >> 51); // column 4 has no ×19 terms, so this is below 2^59 and 19c fits
-        ulong l4 = r4 & Mask51;
-        l0 += c * 19;
-        l1 += l0 >> 51;
-        l0 &= Mask51;
-        return new Field25519(l0, l1, l2, l3, l4);
+        if (Bmi2.X64.IsSupported)
+        {
+            return Bmi2.X64.MultiplyNoFlags(a, b);
+        }
+
+        if (ArmBase.Arm64.IsSupported)
+        {
+            return ArmBase.Arm64.MultiplyHigh(a, b);
+        }
+
+        return Math.BigMul(a, b, out _);
     }
 
+    // Column sums to limbs. With loose operands (limbs below 2^53, ×19 multiples below 2^58) no product reaches
+    // 2^112 (Square's doubled ×19 terms are the largest), so a column receives at most five parts above bit 51
+    // below 2^60 each in Mul, or three below 2^61 in Square, plus five low parts below 2^51: under 2^63. s5
+    // (weight 2^255) has no ×19 terms and stays below 2^58, so 19·s5 fits too. One carry pass, folding the top
+    // carry back as ×19, and one more carry out of limb 0 leave every limb at most 2^51.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddCarry(ref ulong hi, ref ulong lo, ulong value)
+    private static Field25519 Carry(ulong s0, ulong s1, ulong s2, ulong s3, ulong s4, ulong s5)
     {
-        ulong sum = lo + value;
-        hi += ((lo & value) | ((lo | value) & ~sum)) >> 63;
-        lo = sum;
+        s0 += s5 * 19;
+        s1 += s0 >> 51;
+        s0 &= Mask51;
+        s2 += s1 >> 51;
+        s1 &= Mask51;
+        s3 += s2 >> 51;
+        s2 &= Mask51;
+        s4 += s3 >> 51;
+        s3 &= Mask51;
+        s0 += (s4 >> 51) * 19;
+        s4 &= Mask51;
+        s1 += s0 >> 51;
+        s0 &= Mask51;
+        return new Field25519(s0, s1, s2, s3, s4);
     }
 
     [StructLayout(LayoutKind.Sequential)]
