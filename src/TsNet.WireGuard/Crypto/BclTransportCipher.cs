@@ -61,7 +61,7 @@ internal sealed class BclTransportCipher : TransportCipher
         }
 
         _disposed = true;
-        // The BCL instance owns the only copy of the key (in native memory) and wipes it on dispose.
+        // The BCL instance holds the only copy of the key (ours was never kept) and wipes it on Dispose.
         _aead.Dispose();
     }
 }

@@ -9,9 +9,12 @@ namespace TsNet.WireGuard.Crypto;
 /// Transport AEAD over BouncyCastle's managed ChaCha20-Poly1305: the fallback for platforms without a native one.
 /// </summary>
 /// <remarks>
-/// BouncyCastle 1.8.10 only works on arrays and re-initialises through a <see cref="ParametersWithIV"/>, so
-/// each packet allocates that small object (BouncyCastle copies the IV out of it) and goes through a per-instance
-/// scratch array. The key is given once; later initialisations pass a null key, which keeps the engine's.
+/// BouncyCastle 1.8.10 only works on arrays and re-initialises through a <see cref="ParametersWithIV"/>, so each
+/// packet goes through a per-instance scratch array and allocates a few hundred bytes inside BouncyCastle (IV and
+/// Poly1305 key copies; measured 416 B per seal, 640 B per open): the one backend exempt from the no-allocation
+/// rule, used only where no native ChaCha20-Poly1305 exists. The key is given once; later initialisations pass a
+/// null key, which keeps the engine's. BouncyCastle refuses to encrypt twice in a row under the same nonce
+/// (ArgumentException), which WireGuard's strictly increasing counters never do.
 /// </remarks>
 internal sealed class BouncyCastleTransportCipher : TransportCipher
 {

@@ -172,6 +172,29 @@ public class TransportCipherTests
     }
 
     [Theory]
+    [InlineData("OpenSsl")]
+    [InlineData("Bcl")]
+    public void SealAndOpen_DoNotAllocate(string backendName)
+    {
+        // The native-backed backends are the hot path; BouncyCastle is the documented exception.
+        TransportCipherBackend backend = Enum.Parse<TransportCipherBackend>(backendName);
+        using TransportCipher cipher = TransportCipher.Create(T1, backend);
+        byte[] data = new byte[1420];
+        byte[] tag = new byte[16];
+        cipher.Seal(0, data, tag);
+        cipher.Open(0, data, tag).Should().BeTrue();
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (ulong counter = 1; counter <= 100; counter++)
+        {
+            cipher.Seal(counter, data, tag);
+            cipher.Open(counter, data, tag);
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Theory]
     [MemberData(nameof(Backends))]
     public void Open_WrongTagLength_ReturnsFalse(string backendName)
     {
