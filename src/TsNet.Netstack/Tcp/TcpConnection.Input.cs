@@ -169,6 +169,14 @@ internal sealed partial class TcpConnection
             _tsRecentTime = now;
         }
 
+        // Simultaneous open: the peer's SYN-ACK repeats its SYN; take it as the ACK of ours (as Linux does).
+        if (State == TcpState.SynReceived && !_passive && syn && header.Has(TcpFlags.Ack) && !rst
+            && seq + 1 == _receiveNext && header.AcknowledgmentNumber == _sendNext)
+        {
+            OnSegmentSynchronized(header with { SequenceNumber = seq + 1, Flags = header.Flags & ~TcpFlags.Syn }, payload, now);
+            return;
+        }
+
         // First: sequence acceptability (RFC 9293 §3.10.7.4, table in tcp-essentials §14).
         int segmentLength = header.SegmentLength(payload.Length);
         int window = _receiveBuffer.Free;
