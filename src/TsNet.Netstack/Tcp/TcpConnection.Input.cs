@@ -36,7 +36,7 @@ internal sealed partial class TcpConnection
     private bool _dsackPending;
     private SackBlock _dsack;
 
-    private long _challengeWindowStart = long.MinValue;
+    private long _challengeWindowStart = long.MinValue / 2;
     private int _challengeAcksInWindow;
     private bool _closedByApplication;
 
@@ -107,7 +107,7 @@ internal sealed partial class TcpConnection
         {
             AcknowledgeSyn(header, now);
             EnterEstablished(now);
-            _ackNow = Math.Max(_ackNow, 1);
+            AckNow();
             return;
         }
 
@@ -319,7 +319,10 @@ internal sealed partial class TcpConnection
             {
                 _pendingFin = true; // out of order: take it when the bytes before it are in
                 _pendingFinSeq = finSeq;
-                OweAck();
+                if (payload.IsEmpty)
+                {
+                    OweAck();
+                }
             }
         }
     }
@@ -375,7 +378,11 @@ internal sealed partial class TcpConnection
         }
     }
 
+    /// <summary>One more immediate ACK: each out-of-order or unacceptable segment gets its own (duplicate ACKs are a signal).</summary>
     private void OweAck() => _ackNow = Math.Min(_ackNow + 1, MaxOwedAcks);
+
+    /// <summary>At least one immediate ACK.</summary>
+    private void AckNow() => _ackNow = Math.Max(_ackNow, 1);
 
     /// <summary>Counts a duplicate and remembers it for a D-SACK block (RFC 2883) when SACK is on.</summary>
     private void NoteDuplicate(SeqNum seq, int length)
@@ -423,7 +430,7 @@ internal sealed partial class TcpConnection
         _unackedBytes += payload.Length;
         if (filledHole || _unackedBytes >= 2 * _largestSegmentSeen)
         {
-            OweAck(); // a hole filled, or a second full segment: ACK now (RFC 9293 §3.8.6.3, RFC 5681 §4.2)
+            AckNow(); // a hole filled, or a second full segment: ACK now (RFC 9293 §3.8.6.3, RFC 5681 §4.2)
         }
         else if (_delayedAckDeadline == long.MaxValue)
         {
@@ -442,7 +449,7 @@ internal sealed partial class TcpConnection
         _finReceived = true;
         _receiveNext += 1;
         _reassembler.Clear();
-        OweAck();
+        AckNow();
         _events |= TcpEvents.ReadClosed | TcpEvents.Readable;
         switch (State)
         {

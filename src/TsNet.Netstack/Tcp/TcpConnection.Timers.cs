@@ -60,7 +60,7 @@ internal sealed partial class TcpConnection
         if (now >= _delayedAckDeadline)
         {
             _delayedAckDeadline = long.MaxValue;
-            _ackNow = Math.Max(_ackNow, 1);
+            AckNow();
         }
 
         UpdatePersistTimer(now);

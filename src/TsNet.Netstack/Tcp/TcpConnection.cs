@@ -185,7 +185,7 @@ internal sealed partial class TcpConnection
         int read = _receiveBuffer.Read(destination);
         if (read > 0 && IsReceiving && ShouldSendWindowUpdate())
         {
-            _ackNow = Math.Max(_ackNow, 1);
+            AckNow();
         }
 
         return read;
