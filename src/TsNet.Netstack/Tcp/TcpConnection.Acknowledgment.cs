@@ -1,0 +1,262 @@
+using TsNet.Packets;
+
+namespace TsNet.Netstack.Tcp;
+
+/// <summary>
+/// The send side's reaction to acknowledgments: SND.UNA and the send buffer, RTT samples (timestamps, or one timed
+/// segment with Karn's rule), the retransmission timer, the send window, and NewReno loss recovery (RFC 5681 §3.2
+/// fast retransmit, RFC 6582 partial ACKs, RFC 3042 limited transmit).
+/// </summary>
+internal sealed partial class TcpConnection
+{
+    private readonly SeqNum _iss;
+    private SeqNum _sendUnacknowledged;
+    private SeqNum _sendNext;
+    private SeqNum _sendMax;
+    private SeqNum _bufferSeq; // sequence number of send buffer offset 0
+    private long _sendWindow; // bytes, scaled
+    private long _maxSendWindow;
+    private SeqNum _sendWl1;
+    private SeqNum _sendWl2;
+    private bool _finQueued;
+
+    // RTT measurement without timestamps: one timed segment at a time (RFC 6298 §3, Karn).
+    private bool _rttTiming;
+    private SeqNum _rttSeq;
+    private long _rttStart;
+    private bool _synRetransmitted;
+
+    // Loss recovery.
+    private int _duplicateAcks;
+    private bool _inRecovery;
+    private SeqNum _recover; // highest sequence number sent when recovery (or a timeout) began (RFC 6582)
+    private bool _fastRetransmitPending;
+
+    /// <summary>SND.UNA.</summary>
+    internal SeqNum SendUnacknowledged => _sendUnacknowledged;
+
+    /// <summary>SND.NXT.</summary>
+    internal SeqNum SendNext => _sendNext;
+
+    /// <summary>Send window in bytes (SND.WND, scaled).</summary>
+    internal long SendWindow => _sendWindow;
+
+    /// <summary>The congestion controller (cwnd, ssthresh).</summary>
+    internal ICongestionControl Congestion => _congestion;
+
+    /// <summary>True during NewReno fast recovery.</summary>
+    internal bool InRecovery => _inRecovery;
+
+    /// <summary>The RTT estimator.</summary>
+    internal RttEstimator Rtt => _rtt;
+
+    /// <summary>The retransmission timer.</summary>
+    internal RetransmitTimer RetransmitTimer => _retransmitTimer;
+
+    // Sequence number of our FIN (valid once queued: no bytes are written after it).
+    private SeqNum FinSeq => _bufferSeq + _sendBuffer.Count;
+
+    private bool IsFinAcknowledged => _finQueued && _sendUnacknowledged > FinSeq;
+
+    // Bytes sent and not acknowledged, as the sender sees them now (after a timeout, only what was resent).
+    private int FlightSize => _sendNext - _sendUnacknowledged;
+
+    /// <summary>Our SYN was acknowledged by <paramref name="header"/> (SYN-SENT or SYN-RECEIVED).</summary>
+    private void AcknowledgeSyn(in TcpHeader header, long now)
+    {
+        SeqNum ack = header.AcknowledgmentNumber;
+        _sendUnacknowledged = ack;
+        if (_sendNext < ack)
+        {
+            _sendNext = ack;
+        }
+
+        TakeRttSample(header, now);
+        _rttTiming = false;
+    }
+
+    /// <summary>Fifth step of SEGMENT ARRIVES for synchronized states; false when the segment must be dropped.</summary>
+    private bool ProcessAcknowledgment(in TcpHeader header, int payloadLength, long now)
+    {
+        SeqNum ack = header.AcknowledgmentNumber;
+
+        // RFC 5961 §5.2: an ACK for data never sent gets an ACK and is dropped; one older than the largest
+        // window ever offered is dropped (an attacker's blind guess).
+        if (ack > _sendMax)
+        {
+            Counters.BadAckDrops++;
+            OweAck();
+            return false;
+        }
+
+        if (ack < _sendUnacknowledged - (int)Math.Min(_maxSendWindow, int.MaxValue))
+        {
+            Counters.BadAckDrops++;
+            OweAck();
+            return false;
+        }
+
+        if (ack > _sendUnacknowledged)
+        {
+            OnNewAck(header, now);
+        }
+        else if (ack == _sendUnacknowledged && IsDuplicateAck(header, payloadLength))
+        {
+            OnDuplicateAck(now);
+        }
+
+        if (ack >= _sendUnacknowledged)
+        {
+            UpdateSendWindow(header);
+        }
+
+        switch (State)
+        {
+            case TcpState.FinWait1 when IsFinAcknowledged:
+                State = TcpState.FinWait2;
+                if (_closedByApplication)
+                {
+                    _closeDeadline = now + _config.FinWait2Timeout.Ticks;
+                }
+
+                break;
+            case TcpState.Closing when IsFinAcknowledged:
+                EnterTimeWait(now);
+                break;
+            case TcpState.LastAck when IsFinAcknowledged:
+                EnterClosed(TcpError.None);
+                return false;
+            default:
+                break;
+        }
+
+        return true;
+    }
+
+    private void OnNewAck(in TcpHeader header, long now)
+    {
+        SeqNum ack = header.AcknowledgmentNumber;
+        int acked = ack - _sendUnacknowledged;
+        if (_sendNext < ack)
+        {
+            _sendNext = ack; // after a timeout we went back; the originals arrived after all
+        }
+
+        int dataAcked = Math.Clamp(ack - _bufferSeq, 0, _sendBuffer.Count);
+        if (dataAcked > 0)
+        {
+            _sendBuffer.Consume(dataAcked);
+            _bufferSeq += dataAcked;
+            _events |= TcpEvents.Writable;
+        }
+
+        _sendUnacknowledged = ack;
+        TakeRttSample(header, now);
+        _retransmitTimer.ResetRetries();
+        if (_sendUnacknowledged == _sendMax)
+        {
+            _retransmitTimer.Stop();
+        }
+        else
+        {
+            _retransmitTimer.Start(now, _rtt.Rto);
+        }
+
+        int mss = EffectiveMss;
+        if (_inRecovery)
+        {
+            if (ack > _recover)
+            {
+                _inRecovery = false;
+                _congestion.OnExitRecovery(_sendMax - _sendUnacknowledged, mss);
+            }
+            else
+            {
+                // RFC 6582 §3.2 step 3: a partial ACK; the next hole is lost too.
+                _congestion.OnPartialAck(acked, mss);
+                _fastRetransmitPending = true;
+            }
+        }
+        else
+        {
+            _congestion.OnAck(acked, mss, now);
+        }
+
+        _duplicateAcks = 0;
+    }
+
+    // RFC 5681 §2: same ACK, no data, no SYN/FIN, same window, and data outstanding.
+    private bool IsDuplicateAck(in TcpHeader header, int payloadLength) =>
+        payloadLength == 0
+        && !header.Has(TcpFlags.Syn)
+        && !header.Has(TcpFlags.Fin)
+        && ((long)header.Window << _peerWindowShift) == _sendWindow
+        && _sendMax > _sendUnacknowledged;
+
+    private void OnDuplicateAck(long now)
+    {
+        _duplicateAcks++;
+        int mss = EffectiveMss;
+        if (_inRecovery)
+        {
+            _congestion.OnDuplicateAckInRecovery(mss);
+            return;
+        }
+
+        // RFC 6582 §3.2 step 2: only start recovery when the ACK covers more than the last recovery point.
+        if (_duplicateAcks == _config.DuplicateAckThreshold && _sendUnacknowledged > _recover)
+        {
+            _inRecovery = true;
+            _recover = _sendMax - 1;
+            Counters.FastRetransmits++;
+            _congestion.OnEnterRecovery(_sendMax - _sendUnacknowledged, mss, now);
+            _fastRetransmitPending = true;
+            _rttTiming = false; // Karn: the timed segment may be the one resent
+        }
+    }
+
+    private void UpdateSendWindow(in TcpHeader header)
+    {
+        SeqNum seq = header.SequenceNumber;
+        SeqNum ack = header.AcknowledgmentNumber;
+        if (_sendWl1 < seq || (_sendWl1 == seq && _sendWl2 <= ack))
+        {
+            _sendWindow = (long)header.Window << _peerWindowShift;
+            _maxSendWindow = Math.Max(_maxSendWindow, _sendWindow);
+            _sendWl1 = seq;
+            _sendWl2 = ack;
+            if (_sendWindow > 0)
+            {
+                _persistDeadline = long.MaxValue;
+                _persistBackoff = 0;
+            }
+        }
+    }
+
+    private void TakeRttSample(in TcpHeader header, long now)
+    {
+        long sample = -1;
+        if (_timestampsEnabled && header.Timestamps is TcpTimestamps ts && ts.EchoReply != 0)
+        {
+            // RFC 7323 §4.1: RTT = our clock now − the echoed value (valid for retransmitted data too).
+            long elapsedMs = unchecked((int)(TimestampClock(now) - ts.EchoReply));
+            if (elapsedMs >= 0)
+            {
+                sample = elapsedMs * TimeSpan.TicksPerMillisecond;
+            }
+        }
+        else if (_rttTiming && header.AcknowledgmentNumber >= _rttSeq)
+        {
+            sample = now - _rttStart;
+            _rttTiming = false;
+        }
+
+        if (sample >= 0 && sample <= _config.MaxRto.Ticks)
+        {
+            _rtt.AddSample(sample);
+            _retransmitTimer.ResetBackoff();
+        }
+    }
+
+    private uint TimestampClock(long now) => unchecked((uint)(now / TimeSpan.TicksPerMillisecond) + _timestampOffset);
+}

@@ -1,0 +1,320 @@
+using TsNet.Packets;
+
+namespace TsNet.Netstack.Tcp;
+
+/// <summary>
+/// What to transmit next. One segment per <see cref="TryGetSegment"/> call, in priority order: a RST, our SYN or
+/// SYN-ACK, a fast retransmission, new data (or a go-back-N resend after a timeout) and FIN within the send and
+/// congestion windows, a zero-window or keepalive probe, and finally a pure ACK when one is owed. Also the receive
+/// window we advertise (scaled, never shrinking, receiver SWS avoidance) and the per-segment options.
+/// </summary>
+internal sealed partial class TcpConnection
+{
+    private bool _resetPending;
+    private SeqNum _resetSeq;
+    private bool _resetWithAck;
+    private bool _probePending;
+    private SeqNum _receiveAdvertisedRight;
+    private long _lastSendTime;
+
+    /// <summary>
+    /// Writes the next segment to send (TCP header with checksum 0, then payload) into <paramref name="destination"/>
+    /// and returns true, or false when nothing is due. The caller prepends the IP header and fills the checksum
+    /// (<see cref="TcpEndpoints.FillChecksum"/>). <paramref name="destination"/> should hold MTU − IP header bytes;
+    /// a smaller one only makes segments smaller. Call until it returns false after every other call.
+    /// </summary>
+    public bool TryGetSegment(Span<byte> destination, out int length, long now)
+    {
+        length = 0;
+        if (_resetPending)
+        {
+            _resetPending = false;
+            var reset = BaseHeader() with
+            {
+                SequenceNumber = _resetSeq,
+                AcknowledgmentNumber = _resetWithAck ? _receiveNext : default,
+                Flags = _resetWithAck ? TcpFlags.Rst | TcpFlags.Ack : TcpFlags.Rst,
+            };
+            length = reset.Emit(destination);
+            Counters.SegmentsSent++;
+            return true;
+        }
+
+        switch (State)
+        {
+            case TcpState.Closed:
+                return false;
+            case TcpState.SynSent when _sendNext == _iss:
+            case TcpState.SynReceived when _sendNext == _iss:
+                length = EmitSyn(destination, now);
+                return true;
+            default:
+                break;
+        }
+
+        if (CanSendData && TryEmitData(destination, out length, now))
+        {
+            return true;
+        }
+
+        if (_probePending && State != TcpState.SynSent)
+        {
+            // Zero-window and keepalive probe, Linux style: an old sequence number forces the peer to ACK.
+            _probePending = false;
+            length = EmitSegment(destination, _sendUnacknowledged - 1, TcpFlags.Ack, 0, 0, now);
+            return true;
+        }
+
+        if (_ackNow > 0 && State != TcpState.SynSent)
+        {
+            length = EmitSegment(destination, _sendNext, TcpFlags.Ack, 0, 0, now);
+            return true;
+        }
+
+        UpdatePersistTimer(now);
+        return false;
+    }
+
+    private TcpHeader BaseHeader() => new()
+    {
+        SourcePort = Endpoints.LocalPort,
+        DestinationPort = Endpoints.RemotePort,
+    };
+
+    private int EmitSyn(Span<byte> destination, long now)
+    {
+        bool retransmission = _sendMax != _iss;
+        bool active = State == TcpState.SynSent;
+        var header = BaseHeader() with
+        {
+            SequenceNumber = _iss,
+            AcknowledgmentNumber = active ? default : _receiveNext,
+            Flags = active ? TcpFlags.Syn : TcpFlags.Syn | TcpFlags.Ack,
+            Window = (ushort)Math.Min(_receiveBuffer.Free, ushort.MaxValue), // never scaled in a SYN
+            MaxSegmentSize = (ushort)_ourMss,
+            WindowScale = (active ? _config.WindowScaling : _windowScaling) ? _ourWindowShift : null,
+            SackPermitted = active ? _config.Sack : _sackEnabled,
+            Timestamps = active
+                ? (_config.Timestamps ? new TcpTimestamps(TimestampClock(now), 0) : null)
+                : (_timestampsEnabled ? new TcpTimestamps(TimestampClock(now), _tsRecent) : null),
+        };
+
+        int length = header.Emit(destination);
+        if (!active)
+        {
+            _receiveAdvertisedRight = _receiveNext + header.Window;
+            AckSent();
+        }
+
+        Counters.SegmentsSent++;
+        if (retransmission)
+        {
+            Counters.Retransmissions++;
+            _synRetransmitted = true;
+            _rttTiming = false;
+        }
+        else
+        {
+            _rttTiming = true;
+            _rttSeq = _iss + 1;
+            _rttStart = now;
+        }
+
+        _sendNext = _iss + 1;
+        _sendMax = SeqNum.Max(_sendMax, _sendNext);
+        _retransmitTimer.Start(now, _rtt.Rto);
+        _lastSendTime = now;
+        return length;
+    }
+
+    private bool TryEmitData(Span<byte> destination, out int length, long now)
+    {
+        length = 0;
+        int optionsLength = DataOptionsLength();
+        int maxPayload = Math.Min(_sendMssBase - optionsLength, destination.Length - TcpHeader.MinLength - optionsLength);
+        if (maxPayload <= 0)
+        {
+            return false;
+        }
+
+        if (_fastRetransmitPending)
+        {
+            _fastRetransmitPending = false;
+            if (_sendNext > _sendUnacknowledged)
+            {
+                length = EmitRetransmission(destination, maxPayload, now);
+                return true;
+            }
+        }
+
+        int offset = _sendNext - _bufferSeq;
+        int available = Math.Max(0, _sendBuffer.Count - offset);
+        bool finWaiting = _finQueued && _sendNext <= FinSeq;
+        if (available == 0 && !finWaiting)
+        {
+            return false;
+        }
+
+        int flight = FlightSize;
+        if (flight == 0 && now - _lastSendTime > _rtt.Rto)
+        {
+            _congestion.OnIdleRestart(EffectiveMss); // RFC 5681 §4.1: restart from the initial window after idling
+        }
+
+        long windowLeft = Math.Max(0, (_sendUnacknowledged - _sendNext) + _sendWindow);
+        int limitedTransmit = !_inRecovery && _duplicateAcks > 0 ? Math.Min(_duplicateAcks, 2) * EffectiveMss : 0;
+        long congestionLeft = Math.Max(0, (long)_congestion.Window + limitedTransmit - flight);
+        int len = (int)Math.Min(Math.Min(available, maxPayload), Math.Min(windowLeft, congestionLeft));
+        bool fin = finWaiting && offset + len == _sendBuffer.Count;
+
+        if (len < available && len < maxPayload)
+        {
+            // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no small segment while data is outstanding unless it is at
+            // least half the largest window the peer offered.
+            if (len == 0 || (flight > 0 && len < _maxSendWindow / 2))
+            {
+                return false;
+            }
+        }
+
+        if (!_config.NoDelay && len < maxPayload && flight > 0 && !fin)
+        {
+            return false; // Nagle (RFC 896): wait for the ACK or a full segment
+        }
+
+        if (len == 0 && !fin)
+        {
+            return false;
+        }
+
+        bool retransmission = _sendNext < _sendMax;
+        if (retransmission)
+        {
+            Counters.Retransmissions++;
+        }
+        else if (!_rttTiming && !_timestampsEnabled && len > 0)
+        {
+            _rttTiming = true;
+            _rttSeq = _sendNext + len;
+            _rttStart = now;
+        }
+
+        var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (offset + len == _sendBuffer.Count && len > 0 ? TcpFlags.Psh : 0);
+        length = EmitSegment(destination, _sendNext, flags, offset, len, now);
+        _sendNext += len + (fin ? 1 : 0);
+        _sendMax = SeqNum.Max(_sendMax, _sendNext);
+        _retransmitTimer.StartIfStopped(now, _rtt.Rto);
+        _lastSendTime = now;
+        return true;
+    }
+
+    /// <summary>Resends the first unacknowledged segment (fast retransmit or after a partial ACK).</summary>
+    private int EmitRetransmission(Span<byte> destination, int maxPayload, long now)
+    {
+        int offset = _sendUnacknowledged - _bufferSeq;
+        int sentData = Math.Min(_sendBuffer.Count, _sendMax - _bufferSeq) - offset;
+        int len = Math.Clamp(Math.Min(maxPayload, sentData), 0, maxPayload);
+        bool fin = _finQueued && _sendUnacknowledged + len == FinSeq && FinSeq < _sendMax;
+        Counters.Retransmissions++;
+        if (_rttTiming && _rttSeq > _sendUnacknowledged)
+        {
+            _rttTiming = false; // Karn: the timed segment was resent
+        }
+
+        var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0);
+        int length = EmitSegment(destination, _sendUnacknowledged, flags, offset, len, now);
+        _retransmitTimer.Start(now, _rtt.Rto);
+        _lastSendTime = now;
+        return length;
+    }
+
+    /// <summary>Writes a segment with ACK, window and options, and payload from the send buffer.</summary>
+    private int EmitSegment(Span<byte> destination, SeqNum seq, TcpFlags flags, int bufferOffset, int payloadLength, long now)
+    {
+        var header = BaseHeader() with
+        {
+            SequenceNumber = seq,
+            AcknowledgmentNumber = _receiveNext,
+            Flags = flags,
+            Window = NextWindowField(),
+            Timestamps = _timestampsEnabled ? new TcpTimestamps(TimestampClock(now), _tsRecent) : null,
+            Sack = CurrentSackBlocks(),
+        };
+
+        int headerLength = header.Emit(destination);
+        if (payloadLength > 0)
+        {
+            _sendBuffer.Peek(bufferOffset, destination.Slice(headerLength, payloadLength));
+        }
+
+        _dsackPending = false;
+        AckSent();
+        Counters.SegmentsSent++;
+        return headerLength + payloadLength;
+    }
+
+    private void AckSent()
+    {
+        _lastAckSent = _receiveNext;
+        _ackNow = Math.Max(0, _ackNow - 1);
+        _unackedBytes = 0;
+        _delayedAckDeadline = long.MaxValue;
+    }
+
+    // Options in a data or ACK segment: timestamps and SACK blocks (with their NOP padding).
+    private int DataOptionsLength()
+    {
+        int length = _timestampsEnabled ? TcpHeader.TimestampsAlignedLength : 0;
+        int blocks = CurrentSackBlocks().Count;
+        return blocks == 0 ? length : length + 4 + (8 * blocks);
+    }
+
+    private SackBlocks CurrentSackBlocks()
+    {
+        if (!_sackEnabled || (_reassembler.IsEmpty && !_dsackPending))
+        {
+            return SackBlocks.Empty;
+        }
+
+        int max = _timestampsEnabled ? 3 : SackBlocks.MaxCount;
+        var blocks = _dsackPending ? SackBlocks.Empty.Add(_dsack) : SackBlocks.Empty;
+        return _reassembler.AppendSackBlocks(blocks, max);
+    }
+
+    /// <summary>
+    /// The window field for the next non-SYN segment: free buffer space, scaled, but the right edge never moves left
+    /// (RFC 9293 §3.8.6.2.2) and only moves right by at least min(buffer/2, MSS) (receiver SWS avoidance).
+    /// </summary>
+    private ushort NextWindowField()
+    {
+        SeqNum right = CandidateRightEdge();
+        int window = Math.Max(0, right - _receiveNext);
+        long field = (window + (1L << _ourWindowShift) - 1) >> _ourWindowShift; // round up: never below the held edge
+        field = Math.Min(field, ushort.MaxValue);
+        _receiveAdvertisedRight = SeqNum.Max(_receiveAdvertisedRight, _receiveNext + (int)(field << _ourWindowShift));
+        return (ushort)field;
+    }
+
+    private SeqNum CandidateRightEdge()
+    {
+        long maxWindow = (long)ushort.MaxValue << _ourWindowShift;
+        int free = (int)Math.Min(_receiveBuffer.Free, maxWindow);
+        free = (free >> _ourWindowShift) << _ourWindowShift;
+        SeqNum candidate = _receiveNext + free;
+        int threshold = Math.Min(_receiveBuffer.Capacity / 2, _ourMss);
+        if (candidate - _receiveAdvertisedRight < threshold)
+        {
+            candidate = SeqNum.Max(_receiveAdvertisedRight, _receiveNext);
+        }
+
+        return candidate;
+    }
+
+    /// <summary>After a read: is the window now worth announcing (it at least doubled, by at least the SWS threshold)?</summary>
+    private bool ShouldSendWindowUpdate()
+    {
+        int oldWindow = Math.Max(0, _receiveAdvertisedRight - _receiveNext);
+        int newWindow = Math.Max(0, CandidateRightEdge() - _receiveNext);
+        return newWindow > oldWindow && newWindow >= 2 * oldWindow;
+    }
+}
