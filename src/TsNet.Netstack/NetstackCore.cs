@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using TsNet.Netstack.Tcp;
 using TsNet.Packets;
 using TsNet.Packets.Buffers;
 
@@ -58,16 +59,14 @@ internal sealed partial class NetstackCore
     /// <summary>Packet and drop counters.</summary>
     public NetstackCounters Counters { get; } = new();
 
-    /// <summary>Time (TimeProvider timestamp) at which <see cref="Poll"/> must next run; nothing is timed yet.</summary>
-    public long NextDeadline => long.MaxValue;
+    /// <summary>Time (the owner's timestamp) at which <see cref="Poll"/> must next run.</summary>
+    public long NextDeadline => NextTcpDeadline;
 
     /// <summary>Packets waiting in the outbound queue.</summary>
     public int OutboundCount => _outbound.Count;
 
-    /// <summary>Runs timers due at <paramref name="now"/>. Nothing is timed yet.</summary>
-    public void Poll(long now)
-    {
-    }
+    /// <summary>Runs timers due at <paramref name="now"/>; changed TCP sockets show up in <see cref="TakeTouchedTcp"/>.</summary>
+    public void Poll(long now) => PollTcp(now);
 
     /// <summary>
     /// Processes one IP packet from the dataplane. Takes ownership of <paramref name="packet"/>: it is either reused
@@ -86,6 +85,9 @@ internal sealed partial class NetstackCore
     /// <summary>Takes the next packet for the dataplane; the caller owns it.</summary>
     public bool TryDequeueOutbound(out PacketBuffer packet) => _outbound.TryDequeue(out packet!);
 
+    /// <summary>Looks at the next packet for the dataplane without taking it.</summary>
+    public bool TryPeekOutbound(out PacketBuffer packet) => _outbound.TryPeek(out packet!);
+
     /// <summary>Returns every buffer the core holds to its pool and forgets pending echo requests and replies.</summary>
     public void Clear()
     {
@@ -96,6 +98,7 @@ internal sealed partial class NetstackCore
 
         _echoReplies.Clear();
         _pendingEchoes.Clear();
+        ClearTcp();
     }
 
     /// <returns>True when ownership of <paramref name="packet"/> moved on (queued); false when the caller returns it.</returns>
@@ -133,7 +136,14 @@ internal sealed partial class NetstackCore
             return Drop(NetstackDropReason.Fragment);
         }
 
-        if (!_addresses.IsLocal(ip.DestinationValue))
+        bool isLocal = _addresses.IsLocal(ip.DestinationValue);
+        if (ip.Protocol == IpProtocol.Tcp && (isLocal || UnmatchedTcpFlow is not null || _tcp.Count > 0))
+        {
+            // Non-local destinations reach TCP only for flows the unmatched-flow hook may claim (or already did).
+            return ProcessTcp(packet, TcpAddress.FromBytes(ip.Source), TcpAddress.FromBytes(ip.Destination), ip.HeaderLength, isLocal, now);
+        }
+
+        if (!isLocal)
         {
             return Drop(NetstackDropReason.NotOurAddress);
         }
@@ -163,7 +173,13 @@ internal sealed partial class NetstackCore
             return Drop(NetstackDropReason.Fragment);
         }
 
-        if (!_addresses.IsLocal(ip.DestinationValue))
+        bool isLocal = _addresses.IsLocal(ip.DestinationValue);
+        if (protocol == IpProtocol.Tcp && (isLocal || UnmatchedTcpFlow is not null || _tcp.Count > 0))
+        {
+            return ProcessTcp(packet, TcpAddress.FromBytes(ip.Source), TcpAddress.FromBytes(ip.Destination), offset, isLocal, now);
+        }
+
+        if (!isLocal)
         {
             return Drop(NetstackDropReason.NotOurAddress);
         }

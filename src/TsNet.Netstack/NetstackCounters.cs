@@ -57,4 +57,11 @@ internal sealed class NetstackCounters
     internal void CountEchoRequestSent() => Interlocked.Increment(ref _echoRequestsSent);
 
     internal void CountEchoReplyReceived() => Interlocked.Increment(ref _echoRepliesReceived);
+
+    /// <summary>RSTs sent for segments that matched no connection.</summary>
+    public long TcpResetsSent => Interlocked.Read(ref _tcpResetsSent);
+
+    internal void CountTcpResetSent() => Interlocked.Increment(ref _tcpResetsSent);
+
+    private long _tcpResetsSent;
 }

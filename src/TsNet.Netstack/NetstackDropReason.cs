@@ -41,4 +41,13 @@ internal enum NetstackDropReason
 
     /// <summary>The channel to the WireGuard dataplane was full or closed (counted by the loop).</summary>
     ToWireGuardFull,
+
+    /// <summary>A TCP segment for a port with no listener and no connection (a RST went back unless it was one).</summary>
+    NoTcpListener,
+
+    /// <summary>A SYN arrived while the listener's backlog was full (dropped so the peer retries).</summary>
+    TcpBacklogFull,
+
+    /// <summary>A SYN arrived while the node had its maximum of TCP connections.</summary>
+    TcpConnectionLimit,
 }

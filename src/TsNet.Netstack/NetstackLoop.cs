@@ -198,6 +198,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
 
         _pendingPings.Clear();
+        AbandonTcp(disposed);
         _core.Clear();
         while (_fromWireGuard.TryRead(out var packet))
         {
@@ -212,6 +213,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         var stopping = _stopping.Token;
         Task<bool>? inboundWait = null;
         Task<bool>? commandWait = null;
+        Task<bool>? serviceWait = null;
+        Task<bool>? writeWait = null;
         bool inboundOpen = true;
         Task? delay = null;
         CancellationTokenSource? delayCancellation = null;
@@ -222,19 +225,29 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
             {
                 long now = _timeProvider.GetTimestamp();
                 bool moreWork = RunCommands(now);
-                moreWork |= inboundOpen && ProcessInbound(now);
+                moreWork |= ServiceApps(now);
+                // While the dataplane's queue is full, leave inbound packets queued too: their answers (ACKs,
+                // echo replies) would only be dropped.
+                bool outputBlocked = _core.OutboundFull;
+                if (!outputBlocked)
+                {
+                    moreWork |= inboundOpen && ProcessInbound(now);
+                }
+
                 ExpirePings(now);
                 _core.Poll(now);
-                FlushOutbound();
+                ServiceTcp(now);
+                outputBlocked = !FlushOutbound();
                 CompletePings();
-                if (moreWork)
+                if (moreWork && !outputBlocked)
                 {
                     continue;
                 }
 
-                // Wait for whichever comes first: a packet, a command, or the next deadline. A wait that did not
-                // fire is kept for the next round rather than started again, so waiters never pile up.
-                if (inboundOpen && inboundWait is null)
+                // Wait for whichever comes first: a packet, a command, an app notification, room toward the
+                // dataplane (when blocked) or the next deadline. A wait that did not fire is kept for the next
+                // round rather than started again, so waiters never pile up.
+                if (!outputBlocked && inboundOpen && inboundWait is null)
                 {
                     var wait = _fromWireGuard.WaitToReadAsync(stopping);
                     if (wait.IsCompletedSuccessfully)
@@ -262,6 +275,28 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
                     commandWait = wait.AsTask();
                 }
 
+                if (serviceWait is null)
+                {
+                    var wait = _service.Reader.WaitToReadAsync(stopping);
+                    if (wait.IsCompletedSuccessfully)
+                    {
+                        continue;
+                    }
+
+                    serviceWait = wait.AsTask();
+                }
+
+                if (outputBlocked && writeWait is null)
+                {
+                    var wait = _toWireGuard.WaitToWriteAsync(stopping);
+                    if (wait.IsCompletedSuccessfully)
+                    {
+                        continue;
+                    }
+
+                    writeWait = wait.AsTask();
+                }
+
                 long wakeAt = NextWake(now);
                 if (delay is null || wakeAt < delayUntil)
                 {
@@ -276,7 +311,12 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
                     delayUntil = wakeAt;
                 }
 
-                await Task.WhenAny(inboundWait ?? delay, commandWait, delay).ConfigureAwait(false);
+                await Task.WhenAny(
+                    (outputBlocked ? null : inboundWait) ?? delay,
+                    commandWait,
+                    serviceWait,
+                    (outputBlocked ? writeWait : null) ?? delay,
+                    delay).ConfigureAwait(false);
                 stopping.ThrowIfCancellationRequested();
                 if (inboundWait is { IsCompleted: true })
                 {
@@ -287,6 +327,16 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
                 if (commandWait.IsCompleted)
                 {
                     commandWait = null;
+                }
+
+                if (serviceWait.IsCompleted)
+                {
+                    serviceWait = null;
+                }
+
+                if (writeWait is { IsCompleted: true })
+                {
+                    writeWait = null;
                 }
 
                 if (delay.IsCompleted)
@@ -327,6 +377,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         {
             command.Abandon(failure);
         }
+
+        AbandonTcp(failure);
     }
 
     /// <returns>True when the batch limit was hit and more commands may be waiting.</returns>
@@ -361,16 +413,20 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         return true;
     }
 
-    private void FlushOutbound()
+    /// <returns>False when the dataplane's queue is full and packets wait in the core (kept in order, not dropped).</returns>
+    private bool FlushOutbound()
     {
-        while (_core.TryDequeueOutbound(out var packet))
+        while (_core.TryPeekOutbound(out var packet))
         {
             if (!_toWireGuard.TryWrite(packet))
             {
-                packet.Return();
-                _core.Counters.CountDrop(NetstackDropReason.ToWireGuardFull);
+                return false;
             }
+
+            _core.TryDequeueOutbound(out _);
         }
+
+        return true;
     }
 
     private long NextWake(long now)

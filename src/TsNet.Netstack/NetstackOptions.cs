@@ -33,4 +33,16 @@ internal sealed class NetstackOptions
 
     /// <summary>Echo requests awaiting a reply, at most (default 1024), so a flood of unanswered pings has a bound.</summary>
     public int MaxPendingEchoRequests { get; init; } = 1024;
+
+    /// <summary>Ticks per second of the <c>now</c> values the owner passes (its <see cref="TimeProvider.TimestampFrequency"/>).</summary>
+    public long TimestampFrequency { get; init; } = System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>Most TCP connections at once, in any state (design §5: 65 536).</summary>
+    public int MaxTcpConnections { get; init; } = 65536;
+
+    /// <summary>Pending (handshaking or not yet accepted) connections per TCP listener (design §5: 128).</summary>
+    public int TcpListenBacklog { get; init; } = 128;
+
+    /// <summary>TCP tuning (buffers, timers); the MTU is taken from <see cref="Mtu"/>.</summary>
+    public TsNet.Netstack.Tcp.TcpConfig TcpTuning { get; init; } = TsNet.Netstack.Tcp.TcpConfig.Default;
 }

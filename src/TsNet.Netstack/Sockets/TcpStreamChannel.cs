@@ -48,6 +48,9 @@ internal sealed class TcpStreamChannel
     /// <summary>Bytes the app has consumed from <see cref="Receive"/> (app thread writes, loop reads).</summary>
     public long ConsumedByApp => Interlocked.Read(ref _consumedByApp);
 
+    /// <summary>Loop-owned: the receive pipe was completed (end of stream, error, or the app stopped reading).</summary>
+    public bool ReceiveCompleted { get; set; }
+
     /// <summary>Loop-owned: whether the loop stopped moving received bytes because the app is behind.</summary>
     public bool ReceiveThrottled { get; set; }
 

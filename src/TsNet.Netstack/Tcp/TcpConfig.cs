@@ -4,7 +4,7 @@ namespace TsNet.Netstack.Tcp;
 /// Settings of a TCP connection (read when it is created). Defaults follow the "suggested for this library" column of
 /// docs/protocols/tcp-essentials.md §0: mostly Linux's values, Nagle off, keepalive off.
 /// </summary>
-internal sealed class TcpConfig
+internal sealed record TcpConfig
 {
     /// <summary>Shared default settings.</summary>
     public static TcpConfig Default { get; } = new();

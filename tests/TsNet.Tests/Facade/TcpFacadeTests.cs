@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace TsNet.Tests.Facade;
+
+/// <summary>TCP through the whole node: two TailnetServers over loopback UDP, listener, connect, streams.</summary>
+public sealed class TcpFacadeTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private static int Scale => int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out var s) && s > 0 ? s : 1;
+
+    internal static async Task<(TailnetServer A, TailnetServer B)> StartPairAsync(CancellationToken cancellationToken)
+    {
+        var a = new TailnetServer(new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            Addresses = { IPNetwork.Parse("100.64.0.1/32"), IPNetwork.Parse("fd7a:115c:a1e0::1/128") },
+        });
+        var b = new TailnetServer(new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            Addresses = { IPNetwork.Parse("100.64.0.2/32"), IPNetwork.Parse("fd7a:115c:a1e0::2/128") },
+        });
+        await a.StartAsync(cancellationToken);
+        await b.StartAsync(cancellationToken);
+        a.AddOrUpdatePeer(new TailnetPeer
+        {
+            PublicKey = b.PublicKey,
+            Endpoint = "127.0.0.1:" + b.ListenPort,
+            AllowedIps = { IPNetwork.Parse("100.64.0.2/32"), IPNetwork.Parse("fd7a:115c:a1e0::2/128") },
+            Name = "bee",
+        });
+        b.AddOrUpdatePeer(new TailnetPeer
+        {
+            PublicKey = a.PublicKey,
+            Endpoint = "127.0.0.1:" + a.ListenPort,
+            AllowedIps = { IPNetwork.Parse("100.64.0.1/32"), IPNetwork.Parse("fd7a:115c:a1e0::1/128") },
+        });
+        // Peers apply asynchronously: wait until a ping goes through.
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                await a.PingAsync(IPAddress.Parse("100.64.0.2"), TimeSpan.FromSeconds(1), cancellationToken);
+                return (a, b);
+            }
+            catch (TimeoutException) when (i < 10)
+            {
+            }
+        }
+    }
+
+    private static byte[] Data(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    [Theory]
+    [InlineData("100.64.0.2")]
+    [InlineData("fd7a:115c:a1e0::2")]
+    public async Task Transfer_BothDirections_ArrivesByteExact(string serverAddress)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            var size = 2 * 1024 * 1024 * Scale;
+            var upload = Data(size, 1);
+            var download = Data(size, 2);
+            await using var listener = await b.ListenTcpAsync(8080, cts.Token);
+            var server = Task.Run(async () =>
+            {
+                await using var connection = await listener.AcceptAsync(cts.Token) ?? throw new InvalidOperationException("listener closed");
+                var received = new MemoryStream();
+                var readTask = connection.CopyToAsync(received, cts.Token);
+                await connection.WriteAsync(download, cts.Token);
+                await connection.ShutdownWriteAsync(cts.Token);
+                await readTask;
+                return received.ToArray();
+            }, cts.Token);
+
+            await using var client = await a.ConnectTcpAsync(IPAddress.Parse(serverAddress).AddressFamily == AddressFamily.InterNetwork ? "100.64.0.2:8080" : "[fd7a:115c:a1e0::2]:8080", cts.Token);
+            client.RemoteEndPoint.Port.Should().Be(8080);
+            var clientReceived = new MemoryStream();
+            var clientRead = client.CopyToAsync(clientReceived, cts.Token);
+            await client.WriteAsync(upload, cts.Token);
+            await client.ShutdownWriteAsync(cts.Token);
+            await clientRead;
+            var serverReceived = await server;
+
+            SHA256.HashData(serverReceived).Should().Equal(SHA256.HashData(upload));
+            SHA256.HashData(clientReceived.ToArray()).Should().Equal(SHA256.HashData(download));
+        }
+    }
+
+    [Fact]
+    public async Task ConnectByPeerName_AndEcho_ThroughThePipeView()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(7, cts.Token);
+            var echo = Task.Run(async () =>
+            {
+                await using var connection = await listener.AcceptAsync(cts.Token);
+                await connection!.Transport.Input.CopyToAsync(connection.Transport.Output, cts.Token);
+                await connection.Transport.Output.CompleteAsync();
+            }, cts.Token);
+
+            await using var client = await a.ConnectTcpAsync("bee:7", cts.Token);
+            var message = "hello over the tailnet"u8.ToArray();
+            await client.WriteAsync(message, cts.Token);
+            var buffer = new byte[message.Length];
+            await client.ReadExactlyAsync(buffer, cts.Token);
+            buffer.Should().Equal(message);
+            await client.ShutdownWriteAsync(cts.Token);
+            (await client.ReadAsync(buffer, cts.Token)).Should().Be(0, "the echo server closes after our FIN");
+            await echo;
+        }
+    }
+
+    [Fact]
+    public async Task ConnectToClosedPort_IsRefusedQuickly()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            var started = DateTime.UtcNow;
+            var act = async () => await a.ConnectTcpAsync("100.64.0.2:9", cts.Token);
+            (await act.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionRefused);
+            (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    [Fact]
+    public async Task UnknownName_IsAClearError_NotAHostDnsLookup()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            var act = async () => await a.ConnectTcpAsync("example.com:80", cts.Token);
+            (await act.Should().ThrowAsync<ArgumentException>()).WithMessage("*neither an IP address nor the name of a peer*");
+        }
+    }
+
+    [Fact]
+    public async Task Listener_Dispose_EndsAccept_AndDuplicateListenFails()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            var listener = await b.ListenTcpAsync(80, cts.Token);
+            var duplicate = async () => await b.ListenTcpAsync(80, cts.Token);
+            await duplicate.Should().ThrowAsync<InvalidOperationException>();
+            var accept = listener.AcceptAsync(cts.Token).AsTask();
+            await listener.DisposeAsync();
+            (await accept).Should().BeNull();
+            var again = await b.ListenTcpAsync(80, cts.Token);
+            await again.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Abort_ResetsThePeer()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(81, cts.Token);
+            var accepted = listener.AcceptAsync(cts.Token).AsTask();
+            await using var client = await a.ConnectTcpAsync("100.64.0.2:81", cts.Token);
+            await using var server = (await accepted)!;
+            client.Abort();
+            var read = async () => await server.ReadAsync(new byte[10], cts.Token);
+            (await read.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
+        }
+    }
+
+    [Fact]
+    public async Task DisposingTheServer_CompletesPendingReadsAndAccepts()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using var listener = await b.ListenTcpAsync(82, cts.Token);
+        var accepted = listener.AcceptAsync(cts.Token).AsTask();
+        var client = await a.ConnectTcpAsync("100.64.0.2:82", cts.Token);
+        var server = (await accepted)!;
+        var pendingRead = client.ReadAsync(new byte[10], cts.Token).AsTask();
+        var pendingAccept = listener.AcceptAsync(cts.Token).AsTask();
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+        var act = async () => await pendingRead.WaitAsync(Bound);
+        await act.Should().ThrowAsync<ObjectDisposedException>();
+        (await pendingAccept.WaitAsync(Bound)).Should().BeNull();
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+    }
+}
