@@ -327,6 +327,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         {
             command.Abandon(failure);
         }
+
+        FailUdpSockets(failure);
     }
 
     /// <returns>True when the batch limit was hit and more commands may be waiting.</returns>

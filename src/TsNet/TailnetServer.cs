@@ -96,7 +96,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
         var netstack = new NetstackLoop(
-            new NetstackOptions { Addresses = _addresses, Mtu = _options.Mtu, Pool = _pool },
+            new NetstackOptions { Addresses = _addresses, Mtu = _options.Mtu, Pool = _pool, TimestampFrequency = _options.TimeProvider.TimestampFrequency },
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);

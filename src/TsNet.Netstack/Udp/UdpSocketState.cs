@@ -20,6 +20,7 @@ internal sealed class UdpSocketState
     private long _datagramsDropped;
     private long _portUnreachableReceived;
     private volatile bool _closed;
+    private Exception? _closeReason;
 
     public UdpSocketState(bool isAnyAddress, UInt128 localAddress, bool isIpv6, ushort localPort, int receiveQueueCapacity)
     {
@@ -51,6 +52,9 @@ internal sealed class UdpSocketState
 
     /// <summary>True once the socket was closed (unbound, or its netstack stopped).</summary>
     public bool IsClosed => _closed;
+
+    /// <summary>Why the socket was first closed (null while open).</summary>
+    public Exception? CloseReason => Volatile.Read(ref _closeReason);
 
     /// <summary>Datagrams queued for the application.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagramsReceived);
@@ -84,6 +88,7 @@ internal sealed class UdpSocketState
     /// <summary>Completes the receive queue with <paramref name="reason"/> and returns the buffers still in it.</summary>
     internal void Close(Exception reason)
     {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
         _closed = true;
         _receive.Writer.TryComplete(reason);
         while (_receive.Reader.TryRead(out var datagram))
