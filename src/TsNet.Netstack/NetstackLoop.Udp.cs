@@ -116,9 +116,9 @@ internal sealed partial class NetstackLoop
         {
             await _commands.Writer.WriteAsync(close, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ChannelClosedException)
+        catch (Exception e) when (e is ChannelClosedException or OperationCanceledException)
         {
-            return;
+            return; // the loop ended (a failure completes the channel with its exception, which may be either)
         }
 
         await close.Completion.Task.ConfigureAwait(false);

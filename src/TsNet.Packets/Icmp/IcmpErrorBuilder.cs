@@ -21,6 +21,18 @@ internal static class IcmpErrorBuilder
     /// <summary>Bytes in front of the quote in an IPv6 error packet.</summary>
     public const int Ipv6Overhead = Ipv6Header.Length + Icmpv6Packet.HeaderLength;
 
+    /// <summary>ICMPv4 source quench (deprecated, RFC 6633), an error type.</summary>
+    private const byte SourceQuench = 4;
+
+    /// <summary>ICMPv4 redirect, an error type.</summary>
+    private const byte Redirect = 5;
+
+    /// <summary>ICMPv4 parameter problem, an error type.</summary>
+    private const byte ParameterProblem = 12;
+
+    /// <summary>ICMPv6 types from 128 up are informational.</summary>
+    private const byte Icmpv6InformationalTypeFirst = 128;
+
     /// <summary>How much of an invoking IPv4 packet an error quotes: its header (options included) and 8 data bytes.</summary>
     public static int Ipv4QuoteLength(int headerLength, int totalLength) => Math.Min(totalLength, headerLength + Ipv4QuotedDataBytes);
 
@@ -80,18 +92,6 @@ internal static class IcmpErrorBuilder
 
     /// <summary>True for ICMPv6 error messages: types 0–127 (RFC 4443 §2.1).</summary>
     public static bool IsIpv6Error(byte type) => type < Icmpv6InformationalTypeFirst;
-
-    /// <summary>ICMPv4 source quench (deprecated, RFC 6633), an error type.</summary>
-    private const byte SourceQuench = 4;
-
-    /// <summary>ICMPv4 redirect, an error type.</summary>
-    private const byte Redirect = 5;
-
-    /// <summary>ICMPv4 parameter problem, an error type.</summary>
-    private const byte ParameterProblem = 12;
-
-    /// <summary>ICMPv6 types from 128 up are informational.</summary>
-    private const byte Icmpv6InformationalTypeFirst = 128;
 
     private static void WriteMessage(Span<byte> message, byte type, byte code, uint restOfHeader, ReadOnlySpan<byte> quote)
     {

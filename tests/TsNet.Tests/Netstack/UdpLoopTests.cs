@@ -396,4 +396,51 @@ public sealed class UdpLoopTests
             second.Should().Be(new IPEndPoint(A4, client.LocalPort));
         }
     }
+
+    [Fact]
+    public async Task LoopFailure_FailsPendingReceives_AndDisposeStillWorks()
+    {
+        var reader = new BreakableReader();
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool }, reader, Channel.CreateBounded<PacketBuffer>(16).Writer, TimeProvider.System);
+        loop.Start();
+        var socket = await loop.BindUdpAsync(null, 7);
+        var pending = socket.ReceiveFromAsync(new byte[16]).AsTask();
+
+        reader.Break();
+
+        (await FluentActions.Awaiting(() => pending.WaitAsync(TestTimeout)).Should().ThrowAsync<InvalidOperationException>())
+            .WithInnerException<InvalidDataException>();
+        await FluentActions.Awaiting(async () => await socket.ReceiveFromAsync(new byte[16])).Should().ThrowAsync<InvalidOperationException>();
+        await socket.DisposeAsync().AsTask().WaitAsync(TestTimeout);
+        await FluentActions.Awaiting(async () => await socket.ReceiveFromAsync(new byte[16])).Should().ThrowAsync<ObjectDisposedException>();
+        await loop.DisposeAsync().AsTask().WaitAsync(TestTimeout);
+    }
+
+    /// <summary>A dataplane channel that throws once broken, standing in for a bug inside the loop.</summary>
+    private sealed class BreakableReader : ChannelReader<PacketBuffer>
+    {
+        private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _broken;
+
+        public void Break()
+        {
+            _broken = true;
+            _ready.TrySetResult(true);
+        }
+
+        public override bool TryRead(out PacketBuffer item)
+        {
+            item = null!;
+            if (_broken)
+            {
+                _broken = false;
+                throw new InvalidDataException("broken");
+            }
+
+            return false;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
+            new(_ready.Task.WaitAsync(cancellationToken));
+    }
 }
