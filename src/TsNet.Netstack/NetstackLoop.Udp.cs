@@ -55,8 +55,19 @@ internal sealed partial class NetstackLoop
                 throw; // the loop will skip the command
             }
 
-            // The loop got there first: undo the bind so nothing stays bound, then report the cancellation.
-            if (bind.Completion.Task is { IsCompletedSuccessfully: true } && bind.Completion.Task.Result is { } bound)
+            // The loop got there first (it runs a command to the end without yielding): undo a successful bind so
+            // nothing stays bound, then report the cancellation.
+            UdpSocketState? bound = null;
+            try
+            {
+                bound = await bind.Completion.Task.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The bind failed anyway.
+            }
+
+            if (bound is not null)
             {
                 await CloseUdpAsync(bound).ConfigureAwait(false);
             }

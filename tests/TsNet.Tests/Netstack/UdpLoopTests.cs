@@ -271,6 +271,33 @@ public sealed class UdpLoopTests
     }
 
     [Fact]
+    public async Task Bind_CancelledAtAnyMoment_LeavesNothingBound()
+    {
+        var (a, b) = StartPair();
+        await using (a)
+        await using (b)
+        {
+            int bound = 0;
+            for (int i = 0; i < 300; i++)
+            {
+                using var cts = new CancellationTokenSource();
+                cts.CancelAfter(TimeSpan.FromTicks(Random.Shared.Next(0, 2_000)));
+                try
+                {
+                    await using var socket = await b.BindUdpAsync(null, 7, cts.Token);
+                    bound++;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            await using var last = await b.BindUdpAsync(null, 7).AsTask().WaitAsync(TestTimeout);
+            last.LocalPort.Should().Be(7, $"none of the {300 - bound} cancelled binds may hold the port");
+        }
+    }
+
+    [Fact]
     public async Task Send_Validation()
     {
         var aToB = Channel.CreateBounded<PacketBuffer>(16);
