@@ -123,6 +123,8 @@ internal sealed partial class NetstackCore
                 var key = new PendingEchoKey(ip.SourceValue, IsIpv6: false, icmp.Identifier, icmp.SequenceNumber);
                 MatchEchoReply(key, now);
                 return false;
+            case Icmpv4Type.DestinationUnreachable:
+                return ProcessIcmpv4DestinationUnreachable(icmp, now);
             default:
                 return Drop(NetstackDropReason.UnhandledIcmp);
         }
@@ -148,6 +150,10 @@ internal sealed partial class NetstackCore
                 var key = new PendingEchoKey(ip.SourceValue, IsIpv6: true, icmp.Identifier, icmp.SequenceNumber);
                 MatchEchoReply(key, now);
                 return false;
+            case Icmpv6Type.PacketTooBig:
+                return ProcessIcmpv6PacketTooBig(icmp, now);
+            case Icmpv6Type.DestinationUnreachable:
+                return ProcessIcmpv6DestinationUnreachable(icmp, now);
             default:
                 return Drop(NetstackDropReason.UnhandledIcmp);
         }

@@ -13,7 +13,7 @@ namespace TsNet.Netstack;
 /// <remarks>
 /// <para>Inbound pipeline (<see cref="ProcessInbound"/>), in order: IP version → checked IPv4/IPv6 view (truncated /
 /// malformed) → IPv4 header checksum → fragments (dropped: no reassembly) → destination is one of ours → upper
-/// protocol. Only ICMP echo is handled so far; TCP and UDP come later.</para>
+/// protocol. ICMP echo, ICMP errors (<c>NetstackCore.IcmpErrors.cs</c>) and UDP (<c>NetstackCore.Udp.cs</c>) are handled; TCP comes later.</para>
 /// <para>Every buffer the core hands out (<see cref="TryDequeueOutbound"/>) starts
 /// <see cref="PacketBufferPool.DefaultHeadroom"/> bytes into its array and has <see cref="WireGuardTailroom"/> bytes
 /// behind it, so the WireGuard layer can add its header and encrypt in place.</para>
@@ -46,6 +46,7 @@ internal sealed partial class NetstackCore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPendingEchoRequests, 1, nameof(options.MaxPendingEchoRequests));
 
         _options = options;
+        InitializeUdp(options);
         _outbound = new Queue<PacketBuffer>(options.OutboundQueueCapacity);
         _echoReplies = new Queue<EchoReply>(options.EchoReplyQueueCapacity);
         _pendingEchoes = new Dictionary<PendingEchoKey, long>(options.MaxPendingEchoRequests);
@@ -76,6 +77,7 @@ internal sealed partial class NetstackCore
     {
         ArgumentNullException.ThrowIfNull(packet);
         Counters.CountInbound();
+        _lastNow = now;
         if (!Dispatch(packet, now))
         {
             packet.Return();
@@ -99,6 +101,7 @@ internal sealed partial class NetstackCore
         _echoReplies.Clear();
         _pendingEchoes.Clear();
         ClearTcp();
+        ClearUdp();
     }
 
     /// <returns>True when ownership of <paramref name="packet"/> moved on (queued); false when the caller returns it.</returns>
@@ -151,6 +154,7 @@ internal sealed partial class NetstackCore
         return ip.Protocol switch
         {
             IpProtocol.Icmp => ProcessIcmpv4(packet, ip, now),
+            IpProtocol.Udp => ProcessUdpIpv4(packet, ip, now),
             _ => Drop(NetstackDropReason.UnsupportedProtocol),
         };
     }
@@ -187,6 +191,7 @@ internal sealed partial class NetstackCore
         return protocol switch
         {
             IpProtocol.Icmpv6 => ProcessIcmpv6(packet, ip, offset, now),
+            IpProtocol.Udp => ProcessUdpIpv6(packet, ip, offset, now),
             _ => Drop(NetstackDropReason.UnsupportedProtocol),
         };
     }

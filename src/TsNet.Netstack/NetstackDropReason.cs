@@ -39,6 +39,15 @@ internal enum NetstackDropReason
     /// <summary>The echo reply queue was full.</summary>
     EchoReplyQueueFull,
 
+    /// <summary>A UDP datagram for a port no socket is bound to (answered with ICMP port unreachable, rate permitting).</summary>
+    NoUdpSocket,
+
+    /// <summary>A UDP datagram for a socket whose receive queue was full.</summary>
+    UdpReceiveQueueFull,
+
+    /// <summary>An ICMP error whose quoted packet is malformed or was not sent by us.</summary>
+    InvalidIcmpError,
+
     /// <summary>The channel to the WireGuard dataplane was full or closed (counted by the loop).</summary>
     ToWireGuardFull,
 

@@ -379,6 +379,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
 
         AbandonTcp(failure);
+        FailUdpSockets(failure);
     }
 
     /// <returns>True when the batch limit was hit and more commands may be waiting.</returns>

@@ -34,8 +34,15 @@ internal sealed class NetstackOptions
     /// <summary>Echo requests awaiting a reply, at most (default 1024), so a flood of unanswered pings has a bound.</summary>
     public int MaxPendingEchoRequests { get; init; } = 1024;
 
-    /// <summary>Ticks per second of the <c>now</c> values the owner passes (its <see cref="TimeProvider.TimestampFrequency"/>).</summary>
+    /// <summary>Ticks per second of the <c>now</c> values the core is given: the <see cref="TimeProvider.TimestampFrequency"/>
+    /// of the clock that drives it (default <see cref="System.Diagnostics.Stopwatch.Frequency"/>, the system clock's).</summary>
     public long TimestampFrequency { get; init; } = System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>UDP settings (receive queue per socket, ephemeral port range).</summary>
+    public UdpOptions Udp { get; init; } = new();
+
+    /// <summary>ICMP error settings (rate limit, path MTU table).</summary>
+    public IcmpErrorOptions IcmpErrors { get; init; } = new();
 
     /// <summary>Most TCP connections at once, in any state (design §5: 65 536).</summary>
     public int MaxTcpConnections { get; init; } = 65536;

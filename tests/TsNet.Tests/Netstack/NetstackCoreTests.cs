@@ -194,7 +194,7 @@ public sealed class NetstackCoreTests
             { "v6 fragment", PacketFixtures.Ipv6Fragment, nameof(NetstackDropReason.Fragment) },
             { "v4 not ours", notOurs4, nameof(NetstackDropReason.NotOurAddress) },
             { "v6 not ours", notOurs6, nameof(NetstackDropReason.NotOurAddress) },
-            { "udp (not yet)", udpToUs, nameof(NetstackDropReason.UnsupportedProtocol) },
+            { "udp checksum for another destination", udpToUs, nameof(NetstackDropReason.BadChecksum) },
             { "tcp v6 (not yet)", PacketFixtures.Ipv6TcpData, nameof(NetstackDropReason.UnsupportedProtocol) },
             { "multicast source", multicastSource, nameof(NetstackDropReason.InvalidSource) },
             { "short icmp", truncatedIcmp, nameof(NetstackDropReason.Malformed) },
@@ -223,12 +223,14 @@ public sealed class NetstackCoreTests
     }
 
     [Fact]
-    public void IcmpErrorsToUs_AreCountedAsUnhandled()
+    public void IcmpErrorsToUs_AreActedOn_NotDropped()
     {
+        // More in UdpIcmpErrorTests.
         var core = CreateCore(addresses: [Peer4, Peer6]);
         core.ProcessInbound(Packet(PacketFixtures.Ipv6PacketTooBig), now: 0);
         core.ProcessInbound(Packet(PacketFixtures.Ipv4FragmentationNeeded), now: 0);
-        core.Counters.Dropped(NetstackDropReason.UnhandledIcmp).Should().Be(2);
+        core.IcmpErrorCounters.PacketTooBigReceived.Should().Be(2);
+        core.Counters.TotalDropped.Should().Be(0);
     }
 
     [Fact]
