@@ -195,12 +195,31 @@ public sealed class NetstackCoreTests
             { "v4 not ours", notOurs4, nameof(NetstackDropReason.NotOurAddress) },
             { "v6 not ours", notOurs6, nameof(NetstackDropReason.NotOurAddress) },
             { "udp checksum for another destination", udpToUs, nameof(NetstackDropReason.BadChecksum) },
-            { "tcp v6 (not yet)", PacketFixtures.Ipv6TcpData, nameof(NetstackDropReason.UnsupportedProtocol) },
             { "multicast source", multicastSource, nameof(NetstackDropReason.InvalidSource) },
             { "short icmp", truncatedIcmp, nameof(NetstackDropReason.Malformed) },
             { "packet too big", PacketFixtures.Ipv6PacketTooBig, nameof(NetstackDropReason.NotOurAddress) },
             { "unsolicited echo reply", PacketFixtures.Ipv6EchoReply, nameof(NetstackDropReason.NotOurAddress) },
         };
+    }
+
+    [Fact]
+    public void TcpToClosedPort_IsAnsweredWithRst()
+    {
+        var core = new NetstackCore(new NetstackOptions { Addresses = [Us4, Us6], Pool = _pool });
+        var buffer = _pool.Rent();
+        PacketFixtures.Ipv6TcpData.CopyTo(buffer.Append(PacketFixtures.Ipv6TcpData.Length));
+
+        core.ProcessInbound(buffer, now: 0);
+
+        core.Counters.Dropped(NetstackDropReason.NoTcpListener).Should().Be(1);
+        core.Counters.TcpResetsSent.Should().Be(1);
+        core.TryDequeueOutbound(out var reset).Should().BeTrue();
+        Ipv6Packet.TryCreate(reset.Span, out var ip).Should().BeTrue();
+        ip.TryFindUpperLayer(out var protocol, out var offset).Should().BeTrue();
+        protocol.Should().Be(IpProtocol.Tcp);
+        TcpSegment.TryCreate(reset.Span[offset..], out var tcp).Should().BeTrue();
+        (tcp.Flags & TcpFlags.Rst).Should().Be(TcpFlags.Rst);
+        reset.Return();
     }
 
     [Theory]
