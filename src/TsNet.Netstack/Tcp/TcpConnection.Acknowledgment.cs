@@ -236,14 +236,17 @@ internal sealed partial class TcpConnection
     private void TakeRttSample(in TcpHeader header, long now)
     {
         long sample = -1;
-        if (_timestampsEnabled && header.Timestamps is TcpTimestamps ts && ts.EchoReply != 0)
+        if (_timestampsEnabled && header.Timestamps is TcpTimestamps ts)
         {
-            // RFC 7323 §4.1: RTT = our clock now − the echoed value (valid for retransmitted data too).
+            // RFC 7323 §4.1: RTT = our clock now − the echoed value (valid for retransmitted data too). An echo of
+            // zero carries no information (a peer that has not seen our clock yet).
             long elapsedMs = unchecked((int)(TimestampClock(now) - ts.EchoReply));
-            if (elapsedMs >= 0)
+            if (ts.EchoReply != 0 && elapsedMs >= 0)
             {
                 sample = elapsedMs * TimeSpan.TicksPerMillisecond;
             }
+
+            _rttTiming = false;
         }
         else if (_rttTiming && header.AcknowledgmentNumber >= _rttSeq)
         {

@@ -232,6 +232,7 @@ internal sealed partial class TcpConnection
         {
             payload = payload[..room];
             fin = false;
+            AckNow(); // the peer overran the window: tell it at once where the window ends
         }
 
         // RFC 7323 §4.3: remember the peer's clock for echoing.

@@ -11,6 +11,7 @@ internal sealed partial class TcpConnection
     private int _persistBackoff;
     private int _persistProbesUnanswered;
     private int _keepAliveProbesSent;
+    private long _lastKeepAliveProbeTime;
     private long _closeDeadline = long.MaxValue; // TIME-WAIT expiry or the FIN-WAIT-2 limit
 
     /// <summary>When <see cref="Poll"/> must next run (ticks); <see cref="long.MaxValue"/> when nothing is timed.</summary>
@@ -30,7 +31,9 @@ internal sealed partial class TcpConnection
         _config.KeepAlive
         && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait2
         && _sendMax == _sendUnacknowledged && _sendBuffer.Count == 0
-            ? _lastReceiveTime + _config.KeepAliveIdle.Ticks + (_keepAliveProbesSent * _config.KeepAliveInterval.Ticks)
+            ? (_keepAliveProbesSent == 0
+                ? _lastReceiveTime + _config.KeepAliveIdle.Ticks
+                : _lastKeepAliveProbeTime + _config.KeepAliveInterval.Ticks)
             : long.MaxValue;
 
     /// <summary>Runs every timer due at <paramref name="now"/>; then drain <see cref="TryGetSegment"/>.</summary>
@@ -82,6 +85,7 @@ internal sealed partial class TcpConnection
             }
 
             _keepAliveProbesSent++;
+            _lastKeepAliveProbeTime = now;
             _probePending = true;
         }
     }

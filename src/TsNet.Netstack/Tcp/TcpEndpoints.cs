@@ -68,6 +68,9 @@ internal readonly record struct TcpAddress(UInt128 Value)
 /// <summary>The 4-tuple of a connection from our side: local address and port, remote address and port.</summary>
 internal readonly record struct TcpEndpoints(TcpAddress LocalAddress, ushort LocalPort, TcpAddress RemoteAddress, ushort RemotePort)
 {
+    /// <summary>The same connection seen from the other end.</summary>
+    public TcpEndpoints Reversed() => new(RemoteAddress, RemotePort, LocalAddress, LocalPort);
+
     /// <summary>True when both addresses are IPv6 (mixed families are not a valid connection).</summary>
     public bool IsIpv6 => !LocalAddress.IsIpv4;
 

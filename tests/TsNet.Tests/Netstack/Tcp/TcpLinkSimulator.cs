@@ -1,0 +1,193 @@
+using System.Security.Cryptography;
+using TsNet.Netstack.Tcp;
+using TsNet.Packets;
+
+namespace TsNet.Tests.Netstack.Tcp;
+
+/// <summary>
+/// Two TcpConnections joined by an in-memory link in virtual time: each segment is checksummed, then lost, duplicated
+/// or delayed (with jitter, so it may be reordered) according to a seeded <see cref="Random"/>. The client writes a
+/// byte stream and shuts down; the server reads, hashes, and shuts down when the client's FIN arrives.
+/// </summary>
+internal sealed class TcpLinkSimulator
+{
+    private static readonly TcpEndpoints ClientEndpoints = new(
+        TcpAddress.FromBytes([100, 64, 0, 1]), 40000, TcpAddress.FromBytes([100, 64, 0, 2]), 443);
+
+    private readonly Random _random;
+    private readonly PriorityQueue<(bool ToServer, byte[] Segment), (long, long)> _link = new();
+    private readonly byte[] _data;
+    private readonly IncrementalHash _received = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly byte[] _segment = new byte[1500];
+    private readonly byte[] _readBuffer = new byte[16 * 1024];
+    private readonly TcpConfig _config;
+    private readonly InitialSequenceNumber _isn;
+    private long _order;
+    private int _written;
+
+    public TcpLinkSimulator(int seed, int bytes, TcpConfig config)
+    {
+        _random = new Random(seed);
+        _data = new byte[bytes];
+        _random.NextBytes(_data);
+        _config = config;
+        var secret = new byte[16];
+        _random.NextBytes(secret);
+        _isn = new InitialSequenceNumber(secret);
+        Client = TcpConnection.Connect(ClientEndpoints, config, _isn.Generate(ClientEndpoints, 0), 0, _isn.TimestampOffset(ClientEndpoints));
+    }
+
+    public double LossRate { get; init; }
+
+    public double DuplicateRate { get; init; }
+
+    public long BaseDelay { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
+
+    public long Jitter { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
+
+    public TcpConnection Client { get; }
+
+    public TcpConnection? Server { get; private set; }
+
+    public long Now { get; private set; }
+
+    public long ReceivedBytes { get; private set; }
+
+    public long SegmentsOnLink { get; private set; }
+
+    public long SegmentsLost { get; private set; }
+
+    /// <summary>Called before each step with the current time; lets a test inject extra segments.</summary>
+    public Action<TcpLinkSimulator>? BeforeStep { get; init; }
+
+    /// <summary>True when every byte arrived intact and both sides closed.</summary>
+    public bool Completed =>
+        Server is not null && ReceivedBytes == _data.Length && Server.State == TcpState.Closed
+        && Client.State is TcpState.TimeWait or TcpState.Closed;
+
+    public bool HashMatches => _received.GetCurrentHash().AsSpan().SequenceEqual(SHA256.HashData(_data));
+
+    /// <summary>Runs until completion, a dead end (nothing scheduled), or <paramref name="limit"/> of virtual time.</summary>
+    public void Run(long limit)
+    {
+        while (Now < limit && !Completed)
+        {
+            BeforeStep?.Invoke(this);
+            Step();
+            long next = NextEvent();
+            if (next == long.MaxValue)
+            {
+                return;
+            }
+
+            Now = Math.Max(Now, next);
+            while (_link.TryPeek(out _, out var due) && due.Item1 <= Now)
+            {
+                var (toServer, segment) = _link.Dequeue();
+                Deliver(toServer, segment);
+            }
+
+            Client.Poll(Now);
+            Server?.Poll(Now);
+        }
+    }
+
+    /// <summary>Puts raw bytes on the link as if the client (toServer) or the server sent them.</summary>
+    public void Inject(bool toServer, byte[] segment, long delay = 0) => _link.Enqueue((toServer, segment), (Now + delay, _order++));
+
+    public TcpEndpoints ServerEndpoints => new(ClientEndpoints.RemoteAddress, ClientEndpoints.RemotePort, ClientEndpoints.LocalAddress, ClientEndpoints.LocalPort);
+
+    private long NextEvent()
+    {
+        long next = Math.Min(Client.NextDeadline, Server?.NextDeadline ?? long.MaxValue);
+        if (_link.TryPeek(out _, out var due))
+        {
+            next = Math.Min(next, due.Item1);
+        }
+
+        return next;
+    }
+
+    private void Step()
+    {
+        // Application: the client writes what fits and half-closes at the end; the server reads everything.
+        if (_written < _data.Length && Client.State is TcpState.Established or TcpState.SynSent)
+        {
+            _written += Client.Write(_data.AsSpan(_written));
+            if (_written == _data.Length)
+            {
+                Client.Shutdown();
+            }
+        }
+
+        if (Server is not null)
+        {
+            int read;
+            while ((read = Server.Read(_readBuffer)) > 0)
+            {
+                _received.AppendData(_readBuffer, 0, read);
+                ReceivedBytes += read;
+            }
+
+            if (Server.IsReadClosed && Server.State == TcpState.CloseWait)
+            {
+                Server.Shutdown();
+            }
+        }
+
+        Drain(Client, ClientEndpoints, toServer: true);
+        if (Server is not null)
+        {
+            Drain(Server, ServerEndpoints, toServer: false);
+        }
+    }
+
+    private void Drain(TcpConnection connection, TcpEndpoints endpoints, bool toServer)
+    {
+        while (connection.TryGetSegment(_segment, out int length, Now))
+        {
+            endpoints.FillChecksum(_segment.AsSpan(0, length));
+            SegmentsOnLink++;
+            if (_random.NextDouble() < LossRate)
+            {
+                SegmentsLost++;
+                continue;
+            }
+
+            int copies = _random.NextDouble() < DuplicateRate ? 2 : 1;
+            for (int i = 0; i < copies; i++)
+            {
+                long delay = BaseDelay + (long)(_random.NextDouble() * Jitter);
+                _link.Enqueue((toServer, _segment.AsSpan(0, length).ToArray()), (Now + delay, _order++));
+            }
+        }
+    }
+
+    private void Deliver(bool toServer, byte[] segment)
+    {
+        var endpoints = toServer ? ServerEndpoints : ClientEndpoints;
+        if (!endpoints.IsInboundChecksumValid(segment) || !TcpHeader.TryParse(segment, out var header, out var payload))
+        {
+            return;
+        }
+
+        if (!toServer)
+        {
+            Client.OnSegment(header, payload, Now);
+            return;
+        }
+
+        if (Server is null)
+        {
+            if (header.Flags != TcpFlags.Syn)
+            {
+                return;
+            }
+
+            Server = TcpConnection.Accept(endpoints, _config, _isn.Generate(endpoints, Now), header, Now, _isn.TimestampOffset(endpoints));
+            return;
+        }
+
+        Server.OnSegment(header, payload, Now);
+    }
+}

@@ -1,0 +1,70 @@
+using TsNet.Netstack.Tcp;
+using Xunit.Abstractions;
+
+namespace TsNet.Tests.Netstack.Tcp;
+
+/// <summary>Whole-connection tests: two TcpConnections over a lossy, reordering, duplicating link in virtual time.</summary>
+public sealed class TcpLossyLinkTests(ITestOutputHelper output)
+{
+    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out int scale) && scale > 0 ? scale : 1;
+
+    [Fact]
+    public void CleanLink_TransfersByteExact()
+    {
+        var sim = new TcpLinkSimulator(seed: 1, bytes: 256 * 1024 * Scale, TcpConfig.Default) { Jitter = 0 };
+        sim.Run(TimeSpan.FromSeconds(30).Ticks);
+        Report(sim);
+        sim.Completed.Should().BeTrue();
+        sim.HashMatches.Should().BeTrue();
+        sim.Client.Counters.Retransmissions.Should().Be(0);
+        sim.Server!.Counters.OutOfOrderSegments.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData(42)]
+    [InlineData(7)]
+    public void LossyLink_1MB_5PercentLoss_Reordering_Duplicates(int seed)
+    {
+        var sim = new TcpLinkSimulator(seed, bytes: 1024 * 1024 * Scale, TcpConfig.Default)
+        {
+            LossRate = 0.05,
+            DuplicateRate = 0.01,
+        };
+        sim.Run(TimeSpan.FromSeconds(300 * Scale).Ticks);
+        Report(sim);
+        sim.ReceivedBytes.Should().Be(1024 * 1024 * Scale);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void LossyLink_WithoutOptions_StillCompletes()
+    {
+        var config = new TcpConfig { Timestamps = false, Sack = false, WindowScaling = false };
+        var sim = new TcpLinkSimulator(seed: 3, bytes: 512 * 1024 * Scale, config) { LossRate = 0.05, DuplicateRate = 0.01 };
+        sim.Run(TimeSpan.FromSeconds(300 * Scale).Ticks);
+        Report(sim);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void HeavyLoss_20Percent_StillCompletes()
+    {
+        var sim = new TcpLinkSimulator(seed: 11, bytes: 128 * 1024 * Scale, TcpConfig.Default) { LossRate = 0.2, DuplicateRate = 0.02 };
+        sim.Run(TimeSpan.FromSeconds(1200 * Scale).Ticks);
+        Report(sim);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+    }
+
+    private void Report(TcpLinkSimulator sim)
+    {
+        var c = sim.Client.Counters;
+        output.WriteLine(
+            $"virtual {TimeSpan.FromTicks(sim.Now).TotalSeconds:F2} s, {sim.ReceivedBytes} bytes, {sim.SegmentsOnLink} segments ({sim.SegmentsLost} lost), "
+            + $"client retransmissions {c.Retransmissions}, timeouts {c.RetransmitTimeouts}, fast retransmits {c.FastRetransmits}, "
+            + $"server out-of-order {sim.Server?.Counters.OutOfOrderSegments}, duplicates {sim.Server?.Counters.DuplicateSegments}, "
+            + $"client {sim.Client.State}/{sim.Client.Error}, server {sim.Server?.State}/{sim.Server?.Error}");
+    }
+}
