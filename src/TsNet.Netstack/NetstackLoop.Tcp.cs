@@ -288,29 +288,39 @@ internal sealed partial class NetstackLoop
 
         var connection = socket.Connection;
         var writer = channel.Receive.Writer;
-        channel.ReceiveThrottled = false;
         var wrote = false;
-        while (connection.ReadableBytes > 0)
+        // Each extra round needs the app to have consumed half the window meanwhile, so this ends quickly.
+        for (var round = 0; round < 1000; round++)
         {
-            if (channel.WrittenByLoop - channel.ConsumedByApp >= TcpStreamChannel.ReceiveAheadBytes)
+            channel.ReceiveThrottled = false;
+            while (connection.ReadableBytes > 0)
             {
-                channel.ReceiveThrottled = true;
-                break;
+                if (channel.WrittenByLoop - channel.ConsumedByApp >= TcpStreamChannel.ReceiveAheadBytes)
+                {
+                    channel.ReceiveThrottled = true;
+                    break;
+                }
+
+                var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
+                var read = connection.Read(span);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                channel.WrittenByLoop += read;
+                wrote = true;
             }
 
-            var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
-            var read = connection.Read(span);
-            if (read == 0)
+            channel.PublishReceiveState();
+            // Re-check after publishing: the app may have consumed in between without seeing the throttle flag.
+            if (!channel.ReceiveThrottled || channel.WrittenByLoop - channel.ConsumedByApp > TcpStreamChannel.ReceiveAheadBytes / 2)
             {
                 break;
             }
-
-            writer.Advance(read);
-            channel.WrittenByLoop += read;
-            wrote = true;
         }
 
-        channel.PublishReceiveState();
         if (wrote)
         {
             // The receive pipe never pauses the writer (pauseWriterThreshold 0), so this completes synchronously.

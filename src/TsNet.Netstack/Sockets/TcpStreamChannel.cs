@@ -79,11 +79,16 @@ internal sealed class TcpStreamChannel
 
     private long WrittenByLoopSnapshot => Interlocked.Read(ref _writtenSnapshot);
 
-    /// <summary>Loop side: publishes the throttle state the app thread reads in <see cref="OnAppConsumed"/>.</summary>
+    /// <summary>
+    /// Loop side: publishes the throttle state the app thread reads in <see cref="OnAppConsumed"/>. Both sides use
+    /// full fences (the app adds to its counter then reads the flag; the loop writes the flag then reads the counter),
+    /// so at least one of them sees the other: either the app notifies, or the loop's re-check after publishing
+    /// (see the caller) finds the room itself. Without that, a throttled receive could stall forever.
+    /// </summary>
     public void PublishReceiveState()
     {
         Interlocked.Exchange(ref _writtenSnapshot, WrittenByLoop);
-        Volatile.Write(ref _throttledFlag, ReceiveThrottled ? 1 : 0);
+        Interlocked.Exchange(ref _throttledFlag, ReceiveThrottled ? 1 : 0);
     }
 
     /// <summary>App side: asks the loop to reset the connection.</summary>
