@@ -26,9 +26,16 @@ public static class LinuxCurl
     /// Runs <c>curl -sS -v -g --connect-timeout C --max-time T [ARGS] URL</c> in the namespace; the process itself is
     /// bounded by <paramref name="timeout"/> + 10 s. Without <c>-o</c> in <paramref name="arguments"/> the body is discarded.
     /// </summary>
-    public static async Task<CurlResult> RunAsync(WireGuardGoPeer peer, string url, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<CurlResult> RunAsync(WireGuardGoPeer peer, string url, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(peer);
+        return RunAsync(peer.Runner, peer.Namespace, url, arguments, timeout, cancellationToken);
+    }
+
+    /// <summary>As above in namespace <paramref name="netns"/>, or in the root namespace when it is null (the harness self-test).</summary>
+    public static async Task<CurlResult> RunAsync(ProcessRunner runner, string? netns, string url, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(arguments);
         if (InteropEnvironment.ResolveTool("curl") is null)
         {
@@ -38,7 +45,7 @@ public static class LinuxCurl
         var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
         var args = new List<string>
         {
-            "netns", "exec", peer.Namespace, "curl", "-sS", "-v", "-g",
+            "-sS", "-v", "-g",
             "--connect-timeout", Math.Min(seconds, 10).ToString(CultureInfo.InvariantCulture),
             "--max-time", seconds.ToString(CultureInfo.InvariantCulture),
             "-w", WriteOut,
@@ -50,7 +57,9 @@ public static class LinuxCurl
 
         args.AddRange(arguments);
         args.Add(url);
-        var result = await peer.Runner.RunAsync("ip", args, TimeSpan.FromSeconds(seconds + 10), cancellationToken: cancellationToken);
+        var result = netns is null
+            ? await runner.RunAsync("curl", args, TimeSpan.FromSeconds(seconds + 10), cancellationToken: cancellationToken)
+            : await runner.RunAsync("ip", new[] { "netns", "exec", netns, "curl" }.Concat(args).ToArray(), TimeSpan.FromSeconds(seconds + 10), cancellationToken: cancellationToken);
         return CurlResult.Parse(result);
     }
 }
