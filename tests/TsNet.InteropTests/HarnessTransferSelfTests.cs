@@ -155,7 +155,8 @@ public sealed class HarnessTransferSelfTests
                 return ValueTask.CompletedTask;
             },
             _log,
-            "kernel http 127.0.0.1:" + port);
+            "kernel http 127.0.0.1:" + port,
+            port);
         var size = TestScale.TransferBytes;
         var url = $"http://127.0.0.1:{port}";
 

@@ -40,13 +40,17 @@ internal sealed class MiniHttpServer : IAsyncDisposable
     private int _connections;
     private int _disposed;
 
-    private MiniHttpServer(Func<CancellationToken, ValueTask<Stream?>> accept, Func<ValueTask> stopAccepting, TestLog log, string name)
+    private MiniHttpServer(Func<CancellationToken, ValueTask<Stream?>> accept, Func<ValueTask> stopAccepting, TestLog log, string name, int port)
     {
+        Port = port;
         _accept = accept;
         _stopAccepting = stopAccepting;
         _log = log;
         _name = name;
     }
+
+    /// <summary>The port it serves.</summary>
+    public int Port { get; }
 
     /// <summary>The requests answered (or failed) so far, in completion order.</summary>
     public IReadOnlyList<HttpExchange> Exchanges => _exchanges.ToArray();
@@ -61,20 +65,22 @@ internal sealed class MiniHttpServer : IAsyncDisposable
     public static MiniHttpServer Start(TailnetListener listener, TestLog log)
     {
         ArgumentNullException.ThrowIfNull(listener);
+        var endPoint = listener.LocalEndPoint;
         return Start(
             async ct => await listener.AcceptAsync(ct),
             () => listener.DisposeAsync(),
             log,
-            "http " + listener.LocalEndPoint);
+            "http " + endPoint,
+            endPoint.Port);
     }
 
     /// <summary>Serves the streams <paramref name="accept"/> returns until it returns null or the server is disposed.</summary>
-    public static MiniHttpServer Start(Func<CancellationToken, ValueTask<Stream?>> accept, Func<ValueTask> stopAccepting, TestLog log, string name)
+    public static MiniHttpServer Start(Func<CancellationToken, ValueTask<Stream?>> accept, Func<ValueTask> stopAccepting, TestLog log, string name, int port)
     {
         ArgumentNullException.ThrowIfNull(accept);
         ArgumentNullException.ThrowIfNull(stopAccepting);
         ArgumentNullException.ThrowIfNull(log);
-        var server = new MiniHttpServer(accept, stopAccepting, log, name);
+        var server = new MiniHttpServer(accept, stopAccepting, log, name, port);
         server._acceptLoop = Task.Run(server.AcceptLoopAsync);
         return server;
     }
