@@ -390,8 +390,7 @@ public sealed class TcpInteropTests
 
         result.Succeeded.Should().BeTrue(result.ToString());
         result.DownloadBytes.Should().Be(size, result.ToString());
-        var digest = await TestData.DigestFileAsync(output, cancellationToken);
-        digest.Should().Be(new TransferDigest(size, TestData.Sha256(size, seed)), $"first wrong byte at offset {await TestData.FirstMismatchAsync(output, seed, cancellationToken)}");
+        await AssertFileIsStreamAsync(output, size, seed, cancellationToken);
         http.Errors.Should().BeEmpty();
     }
 
@@ -434,7 +433,21 @@ public sealed class TcpInteropTests
         back.Bytes.Should().Be(0, "the sink sends nothing");
 
         var received = await sink.WaitForSinkAsync(TimeSpan.FromSeconds(10), cancellationToken);
-        received.Should().Be(new TransferDigest(size, sent), $"first wrong byte at offset {await TestData.FirstMismatchAsync(sink.FilePath!, seed, cancellationToken)}");
+        sent.Should().Be(TestData.Sha256(size, seed));
+        received.Bytes.Should().Be(size);
+        await AssertFileIsStreamAsync(sink.FilePath!, size, seed, cancellationToken);
+    }
+
+    /// <summary>The file holds exactly the first <paramref name="size"/> bytes of stream <paramref name="seed"/>; otherwise says where it first differs.</summary>
+    private static async Task AssertFileIsStreamAsync(string path, long size, ulong seed, CancellationToken cancellationToken)
+    {
+        var digest = await TestData.DigestFileAsync(path, cancellationToken);
+        var expected = new TransferDigest(size, TestData.Sha256(size, seed));
+        if (digest != expected)
+        {
+            var mismatch = await TestData.FirstMismatchAsync(path, seed, cancellationToken);
+            digest.Should().Be(expected, mismatch >= 0 ? $"the first wrong byte is at offset {mismatch}" : "the received bytes are a correct but short prefix");
+        }
     }
 
     /// <summary>One ping from Linux completes the handshake, so timing checks and loss start on an established session.</summary>
