@@ -1,1 +1,19 @@
-namespace TsNet.Benchmarks; internal static class Program { private static void Main(string[] args) => BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); }
+namespace TsNet.Benchmarks;
+
+internal static class Program
+{
+    /// <summary>
+    /// <c>throughput ...</c> runs a TsNet node that sinks or sources TCP bytes (<see cref="Throughput.ThroughputCommand"/>);
+    /// anything else goes to BenchmarkDotNet's switcher.
+    /// </summary>
+    private static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "throughput")
+        {
+            return Throughput.ThroughputCommand.Run(args[1..]);
+        }
+
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

@@ -43,6 +43,23 @@ public static class InteropEnvironment
             $"{context}: {UnavailableReason}. They need root, /dev/net/tun and the packages wireguard-go wireguard-tools iproute2 iputils-ping (see .ci/run).");
     }
 
+    /// <summary>The tools of <paramref name="tools"/> that are not installed (empty when all are).</summary>
+    public static IReadOnlyList<string> MissingTools(IEnumerable<string> tools) => tools.Where(tool => ResolveTool(tool) is null).ToList();
+
+    /// <summary>
+    /// Like <see cref="EnsureReady"/>, plus the extra tools a test needs (e.g. <c>socat</c>, <c>curl</c>, <c>nft</c>);
+    /// throws naming the missing ones. Pair with <see cref="InteropFactAttribute.Requires"/>, which skips outside CI.
+    /// </summary>
+    public static void EnsureTools(params string[] tools)
+    {
+        EnsureReady();
+        var missing = MissingTools(tools);
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"missing tools: {string.Join(", ", missing)}; install their packages (see .ci/run)");
+        }
+    }
+
     /// <summary>Full path of a tool found on PATH or in the usual system directories; null when missing.</summary>
     public static string? ResolveTool(string name)
     {

@@ -5,7 +5,8 @@ namespace TsNet.InteropTests.Harness;
 /// <summary>
 /// Removes what interop runs leave behind: <c>wireguard-go</c> processes whose TUN carries
 /// <see cref="ResourceNames.Prefix"/>, namespaces and root-namespace links with that prefix, stale
-/// <c>/var/run/wireguard/&lt;tun&gt;.sock</c> files and <see cref="NftLoss"/> tables in the root namespace. Only resources whose owner (the pid in the name) is selected are
+/// <c>/var/run/wireguard/&lt;tun&gt;.sock</c> files, <see cref="NftLoss"/> tables in the root namespace, processes left
+/// inside those namespaces (socat, curl) and <see cref="TempDirectory"/> data directories. Only resources whose owner (the pid in the name) is selected are
 /// touched, so a concurrent run in another worktree is left alone.
 /// </summary>
 public static class LeftoverCleaner
@@ -59,6 +60,7 @@ public static class LeftoverCleaner
             var name = line.Split(' ')[0];
             if (ResourceNames.TryParseOwner(name, out var owner) && selectOwner(owner))
             {
+                await KillNamespaceProcessesAsync(runner, name);
                 runner.Log.Write($"cleanup: deleting namespace {name}");
                 await runner.RunAsync("ip", new[] { "netns", "del", name }, TimeSpan.FromSeconds(10));
                 removed++;
@@ -101,7 +103,46 @@ public static class LeftoverCleaner
 
         // 5. nft loss tables in the root namespace.
         removed += await NftLoss.CleanRootTablesAsync(runner, selectOwner);
+
+        // 6. Data directories (TempDirectory).
+        foreach (var path in SafeEnumerateDirectories(Path.GetTempPath()))
+        {
+            if (ResourceNames.TryParseOwner(Path.GetFileName(path), out var owner) && selectOwner(owner))
+            {
+                runner.Log.Write($"cleanup: removing data directory {path}");
+                TempDirectory.TryDelete(path);
+                removed++;
+            }
+        }
+
         return removed;
+    }
+
+    /// <summary>
+    /// SIGKILLs every process still running inside namespace <paramref name="netns"/> (socat, curl, ping the tests
+    /// started there) and waits up to 3 s for them to go, so deleting the namespace really frees it. Returns how many
+    /// there were; never throws.
+    /// </summary>
+    public static async Task<int> KillNamespaceProcessesAsync(ProcessRunner runner, string netns)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        var listing = await runner.RunAsync("ip", new[] { "netns", "pids", netns }, TimeSpan.FromSeconds(10), quiet: true);
+        var pids = listing.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(text => int.TryParse(text, out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && pid != Environment.ProcessId)
+            .ToList();
+        foreach (var pid in pids)
+        {
+            runner.Log.Write($"cleanup: SIGKILL pid {pid} ({string.Join(' ', ReadCmdline(pid))}) left in namespace {netns}");
+            NativeMethods.ForceKill(pid);
+        }
+
+        if (pids.Count > 0 && !await WaitGoneAsync(pids, TimeSpan.FromSeconds(3)))
+        {
+            runner.Log.Write($"cleanup: processes in namespace {netns} still alive 3 s after SIGKILL");
+        }
+
+        return pids.Count;
     }
 
     /// <summary>Running wireguard-go processes whose interface name is one of ours.</summary>

@@ -187,6 +187,8 @@ public sealed class WireGuardGoPeer : IAsyncDisposable
 
         if (_namespaceCreated)
         {
+            // Whatever a test left running in the namespace (socat, curl) would keep it alive after "ip netns del".
+            await LeftoverCleaner.KillNamespaceProcessesAsync(Runner, Namespace);
             var deleted = await Runner.RunAsync("ip", new[] { "netns", "del", Namespace }, TimeSpan.FromSeconds(10));
             if (!deleted.Succeeded)
             {
