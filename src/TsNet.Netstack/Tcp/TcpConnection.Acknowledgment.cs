@@ -137,6 +137,7 @@ internal sealed partial class TcpConnection
     {
         SeqNum ack = header.AcknowledgmentNumber;
         int acked = ack - _sendUnacknowledged;
+        int flightBeforeAck = Math.Max(FlightSize, acked);
         if (_sendNext < ack)
         {
             _sendNext = ack; // after a timeout we went back; the originals arrived after all
@@ -163,6 +164,7 @@ internal sealed partial class TcpConnection
         }
 
         int mss = EffectiveMss;
+        int flightBefore = flightBeforeAck;
         if (_inRecovery)
         {
             if (ack > _recover)
@@ -177,12 +179,25 @@ internal sealed partial class TcpConnection
                 _fastRetransmitPending = true;
             }
         }
-        else
+        else if (IsCongestionWindowLimited(flightBefore))
         {
             _congestion.OnAck(acked, mss, now);
         }
 
         _duplicateAcks = 0;
+        AutotuneSend();
+    }
+
+    /// <summary>
+    /// Grow cwnd only while it limits the sender (RFC 7661's idea, Linux tcp_is_cwnd_limited): an application-limited
+    /// flow would otherwise inflate cwnd without ever testing the path. In slow start half a window in flight counts.
+    /// </summary>
+    private bool IsCongestionWindowLimited(int flightBeforeAck)
+    {
+        int cwnd = _congestion.Window;
+        return cwnd < _congestion.SlowStartThreshold
+            ? 2L * flightBeforeAck >= cwnd
+            : (long)flightBeforeAck + EffectiveMss >= cwnd;
     }
 
     // RFC 5681 §2: same ACK, no data, no SYN/FIN, same window, and data outstanding.

@@ -425,6 +425,7 @@ internal sealed partial class TcpConnection
         bool filledHole = !_reassembler.IsEmpty;
         SeqNum next = _reassembler.Advance(_receiveNext + payload.Length);
         _receiveBuffer.Commit(next - _receiveNext);
+        AutotuneReceive(next - _receiveNext, now);
         _receiveNext = next;
         _events |= TcpEvents.Readable;
 

@@ -68,8 +68,8 @@ public sealed class TcpSendTests
         h.Send().Should().HaveCount(10);
         h.Connection.Congestion.Window.Should().Be(10 * Mss);
         h.Recv(AckOf(2 * Mss));
-        h.Connection.Congestion.Window.Should().Be(11 * Mss); // slow start: + min(acked, MSS)
-        h.Send().Should().HaveCount(3); // 2 segments left the network, cwnd grew by 1
+        h.Connection.Congestion.Window.Should().Be(12 * Mss); // slow start: + bytes acked
+        h.Send().Should().HaveCount(4); // 2 segments left the network, cwnd grew by 2
     }
 
     [Fact]
