@@ -254,7 +254,7 @@ internal sealed partial class TcpConnection
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                QueueReset(_sendNext, withAck: true);
+                QueueReset(_sendMax, withAck: true); // SND.NXT as Linux keeps it (we may have gone back after a timeout)
                 break;
             default:
                 break; // SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no RST (RFC 9293 §3.10.5)
