@@ -66,6 +66,14 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
+    public void OnEnterSackRecovery(int flightSize, int mss, long now)
+    {
+        SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
+        Window = SlowStartThreshold; // RFC 6675 §5 step 4.2: cwnd = ssthresh; pipe does the accounting
+        _avoidanceCredit = 0;
+    }
+
+    /// <inheritdoc/>
     public void OnDuplicateAckInRecovery(int mss) => Window = SaturatingAdd(Window, mss);
 
     /// <inheritdoc/>
