@@ -19,6 +19,10 @@ internal interface ICongestionControl
     /// <summary>Loss detected by duplicate ACKs (or SACK): enter fast recovery.</summary>
     void OnEnterRecovery(int flightSize, int mss, long now);
 
+    /// <summary>Loss detected with SACK information: enter RFC 6675 recovery (no window inflation; the sender
+    /// counts <c>pipe</c> instead).</summary>
+    void OnEnterSackRecovery(int flightSize, int mss, long now);
+
     /// <summary>A further duplicate ACK during fast recovery (a segment left the network).</summary>
     void OnDuplicateAckInRecovery(int mss);
 

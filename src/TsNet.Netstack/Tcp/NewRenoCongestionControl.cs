@@ -1,17 +1,23 @@
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
-/// Reno/NewReno window arithmetic (RFC 5681 §3, RFC 6582 §3.2): slow start adds min(acked, SMSS) per ACK (appropriate
-/// byte counting, L = 1); congestion avoidance adds SMSS·SMSS/cwnd per ACK; fast recovery sets
-/// ssthresh = max(FlightSize/2, 2·SMSS) and cwnd = ssthresh + 3·SMSS, inflates by SMSS per duplicate ACK, deflates by
-/// the bytes a partial ACK covers (adding back one SMSS when that was at least SMSS) and leaves with
-/// cwnd = min(ssthresh, FlightSize + SMSS). A timeout sets cwnd = 1·SMSS.
+/// Reno/NewReno window arithmetic (RFC 5681 §3, RFC 6582 §3.2) with byte counting (RFC 3465): slow start adds the
+/// bytes each ACK covers (up to ssthresh); congestion avoidance adds one SMSS per cwnd of acknowledged bytes
+/// (≈ SMSS·SMSS/cwnd per full-sized ACK). Fast recovery sets ssthresh = max(FlightSize/2, 2·SMSS) and
+/// cwnd = ssthresh + 3·SMSS, inflates by SMSS per duplicate ACK, deflates by the bytes a partial ACK covers (adding back
+/// one SMSS when that was at least SMSS) and leaves with cwnd = min(ssthresh, FlightSize + SMSS). A timeout sets
+/// cwnd = 1·SMSS.
 /// </summary>
+/// <remarks>
+/// Slow start counts every acknowledged byte rather than RFC 5681's min(N, SMSS) per ACK, as Linux does
+/// (tcp_slow_start): a batching receiver — ours, or Linux with GRO — sends one "stretch" ACK per burst, and per-ACK
+/// counting would then grow cwnd by one segment per round trip instead of doubling it.
+/// </remarks>
 internal sealed class NewRenoCongestionControl : ICongestionControl
 {
     private readonly int _initialWindowSegments;
 
-    // Fractional congestion-avoidance growth: bytes accumulated until they make a whole byte of cwnd.
+    // Bytes acknowledged in congestion avoidance since cwnd last grew.
     private long _avoidanceCredit;
 
     /// <summary>Creates the algorithm with an initial window of <paramref name="initialWindowSegments"/> × <paramref name="mss"/>.</summary>
@@ -32,15 +38,23 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     {
         if (Window < SlowStartThreshold)
         {
-            Window = SaturatingAdd(Window, Math.Min(bytesAcked, mss));
-            return;
+            int toThreshold = SlowStartThreshold - Window;
+            int growth = Math.Min(bytesAcked, toThreshold);
+            Window = SaturatingAdd(Window, growth);
+            bytesAcked -= growth;
+            if (bytesAcked == 0)
+            {
+                return;
+            }
         }
 
-        // cwnd += SMSS*SMSS/cwnd, kept exact by carrying the remainder.
-        _avoidanceCredit += (long)mss * mss;
-        int increase = (int)(_avoidanceCredit / Window);
-        _avoidanceCredit -= (long)increase * Window;
-        Window = SaturatingAdd(Window, increase);
+        // Congestion avoidance: +1 SMSS for every cwnd's worth of acknowledged bytes.
+        _avoidanceCredit += bytesAcked;
+        if (_avoidanceCredit >= Window)
+        {
+            _avoidanceCredit -= Window;
+            Window = SaturatingAdd(Window, mss);
+        }
     }
 
     /// <inheritdoc/>
@@ -48,6 +62,14 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
         Window = SlowStartThreshold + (3 * mss);
+        _avoidanceCredit = 0;
+    }
+
+    /// <inheritdoc/>
+    public void OnEnterSackRecovery(int flightSize, int mss, long now)
+    {
+        SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
+        Window = SlowStartThreshold; // RFC 6675 §5 step 4.2: cwnd = ssthresh; pipe does the accounting
         _avoidanceCredit = 0;
     }
 

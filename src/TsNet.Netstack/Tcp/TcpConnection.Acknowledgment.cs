@@ -4,8 +4,9 @@ namespace TsNet.Netstack.Tcp;
 
 /// <summary>
 /// The send side's reaction to acknowledgments: SND.UNA and the send buffer, RTT samples (timestamps, or one timed
-/// segment with Karn's rule), the retransmission timer, the send window, and NewReno loss recovery (RFC 5681 §3.2
-/// fast retransmit, RFC 6582 partial ACKs, RFC 3042 limited transmit).
+/// segment with Karn's rule), the retransmission timer, the send window, and loss recovery: with SACK, RFC 6675
+/// (scoreboard, IsLost, pipe; see <c>TcpConnection.Output.cs</c> for NextSeg); without, NewReno (RFC 5681 §3.2 fast
+/// retransmit, RFC 6582 partial ACKs). RFC 3042 limited transmit in both.
 /// </summary>
 internal sealed partial class TcpConnection
 {
@@ -31,6 +32,8 @@ internal sealed partial class TcpConnection
     private bool _inRecovery;
     private SeqNum _recover; // highest sequence number sent when recovery (or a timeout) began (RFC 6582)
     private bool _fastRetransmitPending;
+    private bool _sackRecovery; // the current recovery follows RFC 6675
+    private SeqNum _highRetransmitted; // HighRxt: end of the highest retransmitted range in this recovery
 
     /// <summary>SND.UNA.</summary>
     internal SeqNum SendUnacknowledged => _sendUnacknowledged;
@@ -58,8 +61,35 @@ internal sealed partial class TcpConnection
 
     private bool IsFinAcknowledged => _finQueued && _sendUnacknowledged > FinSeq;
 
-    // Bytes sent and not acknowledged, as the sender sees them now (after a timeout, only what was resent).
-    private int FlightSize => _sendNext - _sendUnacknowledged;
+    // Bytes sent and neither acknowledged nor SACKed, as the sender sees them now (after a timeout, only what was resent).
+    private int FlightSize => (_sendNext - _sendUnacknowledged) - _scoreboard.SackedBetween(_sendUnacknowledged, _sendNext);
+
+    /// <summary>The SACK scoreboard.</summary>
+    internal SackScoreboard Scoreboard => _scoreboard;
+
+    /// <summary>
+    /// RFC 6675 pipe: outstanding bytes that are neither SACKed nor considered lost, plus retransmitted bytes (below
+    /// HighRxt) that are still unacknowledged.
+    /// </summary>
+    internal int Pipe()
+    {
+        int pipe = (_sendMax - _sendUnacknowledged) - _scoreboard.SackedBytes;
+        if (_scoreboard.IsEmpty)
+        {
+            return pipe;
+        }
+
+        SeqNum lostBoundary = _scoreboard.LostBoundary(_sendUnacknowledged, EffectiveMss, _config.DuplicateAckThreshold);
+        SeqNum from = _sendUnacknowledged;
+        while (_scoreboard.TryGetHole(from, out SeqNum start, out SeqNum end))
+        {
+            pipe -= Math.Max(0, SeqNum.Min(end, lostBoundary) - start);
+            pipe += Math.Max(0, SeqNum.Min(end, _highRetransmitted) - start);
+            from = end;
+        }
+
+        return Math.Max(pipe, 0);
+    }
 
     /// <summary>Our SYN was acknowledged by <paramref name="header"/> (SYN-SENT or SYN-RECEIVED).</summary>
     private void AcknowledgeSyn(in TcpHeader header, long now)
@@ -96,13 +126,28 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        if (ack > _sendUnacknowledged)
+        bool newAck = ack > _sendUnacknowledged;
+        bool duplicate = !newAck && ack == _sendUnacknowledged && IsDuplicateAck(header, payloadLength);
+        if (newAck)
         {
             OnNewAck(header, now);
         }
-        else if (ack == _sendUnacknowledged && IsDuplicateAck(header, payloadLength))
+
+        if (_sackEnabled && header.Sack.Count > 0)
+        {
+            _scoreboard.Update(header.Sack, _sendUnacknowledged, _sendMax);
+        }
+
+        if (duplicate)
         {
             OnDuplicateAck(now);
+        }
+
+        // RFC 6675 §5: enough SACKed above SND.UNA means the first segment is lost, even before three duplicates.
+        if (!_inRecovery && _sackEnabled && !_scoreboard.IsEmpty && _sendUnacknowledged > _recover
+            && _scoreboard.LostBoundary(_sendUnacknowledged, EffectiveMss, _config.DuplicateAckThreshold) > _sendUnacknowledged)
+        {
+            EnterRecovery(now);
         }
 
         if (ack >= _sendUnacknowledged)
@@ -137,6 +182,7 @@ internal sealed partial class TcpConnection
     {
         SeqNum ack = header.AcknowledgmentNumber;
         int acked = ack - _sendUnacknowledged;
+        int flightBeforeAck = Math.Max(FlightSize, acked);
         if (_sendNext < ack)
         {
             _sendNext = ack; // after a timeout we went back; the originals arrived after all
@@ -151,6 +197,7 @@ internal sealed partial class TcpConnection
         }
 
         _sendUnacknowledged = ack;
+        _scoreboard.Advance(ack);
         TakeRttSample(header, now);
         _retransmitTimer.ResetRetries();
         if (_sendUnacknowledged == _sendMax)
@@ -163,12 +210,18 @@ internal sealed partial class TcpConnection
         }
 
         int mss = EffectiveMss;
+        int flightBefore = flightBeforeAck;
         if (_inRecovery)
         {
             if (ack > _recover)
             {
                 _inRecovery = false;
+                _sackRecovery = false;
                 _congestion.OnExitRecovery(_sendMax - _sendUnacknowledged, mss);
+            }
+            else if (_sackRecovery)
+            {
+                _highRetransmitted = SeqNum.Max(_highRetransmitted, ack); // NextSeg picks the next lost hole
             }
             else
             {
@@ -177,12 +230,25 @@ internal sealed partial class TcpConnection
                 _fastRetransmitPending = true;
             }
         }
-        else
+        else if (IsCongestionWindowLimited(flightBefore))
         {
             _congestion.OnAck(acked, mss, now);
         }
 
         _duplicateAcks = 0;
+        AutotuneSend();
+    }
+
+    /// <summary>
+    /// Grow cwnd only while it limits the sender (RFC 7661's idea, Linux tcp_is_cwnd_limited): an application-limited
+    /// flow would otherwise inflate cwnd without ever testing the path. In slow start half a window in flight counts.
+    /// </summary>
+    private bool IsCongestionWindowLimited(int flightBeforeAck)
+    {
+        int cwnd = _congestion.Window;
+        return cwnd < _congestion.SlowStartThreshold
+            ? 2L * flightBeforeAck >= cwnd
+            : (long)flightBeforeAck + EffectiveMss >= cwnd;
     }
 
     // RFC 5681 §2: same ACK, no data, no SYN/FIN, same window, and data outstanding.
@@ -196,23 +262,43 @@ internal sealed partial class TcpConnection
     private void OnDuplicateAck(long now)
     {
         _duplicateAcks++;
-        int mss = EffectiveMss;
         if (_inRecovery)
         {
-            _congestion.OnDuplicateAckInRecovery(mss);
+            if (!_sackRecovery)
+            {
+                _congestion.OnDuplicateAckInRecovery(EffectiveMss);
+            }
+
             return;
         }
 
         // RFC 6582 §3.2 step 2: only start recovery when the ACK covers more than the last recovery point.
         if (_duplicateAcks == _config.DuplicateAckThreshold && _sendUnacknowledged > _recover)
         {
-            _inRecovery = true;
-            _recover = _sendMax - 1;
-            Counters.FastRetransmits++;
-            _congestion.OnEnterRecovery(_sendMax - _sendUnacknowledged, mss, now);
-            _fastRetransmitPending = true;
-            _rttTiming = false; // Karn: the timed segment may be the one resent
+            EnterRecovery(now);
         }
+    }
+
+    /// <summary>Fast retransmit: enter recovery (RFC 6675 when SACK is on, else NewReno) and resend SND.UNA's segment.</summary>
+    private void EnterRecovery(long now)
+    {
+        int mss = EffectiveMss;
+        _inRecovery = true;
+        _recover = _sendMax - 1;
+        Counters.FastRetransmits++;
+        _sackRecovery = _sackEnabled;
+        if (_sackRecovery)
+        {
+            _highRetransmitted = _sendUnacknowledged;
+            _congestion.OnEnterSackRecovery(_sendMax - _sendUnacknowledged, mss, now);
+        }
+        else
+        {
+            _congestion.OnEnterRecovery(_sendMax - _sendUnacknowledged, mss, now);
+        }
+
+        _fastRetransmitPending = true;
+        _rttTiming = false; // Karn: the timed segment may be the one resent
     }
 
     private void UpdateSendWindow(in TcpHeader header)

@@ -196,7 +196,11 @@ internal sealed partial class TcpConnection
                     _closeDeadline = now + _config.TimeWaitTimeout.Ticks; // re-ACK the FIN and restart 2·MSL
                 }
 
-                NoteDuplicate(seq, payload.Length);
+                if (seq + payload.Length <= _receiveNext)
+                {
+                    NoteDuplicate(seq, payload.Length); // wholly old data: report it as a D-SACK block
+                }
+
                 OweAck();
             }
 
@@ -312,7 +316,11 @@ internal sealed partial class TcpConnection
         if (fin && State is not (TcpState.Closed or TcpState.SynReceived))
         {
             SeqNum finSeq = dataSeq + payload.Length;
-            if (finSeq == _receiveNext)
+            if (_finReceived)
+            {
+                AckNow(); // a second FIN cannot move RCV.NXT again
+            }
+            else if (finSeq == _receiveNext)
             {
                 ReceiveFin(now);
             }
@@ -425,6 +433,7 @@ internal sealed partial class TcpConnection
         bool filledHole = !_reassembler.IsEmpty;
         SeqNum next = _reassembler.Advance(_receiveNext + payload.Length);
         _receiveBuffer.Commit(next - _receiveNext);
+        AutotuneReceive(next - _receiveNext, now);
         _receiveNext = next;
         _events |= TcpEvents.Readable;
 

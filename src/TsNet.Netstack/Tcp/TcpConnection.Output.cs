@@ -147,6 +147,28 @@ internal sealed partial class TcpConnection
             }
         }
 
+        bool sackRecovery = _inRecovery && _sackRecovery;
+        int flight = sackRecovery ? Pipe() : FlightSize;
+        if (sackRecovery)
+        {
+            // RFC 6675 §5 step (C): send while cwnd − pipe ≥ 1 SMSS; NextSeg rule 1 first (a lost hole above HighRxt).
+            if ((long)_congestion.Window - flight < EffectiveMss)
+            {
+                return false;
+            }
+
+            if (TryEmitLostHole(destination, maxPayload, now, out length))
+            {
+                return true;
+            }
+        }
+
+        // After a timeout we resend from SND.UNA; ranges the peer SACKed need not go again.
+        while (_sendNext < _sendMax && _scoreboard.IsSacked(_sendNext, out SeqNum sackedEnd))
+        {
+            _sendNext = SeqNum.Min(sackedEnd, _sendMax);
+        }
+
         int offset = _sendNext - _bufferSeq;
         int available = Math.Max(0, _sendBuffer.Count - offset);
         bool finWaiting = _finQueued && _sendNext <= FinSeq;
@@ -155,7 +177,6 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        int flight = FlightSize;
         if (flight == 0 && now - _lastSendTime > _rtt.Rto)
         {
             _congestion.OnIdleRestart(EffectiveMss); // RFC 5681 §4.1: restart from the initial window after idling
@@ -165,6 +186,11 @@ internal sealed partial class TcpConnection
         int limitedTransmit = !_inRecovery && _duplicateAcks > 0 ? Math.Min(_duplicateAcks, 2) * EffectiveMss : 0;
         long congestionLeft = Math.Max(0, (long)_congestion.Window + limitedTransmit - flight);
         int len = (int)Math.Min(Math.Min(available, maxPayload), Math.Min(windowLeft, congestionLeft));
+        if (_sendNext < _sendMax)
+        {
+            len = Math.Min(len, _scoreboard.NextSackedAfter(_sendNext, _sendMax + 1) - _sendNext); // stop at SACKed data
+        }
+
         bool fin = finWaiting && offset + len == _sendBuffer.Count;
 
         if (len < available && len < maxPayload)
@@ -208,12 +234,48 @@ internal sealed partial class TcpConnection
         return true;
     }
 
+    /// <summary>RFC 6675 NextSeg rule 1: the first un-SACKed, lost range above HighRxt, at most one segment of it.</summary>
+    private bool TryEmitLostHole(Span<byte> destination, int maxPayload, long now, out int length)
+    {
+        length = 0;
+        SeqNum lostBoundary = _scoreboard.LostBoundary(_sendUnacknowledged, EffectiveMss, _config.DuplicateAckThreshold);
+        SeqNum from = SeqNum.Max(_highRetransmitted, _sendUnacknowledged);
+        if (!_scoreboard.TryGetHole(from, out SeqNum start, out SeqNum end) || start >= lostBoundary)
+        {
+            return false;
+        }
+
+        int len = Math.Min(SeqNum.Min(end, lostBoundary) - start, maxPayload);
+        len = Math.Min(len, _sendBuffer.Count - (start - _bufferSeq));
+        if (len <= 0)
+        {
+            return false;
+        }
+
+        Counters.Retransmissions++;
+        if (_rttTiming && _rttSeq > start)
+        {
+            _rttTiming = false;
+        }
+
+        length = EmitSegment(destination, start, TcpFlags.Ack, start - _bufferSeq, len, now);
+        _highRetransmitted = start + len;
+        _retransmitTimer.StartIfStopped(now, _rtt.Rto);
+        _lastSendTime = now;
+        return true;
+    }
+
     /// <summary>Resends the first unacknowledged segment (fast retransmit or after a partial ACK).</summary>
     private int EmitRetransmission(Span<byte> destination, int maxPayload, long now)
     {
         int offset = _sendUnacknowledged - _bufferSeq;
         int sentData = Math.Min(_sendBuffer.Count, _sendMax - _bufferSeq) - offset;
         int len = Math.Clamp(Math.Min(maxPayload, sentData), 0, maxPayload);
+        if (!_scoreboard.IsEmpty)
+        {
+            len = Math.Min(len, _scoreboard.NextSackedAfter(_sendUnacknowledged, _sendUnacknowledged + len) - _sendUnacknowledged);
+        }
+
         bool fin = _finQueued && _sendUnacknowledged + len == FinSeq && FinSeq < _sendMax;
         Counters.Retransmissions++;
         if (_rttTiming && _rttSeq > _sendUnacknowledged)
@@ -223,6 +285,11 @@ internal sealed partial class TcpConnection
 
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0);
         int length = EmitSegment(destination, _sendUnacknowledged, flags, offset, len, now);
+        if (_sackRecovery)
+        {
+            _highRetransmitted = SeqNum.Max(_highRetransmitted, _sendUnacknowledged + len);
+        }
+
         _retransmitTimer.Start(now, _rtt.Rto);
         _lastSendTime = now;
         return length;

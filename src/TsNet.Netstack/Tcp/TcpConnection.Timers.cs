@@ -127,8 +127,13 @@ internal sealed partial class TcpConnection
         // RFC 5681 §3.1 / RFC 6582 §4: collapse cwnd, forget recovery, and resend everything from SND.UNA.
         _congestion.OnRetransmitTimeout(_sendMax - _sendUnacknowledged, EffectiveMss, firstExpiry: _retransmitTimer.Retries == 1);
         _inRecovery = false;
+        _sackRecovery = false;
         _duplicateAcks = 0;
         _recover = _sendMax - 1;
+        if (_retransmitTimer.Retries >= 2)
+        {
+            _scoreboard.Clear(); // the peer may have reneged on SACKed data (RFC 2018 §8): resend everything
+        }
         _fastRetransmitPending = false;
         _sendNext = _sendUnacknowledged;
         _rttTiming = false;

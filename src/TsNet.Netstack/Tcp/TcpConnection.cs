@@ -25,6 +25,9 @@ internal sealed partial class TcpConnection
     /// <summary>Smallest peer MSS we accept; smaller values are raised to it (Linux tcp_min_snd_mss).</summary>
     public const int MinPeerMss = 48;
 
+    /// <summary>SACKed ranges the sender tracks (holes in flight at once); more are ignored until later ACKs repeat them.</summary>
+    private const int ScoreboardRanges = 32;
+
     private const int Ipv4HeadersLength = 20 + TcpHeader.MinLength;
     private const int Ipv6HeadersLength = 40 + TcpHeader.MinLength;
 
@@ -38,6 +41,7 @@ internal sealed partial class TcpConnection
     private readonly SendBuffer _sendBuffer;
     private readonly ReceiveBuffer _receiveBuffer;
     private readonly Reassembler _reassembler;
+    private readonly SackScoreboard _scoreboard;
     private readonly RttEstimator _rtt;
     private readonly RetransmitTimer _retransmitTimer;
     private readonly bool _passive;
@@ -59,6 +63,7 @@ internal sealed partial class TcpConnection
         _sendBuffer = new SendBuffer(config.SendBufferSize, config.MaxSendBufferSize);
         _receiveBuffer = new ReceiveBuffer(config.ReceiveBufferSize, config.MaxReceiveBufferSize);
         _reassembler = new Reassembler(config.MaxReassemblyRanges);
+        _scoreboard = new SackScoreboard(ScoreboardRanges);
         _rtt = new RttEstimator(config.InitialRto.Ticks, config.MinRto.Ticks, config.MaxRto.Ticks, ClockGranularity);
         _retransmitTimer = new RetransmitTimer(config.MaxRto.Ticks);
         _ourWindowShift = config.WindowScaling ? WindowShiftFor(config.MaxReceiveBufferSize) : (byte)0;
@@ -254,7 +259,7 @@ internal sealed partial class TcpConnection
             case TcpState.FinWait1:
             case TcpState.FinWait2:
             case TcpState.CloseWait:
-                QueueReset(_sendNext, withAck: true);
+                QueueReset(_sendMax, withAck: true); // SND.NXT as Linux keeps it (we may have gone back after a timeout)
                 break;
             default:
                 break; // SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no RST (RFC 9293 §3.10.5)

@@ -15,32 +15,49 @@ public sealed class NewRenoCongestionControlTests
     }
 
     [Fact]
-    public void SlowStart_AddsAtMostOneMssPerAck()
+    public void SlowStart_AddsBytesAcked_IncludingStretchAcks()
     {
         var cc = new NewRenoCongestionControl(10, Mss);
-        cc.OnAck(2 * Mss, Mss, 0);
-        cc.Window.Should().Be(11_000);
         cc.OnAck(500, Mss, 0);
-        cc.Window.Should().Be(11_500);
+        cc.Window.Should().Be(10_500);
+        cc.OnAck(4 * Mss, Mss, 0); // one ACK for a burst of four segments
+        cc.Window.Should().Be(14_500);
     }
 
     [Fact]
-    public void CongestionAvoidance_AddsMssSquaredOverCwnd()
+    public void SlowStart_StopsAtSsthresh_RestCountsForAvoidance()
+    {
+        var cc = new NewRenoCongestionControl(10, Mss);
+        cc.OnRetransmitTimeout(24_000, Mss, firstExpiry: true); // ssthresh 12000, cwnd 1000
+        cc.OnAck(10_000, Mss, 0);
+        cc.Window.Should().Be(11_000);
+        cc.OnAck(3000, Mss, 0); // 1000 to reach ssthresh, 2000 of avoidance credit
+        cc.Window.Should().Be(12_000);
+        cc.OnAck(10_000, Mss, 0); // credit 12000 ≥ cwnd ⇒ +1 MSS
+        cc.Window.Should().Be(13_000);
+    }
+
+    [Fact]
+    public void CongestionAvoidance_AddsOneMssPerWindowOfAckedBytes()
     {
         var cc = new NewRenoCongestionControl(10, Mss);
         cc.OnEnterRecovery(20_000, Mss, 0); // ssthresh 10000, cwnd 13000
         cc.OnExitRecovery(20_000, Mss); // cwnd = min(10000, 21000) = 10000
         cc.Window.Should().Be(10_000);
-        cc.OnAck(Mss, Mss, 0);
-        cc.Window.Should().Be(10_100); // 1000*1000/10000
-        cc.OnAck(Mss, Mss, 0);
-        cc.Window.Should().Be(10_199); // 1e6/10100 = 99.0099 → 99, remainder carried
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
         {
             cc.OnAck(Mss, Mss, 0);
         }
 
-        cc.Window.Should().BeInRange(10_950, 11_000); // ten ACKs (one window) ≈ +1 MSS
+        cc.Window.Should().Be(10_000);
+        cc.OnAck(Mss, Mss, 0); // the tenth segment completes a window
+        cc.Window.Should().Be(11_000);
+        for (int i = 0; i < 11; i++)
+        {
+            cc.OnAck(Mss, Mss, 0);
+        }
+
+        cc.Window.Should().Be(12_000);
     }
 
     [Fact]
@@ -86,11 +103,7 @@ public sealed class NewRenoCongestionControlTests
     public void IdleRestart_LimitsToInitialWindow()
     {
         var cc = new NewRenoCongestionControl(10, Mss);
-        for (int i = 0; i < 20; i++)
-        {
-            cc.OnAck(Mss, Mss, 0);
-        }
-
+        cc.OnAck(20 * Mss, Mss, 0);
         cc.Window.Should().Be(30_000);
         cc.OnIdleRestart(Mss);
         cc.Window.Should().Be(10_000);

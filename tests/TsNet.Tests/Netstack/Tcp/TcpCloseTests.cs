@@ -323,4 +323,15 @@ public sealed class TcpCloseTests
         h.Connection.State.Should().Be(TcpState.Closed);
         h.Connection.Error.Should().Be(TcpError.None);
     }
+
+    [Fact]
+    public void CloseWait_SecondFinAtReceiveNext_DoesNotAdvance()
+    {
+        var h = Established();
+        h.Recv(RecvTemplate with { Flags = TcpFlags.Ack | TcpFlags.Fin });
+        h.SendOne();
+        h.Recv(RecvTemplate with { SequenceNumber = RemoteSeq + 2, Flags = TcpFlags.Ack | TcpFlags.Fin });
+        h.Connection.ReceiveNext.Should().Be(RemoteSeq + 2);
+        h.SendOne().AcknowledgmentNumber.Should().Be(RemoteSeq + 2);
+    }
 }

@@ -107,13 +107,17 @@ public sealed class TcpFuzzTests(ITestOutputHelper output)
                     return;
                 }
 
-                // Blind attacker: right 4-tuple, random numbers, no payload (RST, SYN, or a bare ACK).
+                // Blind attacker: right 4-tuple, random numbers, no payload (RST, SYN, or a bare ACK). Half the time
+                // it guessed a sequence number inside the window (but not RCV.NXT itself): RFC 5961 challenge ACKs.
                 var flags = random.Next(3) switch { 0 => TcpFlags.Rst, 1 => TcpFlags.Syn, _ => TcpFlags.Ack };
+                var seq = random.Next(2) == 0
+                    ? s.Server.ReceiveNext + random.Next(1, 60_000)
+                    : new SeqNum((uint)random.NextInt64(uint.MaxValue));
                 var header = new TcpHeader
                 {
                     SourcePort = s.ServerEndpoints.RemotePort,
                     DestinationPort = s.ServerEndpoints.LocalPort,
-                    SequenceNumber = new SeqNum((uint)random.NextInt64(uint.MaxValue)),
+                    SequenceNumber = seq,
                     AcknowledgmentNumber = new SeqNum((uint)random.NextInt64(uint.MaxValue)),
                     Flags = flags | (random.Next(2) == 0 ? TcpFlags.Ack : 0),
                     Window = (ushort)random.Next(ushort.MaxValue),
@@ -130,6 +134,7 @@ public sealed class TcpFuzzTests(ITestOutputHelper output)
         sim.HashMatches.Should().BeTrue();
         sim.Completed.Should().BeTrue();
         sim.Server!.Error.Should().Be(TcpError.None);
+        sim.Server.Counters.ChallengeAcks.Should().BeGreaterThan(0);
     }
 
     /// <summary>Drives a fresh connection into <paramref name="state"/> with valid segments.</summary>

@@ -20,6 +20,25 @@ public sealed class TcpLossyLinkTests(ITestOutputHelper output)
         sim.Server!.Counters.OutOfOrderSegments.Should().Be(0);
     }
 
+    [Fact]
+    public void LongFatLink_AutotunesBuffersBeyond64KiB()
+    {
+        // 100 ms RTT: a fixed 64 KiB window would cap the flow at 640 KiB/s, i.e. ≥ 6.4 s for 4 MiB.
+        var sim = new TcpLinkSimulator(seed: 2, bytes: 4 * 1024 * 1024, TcpConfig.Default)
+        {
+            BaseDelay = TimeSpan.FromMilliseconds(50).Ticks,
+            Jitter = 0,
+        };
+        sim.Run(TimeSpan.FromSeconds(60).Ticks);
+        Report(sim);
+        output.WriteLine($"server receive buffer {sim.Server!.ReceiveBufferCapacity}, client send buffer {sim.Client.SendBufferCapacity}");
+        sim.Completed.Should().BeTrue();
+        sim.HashMatches.Should().BeTrue();
+        sim.Server!.ReceiveBufferCapacity.Should().BeGreaterThan(64 * 1024);
+        sim.Client.SendBufferCapacity.Should().BeGreaterThan(64 * 1024);
+        TimeSpan.FromTicks(sim.Now).Should().BeLessThan(TimeSpan.FromSeconds(4));
+    }
+
     [Theory]
     [InlineData(42)]
     [InlineData(7)]

@@ -68,8 +68,8 @@ public sealed class TcpSendTests
         h.Send().Should().HaveCount(10);
         h.Connection.Congestion.Window.Should().Be(10 * Mss);
         h.Recv(AckOf(2 * Mss));
-        h.Connection.Congestion.Window.Should().Be(11 * Mss); // slow start: + min(acked, MSS)
-        h.Send().Should().HaveCount(3); // 2 segments left the network, cwnd grew by 1
+        h.Connection.Congestion.Window.Should().Be(12 * Mss); // slow start: + bytes acked
+        h.Send().Should().HaveCount(4); // 2 segments left the network, cwnd grew by 2
     }
 
     [Fact]
@@ -302,5 +302,46 @@ public sealed class TcpSendTests
     {
         var h = Established();
         h.Connection.NextDeadline.Should().Be(long.MaxValue);
+    }
+
+    [Fact]
+    public void Transfer_AcrossSequenceWrap()
+    {
+        var iss = new SeqNum(uint.MaxValue - 1000);
+        var remote = new SeqNum(uint.MaxValue - 500);
+        var h = new TcpTestHarness(TcpConnection.Accept(Endpoints, Plain, iss, RemoteSyn with { SequenceNumber = remote }, 0));
+        h.SendOne();
+        var recv = RecvTemplate with { SequenceNumber = remote + 1, AcknowledgmentNumber = iss + 1 };
+        h.Recv(recv);
+        h.Connection.State.Should().Be(TcpState.Established);
+
+        h.Write(3000);
+        var sent = h.Send();
+        sent.Should().HaveCount(3);
+        sent[1].Header.SequenceNumber.Should().Be(iss + 1 + Mss);
+        h.Recv(recv with { AcknowledgmentNumber = iss + 3001 });
+        h.Connection.UnacknowledgedBytes.Should().Be(0);
+        h.Connection.SendUnacknowledged.Value.Should().BeLessThan(3000); // wrapped past zero
+
+        h.Recv(recv, new byte[1000]);
+        h.Recv(recv with { SequenceNumber = remote + 1001 }, new byte[1000]);
+        h.SendOne().AcknowledgmentNumber.Should().Be(remote + 2001);
+        h.Connection.ReadableBytes.Should().Be(2000);
+    }
+
+    [Fact]
+    public void Checksum_FilledForIpv6()
+    {
+        var endpoints = new TcpEndpoints(
+            TcpAddress.FromIPAddress(System.Net.IPAddress.Parse("fd7a:115c:a1e0::1")), 443,
+            TcpAddress.FromIPAddress(System.Net.IPAddress.Parse("fd7a:115c:a1e0::2")), 50000);
+        var connection = TcpConnection.Connect(endpoints, TcpConfig.Default, LocalSeq, 0);
+        var buffer = new byte[1500];
+        connection.TryGetSegment(buffer, out int length, 0).Should().BeTrue();
+        endpoints.FillChecksum(buffer.AsSpan(0, length));
+        endpoints.Reversed().IsInboundChecksumValid(buffer.AsSpan(0, length)).Should().BeTrue();
+        endpoints.IsInboundChecksumValid(buffer.AsSpan(0, length)).Should().BeTrue(); // the pseudo-header sum is symmetric
+        buffer[length - 1] ^= 1;
+        endpoints.Reversed().IsInboundChecksumValid(buffer.AsSpan(0, length)).Should().BeFalse();
     }
 }
