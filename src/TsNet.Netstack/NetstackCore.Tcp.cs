@@ -37,6 +37,18 @@ internal sealed partial class NetstackCore
 
     private TcpConfig TcpConfig => _tcpConfig ??= _options.TcpTuning with { Mtu = _options.Mtu };
 
+    /// <summary>TCP settings for a new connection: the MSS follows a path MTU learned from ICMP, if any.</summary>
+    private TcpConfig TcpConfigFor(TcpAddress remote, long now)
+    {
+        if (_pathMtus.Count == 0)
+        {
+            return TcpConfig;
+        }
+
+        var pathMtu = PathMtu(remote.ToIPAddress(), now);
+        return pathMtu < TcpConfig.Mtu ? TcpConfig with { Mtu = pathMtu } : TcpConfig;
+    }
+
     /// <summary>Core time in TCP's unit (100 ns ticks) from the owner's timestamp.</summary>
     private long TcpNow(long now)
     {
@@ -122,7 +134,7 @@ internal sealed partial class NetstackCore
 
         var endpoints = new TcpEndpoints(localAddress, AllocateEphemeralPort(localAddress, remoteAddress, (ushort)remote.Port), remoteAddress, (ushort)remote.Port);
         var tcpNow = TcpNow(now);
-        var connection = TcpConnection.Connect(endpoints, TcpConfig, _isn.Generate(endpoints, tcpNow), tcpNow, _isn.TimestampOffset(endpoints));
+        var connection = TcpConnection.Connect(endpoints, TcpConfigFor(remoteAddress, now), _isn.Generate(endpoints, tcpNow), tcpNow, _isn.TimestampOffset(endpoints));
         var socket = new TcpSocket(connection, null);
         Add(endpoints, socket);
         return socket;
@@ -339,7 +351,7 @@ internal sealed partial class NetstackCore
             return false;
         }
 
-        var connection = TcpConnection.Accept(endpoints, TcpConfig, _isn.Generate(endpoints, tcpNow), syn, tcpNow, _isn.TimestampOffset(endpoints));
+        var connection = TcpConnection.Accept(endpoints, TcpConfigFor(endpoints.RemoteAddress, _lastNow), _isn.Generate(endpoints, tcpNow), syn, tcpNow, _isn.TimestampOffset(endpoints));
         var socket = new TcpSocket(connection, listener) { FlowHandler = handler };
         if (listener is not null)
         {
