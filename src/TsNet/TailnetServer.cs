@@ -92,7 +92,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
             (writer, onReceived, port) => UdpUnderlay.Bind(port, _pool, writer, onReceived, underlayLogger),
             _options.ListenPort,
             _options.TimeProvider,
-            _options.LoggerFactory.CreateLogger("TsNet.Dataplane"));
+            _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
+        {
+            // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
+            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
+        };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
         var netstack = new NetstackLoop(

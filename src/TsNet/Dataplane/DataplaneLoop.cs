@@ -31,6 +31,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Func<int, UdpUnderlay> _bindUnderlay;
+    private readonly SendBatch _batch = new();
     private UdpUnderlay _underlay;
     private Task? _task;
     private int _pendingHandshakes;
@@ -81,8 +82,16 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
     public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
 
+    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead.</summary>
+    public int MaxDatagramSize { get; init; }
+
     public void Start()
     {
+        if (MaxDatagramSize > 0)
+        {
+            _underlay.TryEnableGso(MaxDatagramSize);
+        }
+
         _underlay.Start();
         _task = Task.Run(() => RunAsync(_stopping.Token));
     }
@@ -106,6 +115,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     internal async ValueTask<object?> RebindAsync(int port)
     {
         var replacement = _bindUnderlay(port);
+        if (MaxDatagramSize > 0)
+        {
+            replacement.TryEnableGso(MaxDatagramSize);
+        }
+
+        _batch.Flush(_underlay);
         var old = _underlay;
         _underlay = replacement;
         replacement.Start();
@@ -137,6 +152,8 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                     _core.Poll(now, this);
                     worked = true;
                 }
+
+                _batch.Flush(_underlay);
 
                 if (worked)
                 {
@@ -230,7 +247,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
     {
-        _underlay.Send(destination, datagram.Span);
+        _batch.Add(destination, datagram.Span, _underlay);
         datagram.Return();
     }
 
