@@ -9,9 +9,9 @@ namespace TsNet.Dataplane;
 
 /// <summary>
 /// The UDP sockets WireGuard messages travel over: one IPv4 and (when the host has IPv6) one IPv6 socket on the
-/// same port. Receiving runs on one task per socket, allocation-free (<c>ReceiveFromAsync</c> into pooled buffers
-/// with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is synchronous
-/// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue).
+/// same port. Receiving runs on one dedicated thread per socket, allocation-free (blocking <c>ReceiveFrom</c> into
+/// pooled buffers with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is
+/// synchronous from the dataplane loop.
 /// </summary>
 internal sealed partial class UdpUnderlay : IAsyncDisposable
 {
@@ -27,7 +27,10 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
-    private Task[] _receivers = [];
+    /// <summary>How often an idle receive thread wakes to check for shutdown.</summary>
+    private static readonly TimeSpan ReceivePollInterval = TimeSpan.FromMilliseconds(250);
+
+    private Thread[] _receivers = [];
     private int _disposed;
     private long _inboundDrops;
     private long _sendDrops;
@@ -114,20 +117,32 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
             // Buffer sizes are a tuning hint; the kernel may cap them.
         }
 
-        socket.Blocking = false;
+        // Blocking: each socket has a dedicated receive thread (no epoll → thread-pool hop per datagram, and immune
+        // to thread-pool starvation by the app); the timeout lets it notice shutdown. Sends from the dataplane
+        // thread may then block briefly when the kernel's send buffer is full, which is back-pressure, not loss.
+        socket.Blocking = true;
+        socket.ReceiveTimeout = (int)ReceivePollInterval.TotalMilliseconds;
         return socket;
     }
 
     /// <summary>Starts the receive tasks.</summary>
     public void Start()
     {
-        var receivers = new List<Task> { Task.Run(() => ReceiveLoopAsync(_ipv4, _stopping.Token)) };
+        var receivers = new List<Thread> { StartReceiver(_ipv4, "TsNet UDP receive (IPv4)") };
         if (_ipv6 is not null)
         {
-            receivers.Add(Task.Run(() => ReceiveLoopAsync(_ipv6, _stopping.Token)));
+            receivers.Add(StartReceiver(_ipv6, "TsNet UDP receive (IPv6)"));
         }
 
         _receivers = receivers.ToArray();
+    }
+
+    private Thread StartReceiver(Socket socket, string name)
+    {
+        var token = _stopping.Token;
+        var thread = new Thread(() => ReceiveLoop(socket, token)) { IsBackground = true, Name = name };
+        thread.Start();
+        return thread;
     }
 
     /// <summary>
@@ -205,7 +220,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, CancellationToken cancellationToken)
+    private void ReceiveLoop(Socket socket, CancellationToken cancellationToken)
     {
         var source = new SocketAddress(socket.AddressFamily);
         while (!cancellationToken.IsCancellationRequested)
@@ -214,20 +229,19 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
             int received;
             try
             {
-                received = await socket.ReceiveFromAsync(
-                    buffer.Array.AsMemory(buffer.Offset), SocketFlags.None, source, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                buffer.Return();
-                return;
+                received = socket.ReceiveFrom(buffer.Array.AsSpan(buffer.Offset), SocketFlags.None, source);
             }
             catch (ObjectDisposedException)
             {
                 buffer.Return();
                 return;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                buffer.Return();
+                continue; // idle: look at the stop flag again
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
             {
                 buffer.Return();
                 return;
@@ -264,17 +278,28 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _ipv4.Dispose();
-        _ipv6?.Dispose();
-        try
+        // Shutdown wakes a thread blocked in recvfrom on Linux; the receive timeout bounds the wait anyway.
+        foreach (var socket in new[] { _ipv4, _ipv6 })
         {
-            await Task.WhenAll(_receivers).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-            // Receive loops end by cancellation or a closed socket.
+            try
+            {
+                socket?.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Not connected: UDP sockets may refuse shutdown; the timeout then ends the thread.
+            }
         }
 
+        _ipv4.Dispose();
+        _ipv6?.Dispose();
+        await Task.Run(() =>
+        {
+            foreach (var thread in _receivers)
+            {
+                thread.Join(ReceivePollInterval * 4);
+            }
+        }).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
