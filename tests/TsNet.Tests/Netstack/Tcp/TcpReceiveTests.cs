@@ -208,4 +208,21 @@ public sealed class TcpReceiveTests
         ack = h.SendOne();
         (ack.AcknowledgmentNumber + ack.Window).Should().Be(RemoteSeq + 1 + 4000); // 300 read: too little to move it
     }
+
+    [Fact]
+    public void Established_OutOfWindowBareAcks_AnsweredAtMostEvery500ms()
+    {
+        var h = Established();
+        var stray = RecvTemplate with { SequenceNumber = RemoteSeq + 200_000 };
+        h.Recv(stray);
+        h.SendOne();
+        h.Recv(stray);
+        h.Recv(stray);
+        h.SendNothing();
+        h.Now += Ms(500);
+        h.Recv(stray);
+        h.SendOne();
+        h.Recv(stray, "data"); // data is always answered
+        h.SendOne();
+    }
 }
