@@ -45,6 +45,9 @@ internal sealed class TcpLinkSimulator
 
     public long Jitter { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
 
+    /// <summary>The server application reads nothing before this time (ticks): its window closes.</summary>
+    public long ServerReadsFrom { get; init; }
+
     public TcpConnection Client { get; }
 
     public TcpConnection? Server { get; private set; }
@@ -100,6 +103,11 @@ internal sealed class TcpLinkSimulator
     private long NextEvent()
     {
         long next = Math.Min(Client.NextDeadline, Server?.NextDeadline ?? long.MaxValue);
+        if (Now < ServerReadsFrom)
+        {
+            next = Math.Min(next, ServerReadsFrom);
+        }
+
         if (_link.TryPeek(out _, out var due))
         {
             next = Math.Min(next, due.Item1);
@@ -120,7 +128,7 @@ internal sealed class TcpLinkSimulator
             }
         }
 
-        if (Server is not null)
+        if (Server is not null && Now >= ServerReadsFrom)
         {
             int read;
             while ((read = Server.Read(_readBuffer)) > 0)

@@ -68,6 +68,24 @@ public sealed class TcpLossyLinkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ReceiverStallsFor30s_ZeroWindowProbesThenResumes()
+    {
+        var config = new TcpConfig { ReceiveBufferSize = 16 * 1024, MaxReceiveBufferSize = 16 * 1024 };
+        var sim = new TcpLinkSimulator(seed: 21, bytes: 256 * 1024, config)
+        {
+            LossRate = 0.05,
+            ServerReadsFrom = TimeSpan.FromSeconds(30).Ticks,
+        };
+        sim.Run(TimeSpan.FromSeconds(600).Ticks);
+        Report(sim);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+        sim.Now.Should().BeGreaterThan(TimeSpan.FromSeconds(30).Ticks);
+        sim.Now.Should().BeLessThan(TimeSpan.FromSeconds(40).Ticks); // the window update (or a probe) restarts it promptly
+        sim.Client.Error.Should().Be(TcpError.None);
+    }
+
+    [Fact]
     public void HeavyLoss_20Percent_StillCompletes()
     {
         var sim = new TcpLinkSimulator(seed: 11, bytes: 128 * 1024 * Scale, TcpConfig.Default) { LossRate = 0.2, DuplicateRate = 0.02 };
