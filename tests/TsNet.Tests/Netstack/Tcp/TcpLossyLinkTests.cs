@@ -56,6 +56,25 @@ public sealed class TcpLossyLinkTests(ITestOutputHelper output)
         sim.Completed.Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bidirectional_512KiBEachWay_5PercentLoss(bool sack)
+    {
+        var config = new TcpConfig { Sack = sack };
+        var sim = new TcpLinkSimulator(seed: 17, bytes: 512 * 1024 * Scale, config)
+        {
+            ServerBytes = 512 * 1024 * Scale,
+            LossRate = 0.05,
+            DuplicateRate = 0.01,
+        };
+        sim.Run(TimeSpan.FromSeconds(300 * Scale).Ticks);
+        Report(sim);
+        sim.ClientReceivedBytes.Should().Be(512 * 1024 * Scale);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+    }
+
     [Fact]
     public void LossyLink_WithoutOptions_StillCompletes()
     {
