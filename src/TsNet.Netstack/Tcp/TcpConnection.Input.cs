@@ -359,7 +359,9 @@ internal sealed partial class TcpConnection
 
         if (window == 0)
         {
-            return false;
+            // RFC 9293 §3.10.7.4: with a zero window no data is acceptable, "but special allowance should be made to
+            // accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT goes on (its text is trimmed away).
+            return seq == _receiveNext;
         }
 
         SeqNum last = seq + (length - 1);
