@@ -8,6 +8,9 @@ internal sealed partial class TcpConnection
     /// <summary>TS.Recent is invalidated after this much idleness (RFC 7323 §5.5: 24 days).</summary>
     private static readonly long TsRecentLifetime = TimeSpan.FromDays(24).Ticks;
 
+    /// <summary>Least time between ACKs for bare out-of-window ACK segments (Linux tcp_invalid_ratelimit = 500 ms).</summary>
+    private static readonly long OutOfWindowAckInterval = TimeSpan.FromMilliseconds(500).Ticks;
+
     /// <summary>Immediate ACKs owed are capped: enough for one per out-of-order segment of a burst.</summary>
     private const int MaxOwedAcks = 8;
 
@@ -37,6 +40,7 @@ internal sealed partial class TcpConnection
     private SackBlock _dsack;
 
     private long _challengeWindowStart = long.MinValue / 2;
+    private long _lastOutOfWindowAck = long.MinValue / 2;
     private int _challengeAcksInWindow;
     private bool _closedByApplication;
 
@@ -201,7 +205,17 @@ internal sealed partial class TcpConnection
                     NoteDuplicate(seq, payload.Length); // wholly old data: report it as a D-SACK block
                 }
 
-                OweAck();
+                // A bare out-of-window ACK is answered at most every 500 ms (Linux tcp_invalid_ratelimit), so two
+                // confused peers cannot ping-pong ACKs at line rate; segments with data or FIN are always answered.
+                if (segmentLength > 0)
+                {
+                    OweAck();
+                }
+                else if (now - _lastOutOfWindowAck >= OutOfWindowAckInterval)
+                {
+                    _lastOutOfWindowAck = now;
+                    OweAck();
+                }
             }
 
             return;
@@ -345,7 +359,9 @@ internal sealed partial class TcpConnection
 
         if (window == 0)
         {
-            return false;
+            // RFC 9293 §3.10.7.4: with a zero window no data is acceptable, "but special allowance should be made to
+            // accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT goes on (its text is trimmed away).
+            return seq == _receiveNext;
         }
 
         SeqNum last = seq + (length - 1);

@@ -193,17 +193,19 @@ internal sealed partial class TcpConnection
 
         bool fin = finWaiting && offset + len == _sendBuffer.Count;
 
+        bool retransmission = _sendNext < _sendMax;
         if (len < available && len < maxPayload)
         {
-            // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no small segment while data is outstanding unless it is at
-            // least half the largest window the peer offered.
-            if (len == 0 || (flight > 0 && len < _maxSendWindow / 2))
+            // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no small new segment while data is outstanding unless it
+            // is at least half the largest window the peer offered. (A resent range between SACKed ones is small
+            // by nature and goes anyway.)
+            if (len == 0 || (!retransmission && flight > 0 && len < _maxSendWindow / 2))
             {
                 return false;
             }
         }
 
-        if (!_config.NoDelay && len < maxPayload && flight > 0 && !fin)
+        if (!_config.NoDelay && !retransmission && len < maxPayload && flight > 0 && !fin)
         {
             return false; // Nagle (RFC 896): wait for the ACK or a full segment
         }
@@ -213,7 +215,6 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        bool retransmission = _sendNext < _sendMax;
         if (retransmission)
         {
             Counters.Retransmissions++;

@@ -104,6 +104,10 @@ internal sealed partial class TcpConnection
     /// <summary>True once <see cref="Shutdown"/> was called or the connection closed: writes are refused.</summary>
     public bool IsWriteClosed => _finQueued || State == TcpState.Closed || State == TcpState.TimeWait;
 
+    /// <summary>True once the connection is CLOSED and has nothing left to send (a final RST went out): the owner may
+    /// drop it from its table.</summary>
+    public bool IsFinished => State == TcpState.Closed && !_resetPending;
+
     /// <summary>Send size for a full data segment: min(peer MSS, our MTU − headers) − per-segment options (timestamps).</summary>
     public int EffectiveMss => _sendMssBase - (_timestampsEnabled ? TcpHeader.TimestampsAlignedLength : 0);
 

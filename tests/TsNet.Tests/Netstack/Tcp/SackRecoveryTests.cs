@@ -149,4 +149,20 @@ public sealed class SackRecoveryTests
         h.Recv(SackAck(6));
         h.Connection.UnacknowledgedBytes.Should().Be(0);
     }
+
+    [Fact]
+    public void Timeout_ResendsSmallHolesBetweenSackedRanges()
+    {
+        var h = EstablishedWithSack();
+        h.Write(4 * Mss);
+        h.Send();
+        var blocks = SackBlocks.Empty
+            .Add(new SackBlock(Seg(0) + 600, Seg(1)))
+            .Add(new SackBlock(Seg(1) + 600, Seg(4)));
+        h.Recv(RecvTemplate with { AcknowledgmentNumber = Seg(0), Sack = blocks });
+        h.Send(); // fast retransmit of the holes
+        h.AdvanceToDeadline(); // lost again
+        var resent = h.Send();
+        resent.Select(s => (s.Header.SequenceNumber, s.Payload.Length)).Should().Equal((Seg(0), 600), (Seg(1), 600));
+    }
 }

@@ -273,8 +273,10 @@ public sealed class TcpCloseTests
         h.Connection.Abort();
         h.Connection.State.Should().Be(TcpState.Closed);
         h.Connection.Error.Should().Be(TcpError.Aborted);
+        h.Connection.IsFinished.Should().BeFalse(); // the RST is still to go
         h.SendOne().Should().Be(SendTemplate with { Flags = TcpFlags.Rst | TcpFlags.Ack, Window = 0 });
         h.SendNothing();
+        h.Connection.IsFinished.Should().BeTrue();
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace TsNet.Tests.Netstack.Tcp;
 /// <summary>
 /// Two TcpConnections joined by an in-memory link in virtual time: each segment is checksummed, then lost, duplicated
 /// or delayed (with jitter, so it may be reordered) according to a seeded <see cref="Random"/>. The client writes a
-/// byte stream and shuts down; the server reads, hashes, and shuts down when the client's FIN arrives.
+/// byte stream and shuts down; the server reads, hashes, optionally writes its own stream back
+/// (<see cref="ServerBytes"/>), and shuts down when the client's FIN arrived and its own bytes are written.
 /// </summary>
 internal sealed class TcpLinkSimulator
 {
@@ -22,8 +23,11 @@ internal sealed class TcpLinkSimulator
     private readonly byte[] _readBuffer = new byte[16 * 1024];
     private readonly TcpConfig _config;
     private readonly InitialSequenceNumber _isn;
+    private readonly IncrementalHash _clientReceived = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private byte[] _serverData = [];
     private long _order;
     private int _written;
+    private int _serverWritten;
 
     public TcpLinkSimulator(int seed, int bytes, TcpConfig config)
     {
@@ -45,6 +49,22 @@ internal sealed class TcpLinkSimulator
 
     public long Jitter { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
 
+    /// <summary>Bytes the server sends back (0 by default: a one-way transfer).</summary>
+    public int ServerBytes
+    {
+        get => _serverData.Length;
+        init
+        {
+            _serverData = new byte[value];
+            _random.NextBytes(_serverData);
+        }
+    }
+
+    public long ClientReceivedBytes { get; private set; }
+
+    /// <summary>The server application reads nothing before this time (ticks): its window closes.</summary>
+    public long ServerReadsFrom { get; init; }
+
     public TcpConnection Client { get; }
 
     public TcpConnection? Server { get; private set; }
@@ -62,10 +82,13 @@ internal sealed class TcpLinkSimulator
 
     /// <summary>True when every byte arrived intact and both sides closed.</summary>
     public bool Completed =>
-        Server is not null && ReceivedBytes == _data.Length && Server.State == TcpState.Closed
+        Server is not null && ReceivedBytes == _data.Length && ClientReceivedBytes == _serverData.Length
+        && Server.State is TcpState.Closed or TcpState.TimeWait
         && Client.State is TcpState.TimeWait or TcpState.Closed;
 
-    public bool HashMatches => _received.GetCurrentHash().AsSpan().SequenceEqual(SHA256.HashData(_data));
+    public bool HashMatches =>
+        _received.GetCurrentHash().AsSpan().SequenceEqual(SHA256.HashData(_data))
+        && _clientReceived.GetCurrentHash().AsSpan().SequenceEqual(SHA256.HashData(_serverData));
 
     /// <summary>Runs until completion, a dead end (nothing scheduled), or <paramref name="limit"/> of virtual time.</summary>
     public void Run(long limit)
@@ -100,6 +123,11 @@ internal sealed class TcpLinkSimulator
     private long NextEvent()
     {
         long next = Math.Min(Client.NextDeadline, Server?.NextDeadline ?? long.MaxValue);
+        if (Now < ServerReadsFrom)
+        {
+            next = Math.Min(next, ServerReadsFrom);
+        }
+
         if (_link.TryPeek(out _, out var due))
         {
             next = Math.Min(next, due.Item1);
@@ -120,7 +148,14 @@ internal sealed class TcpLinkSimulator
             }
         }
 
-        if (Server is not null)
+        int got;
+        while ((got = Client.Read(_readBuffer)) > 0)
+        {
+            _clientReceived.AppendData(_readBuffer, 0, got);
+            ClientReceivedBytes += got;
+        }
+
+        if (Server is not null && Now >= ServerReadsFrom)
         {
             int read;
             while ((read = Server.Read(_readBuffer)) > 0)
@@ -128,8 +163,12 @@ internal sealed class TcpLinkSimulator
                 _received.AppendData(_readBuffer, 0, read);
                 ReceivedBytes += read;
             }
+        }
 
-            if (Server.IsReadClosed && Server.State == TcpState.CloseWait)
+        if (Server is not null && Server.State is TcpState.Established or TcpState.CloseWait)
+        {
+            _serverWritten += Server.Write(_serverData.AsSpan(_serverWritten));
+            if (_serverWritten == _serverData.Length && Server.IsReadClosed)
             {
                 Server.Shutdown();
             }

@@ -56,6 +56,25 @@ public sealed class TcpLossyLinkTests(ITestOutputHelper output)
         sim.Completed.Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bidirectional_512KiBEachWay_5PercentLoss(bool sack)
+    {
+        var config = new TcpConfig { Sack = sack };
+        var sim = new TcpLinkSimulator(seed: 17, bytes: 512 * 1024 * Scale, config)
+        {
+            ServerBytes = 512 * 1024 * Scale,
+            LossRate = 0.05,
+            DuplicateRate = 0.01,
+        };
+        sim.Run(TimeSpan.FromSeconds(300 * Scale).Ticks);
+        Report(sim);
+        sim.ClientReceivedBytes.Should().Be(512 * 1024 * Scale);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+    }
+
     [Fact]
     public void LossyLink_WithoutOptions_StillCompletes()
     {
@@ -65,6 +84,24 @@ public sealed class TcpLossyLinkTests(ITestOutputHelper output)
         Report(sim);
         sim.HashMatches.Should().BeTrue();
         sim.Completed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void ReceiverStallsFor30s_ZeroWindowProbesThenResumes()
+    {
+        var config = new TcpConfig { ReceiveBufferSize = 16 * 1024, MaxReceiveBufferSize = 16 * 1024 };
+        var sim = new TcpLinkSimulator(seed: 21, bytes: 256 * 1024, config)
+        {
+            LossRate = 0.05,
+            ServerReadsFrom = TimeSpan.FromSeconds(30).Ticks,
+        };
+        sim.Run(TimeSpan.FromSeconds(600).Ticks);
+        Report(sim);
+        sim.HashMatches.Should().BeTrue();
+        sim.Completed.Should().BeTrue();
+        sim.Now.Should().BeGreaterThan(TimeSpan.FromSeconds(30).Ticks);
+        sim.Now.Should().BeLessThan(TimeSpan.FromSeconds(40).Ticks); // the window update (or a probe) restarts it promptly
+        sim.Client.Error.Should().Be(TcpError.None);
     }
 
     [Fact]

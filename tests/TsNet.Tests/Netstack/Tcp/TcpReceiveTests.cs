@@ -208,4 +208,36 @@ public sealed class TcpReceiveTests
         ack = h.SendOne();
         (ack.AcknowledgmentNumber + ack.Window).Should().Be(RemoteSeq + 1 + 4000); // 300 read: too little to move it
     }
+
+    [Fact]
+    public void Established_OutOfWindowBareAcks_AnsweredAtMostEvery500ms()
+    {
+        var h = Established();
+        var stray = RecvTemplate with { SequenceNumber = RemoteSeq + 200_000 };
+        h.Recv(stray);
+        h.SendOne();
+        h.Recv(stray);
+        h.Recv(stray);
+        h.SendNothing();
+        h.Now += Ms(500);
+        h.Recv(stray);
+        h.SendOne();
+        h.Recv(stray, "data"); // data is always answered
+        h.SendOne();
+    }
+
+    [Fact]
+    public void Established_ZeroWindow_DataSegmentStillDeliversItsAck()
+    {
+        var h = Established(new TcpConfig { Timestamps = false, Sack = false, WindowScaling = false, ReceiveBufferSize = 1000, MaxReceiveBufferSize = 1000 });
+        h.Recv(RecvTemplate, Bytes(1000));
+        h.Write(100);
+        h.Send();
+        h.Recv(RecvTemplate with { SequenceNumber = RemoteSeq + 1001, AcknowledgmentNumber = LocalSeq + 101 }, Bytes(500));
+        h.Connection.UnacknowledgedBytes.Should().Be(0); // the ACK counted
+        h.Connection.ReadableBytes.Should().Be(1000); // the data did not
+        var ack = h.SendOne();
+        ack.AcknowledgmentNumber.Should().Be(RemoteSeq + 1001);
+        ack.Window.Should().Be(0);
+    }
 }
