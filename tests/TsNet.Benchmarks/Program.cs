@@ -13,6 +13,11 @@ internal static class Program
             return Throughput.ThroughputCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "idle-connections")
+        {
+            return IdleConnectionsCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
