@@ -19,6 +19,22 @@ public sealed class PacketBufferPool
     private readonly PacketBuffer[] _free;
     private readonly Lock _lock = new();
     private int _count;
+    private long _created;
+
+    /// <summary>Buffers this pool has ever made (for leak checks: with nothing rented and nothing discarded it equals <see cref="IdleCount"/>).</summary>
+    public long CreatedCount => Interlocked.Read(ref _created);
+
+    /// <summary>Buffers waiting in the pool.</summary>
+    public int IdleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
 
     /// <summary>Creates a pool of buffers of <paramref name="bufferSize"/> bytes keeping at most <paramref name="maxPooled"/> idle buffers.</summary>
     public PacketBufferPool(int bufferSize = DefaultBufferSize, int maxPooled = 4096)
@@ -52,7 +68,12 @@ public sealed class PacketBufferPool
             }
         }
 
-        buffer ??= new PacketBuffer(this, BufferSize);
+        if (buffer is null)
+        {
+            buffer = new PacketBuffer(this, BufferSize);
+            Interlocked.Increment(ref _created);
+        }
+
         buffer.Reset(headroom);
         return buffer;
     }

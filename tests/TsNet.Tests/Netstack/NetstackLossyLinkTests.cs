@@ -207,6 +207,10 @@ public sealed class NetstackLossyLinkTests
         {
             item.Packet.Return();
         }
+
+        a.Clear();
+        b.Clear();
+        pool.IdleCount.Should().Be((int)pool.CreatedCount, "every packet buffer went back to the pool");
     }
 
     private void Report(TcpSocket? socket, string name)
