@@ -169,7 +169,6 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
-        Span<byte> tau = stackalloc byte[KeySize];
         Span<byte> shared = stackalloc byte[KeySize];
         try
         {
@@ -185,20 +184,11 @@ internal static class NoiseProtocol
             MixHash(hash, ephemeralPublic, hash);
             NoiseKdf.Kdf1(chainKey, ephemeralPublic, chainKey);
 
-            if (!X25519.TrySharedSecret(ephemeralPrivate, handshake.RemoteEphemeral, shared))
+            if (!MixResponseSecrets(chainKey, hash, ephemeralPrivate, handshake.RemoteEphemeral, ephemeralPrivate, remoteStatic, presharedKey, key))
             {
                 return false;
             }
 
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
-            if (!X25519.TrySharedSecret(ephemeralPrivate, remoteStatic, shared))
-            {
-                return false;
-            }
-
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
-            NoiseKdf.Kdf3(chainKey, presharedKey, chainKey, tau, key);
-            MixHash(hash, tau, hash);
             var encryptedNothing = message.Slice(MessageLayout.ResponseEmpty, MessageLayout.TagSize);
             ChaCha20Poly1305Aead.Seal(key, 0, ReadOnlySpan<byte>.Empty, hash, encryptedNothing);
             MixHash(hash, encryptedNothing, hash);
@@ -214,7 +204,6 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(tau);
             CryptographicOperations.ZeroMemory(shared);
         }
     }
@@ -234,7 +223,6 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
-        Span<byte> tau = stackalloc byte[KeySize];
         Span<byte> shared = stackalloc byte[KeySize];
         try
         {
@@ -244,20 +232,11 @@ internal static class NoiseProtocol
             MixHash(hash, ephemeral, hash);
             NoiseKdf.Kdf1(chainKey, ephemeral, chainKey);
 
-            if (!X25519.TrySharedSecret(handshake.LocalEphemeralPrivate, ephemeral, shared))
+            if (!MixResponseSecrets(chainKey, hash, handshake.LocalEphemeralPrivate, ephemeral, localStaticPrivate, ephemeral, presharedKey, key))
             {
                 return false;
             }
 
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
-            if (!X25519.TrySharedSecret(localStaticPrivate, ephemeral, shared))
-            {
-                return false;
-            }
-
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
-            NoiseKdf.Kdf3(chainKey, presharedKey, chainKey, tau, key);
-            MixHash(hash, tau, hash);
             var encryptedNothing = message.Slice(MessageLayout.ResponseEmpty, MessageLayout.TagSize);
             if (!ChaCha20Poly1305Aead.Open(key, 0, encryptedNothing, hash, Span<byte>.Empty))
             {
@@ -277,7 +256,6 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(tau);
             CryptographicOperations.ZeroMemory(shared);
         }
     }
@@ -285,6 +263,47 @@ internal static class NoiseProtocol
     /// <summary>(T1, T2) = KDF2(C, empty) (§3.5).</summary>
     public static void DeriveTransportKeys(ReadOnlySpan<byte> chainKey, Span<byte> first, Span<byte> second) =>
         NoiseKdf.Kdf2(chainKey, ReadOnlySpan<byte>.Empty, first, second);
+
+    /// <summary>
+    /// The part of message 2 both sides compute alike (§3.3 steps 3–5, §3.4 steps 3–5): mix the ephemeral-ephemeral
+    /// and the ephemeral-static secrets into C, then the preshared key, yielding the AEAD key and τ for H.
+    /// </summary>
+    private static bool MixResponseSecrets(
+        Span<byte> chainKey,
+        Span<byte> hash,
+        ReadOnlySpan<byte> firstPrivate,
+        ReadOnlySpan<byte> firstPublic,
+        ReadOnlySpan<byte> secondPrivate,
+        ReadOnlySpan<byte> secondPublic,
+        ReadOnlySpan<byte> presharedKey,
+        Span<byte> key)
+    {
+        Span<byte> shared = stackalloc byte[KeySize];
+        Span<byte> tau = stackalloc byte[KeySize];
+        try
+        {
+            if (!X25519.TrySharedSecret(firstPrivate, firstPublic, shared))
+            {
+                return false;
+            }
+
+            NoiseKdf.Kdf1(chainKey, shared, chainKey);
+            if (!X25519.TrySharedSecret(secondPrivate, secondPublic, shared))
+            {
+                return false;
+            }
+
+            NoiseKdf.Kdf1(chainKey, shared, chainKey);
+            NoiseKdf.Kdf3(chainKey, presharedKey, chainKey, tau, key);
+            MixHash(hash, tau, hash);
+            return true;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(shared);
+            CryptographicOperations.ZeroMemory(tau);
+        }
+    }
 
     private static void MixHash(ReadOnlySpan<byte> hash, ReadOnlySpan<byte> data, Span<byte> result) =>
         Blake2s.Hash(hash, data, result);

@@ -202,30 +202,9 @@ internal sealed partial class WireGuardEndpoint
         }
 
         handshake.LastSentHandshake = now;
-        Span<byte> ephemeral = stackalloc byte[32];
-        Span<byte> timestamp = stackalloc byte[Tai64N.Size];
-        var buffer = _pool.Rent();
-        try
+        if (BuildHandshakeMessage(peer, initiation: true, now) is not { } buffer)
         {
-            GenerateEphemeral(ephemeral);
-            NextTimestamp(timestamp);
-            _indices.Remove(handshake.LocalIndex);
-            var index = _indices.AddHandshake(peer);
-            var message = buffer.Append(MessageLayout.InitiationSize);
-            if (!NoiseProtocol.CreateInitiation(_publicKey, peer.PublicKey, peer.StaticStatic, handshake, ephemeral, timestamp, index, message))
-            {
-                _indices.Remove(index);
-                handshake.Clear();
-                Counters.Drop(WireGuardDropReason.PeerUnusable);
-                buffer.Return();
-                return;
-            }
-
-            peer.CookieGenerator.AddMacs(message, now, _timers.CookieRefreshTime);
-        }
-        finally
-        {
-            Wipe(ephemeral);
+            return;
         }
 
         TimersAnyAuthenticatedPacketTraversal(peer, now);
@@ -238,30 +217,10 @@ internal sealed partial class WireGuardEndpoint
 
     private void SendHandshakeResponse(WireGuardPeer peer, long now, IWireGuardOutput output)
     {
-        var handshake = peer.Handshake;
-        handshake.LastSentHandshake = now;
-        Span<byte> ephemeral = stackalloc byte[32];
-        var buffer = _pool.Rent();
-        try
+        peer.Handshake.LastSentHandshake = now;
+        if (BuildHandshakeMessage(peer, initiation: false, now) is not { } buffer)
         {
-            GenerateEphemeral(ephemeral);
-            _indices.Remove(handshake.LocalIndex);
-            var index = _indices.AddHandshake(peer);
-            var message = buffer.Append(MessageLayout.ResponseSize);
-            if (!NoiseProtocol.CreateResponse(handshake, peer.PublicKey, peer.PresharedKey, ephemeral, index, message))
-            {
-                _indices.Remove(index);
-                handshake.Clear();
-                Counters.Drop(WireGuardDropReason.InvalidInitiation);
-                buffer.Return();
-                return;
-            }
-
-            peer.CookieGenerator.AddMacs(message, now, _timers.CookieRefreshTime);
-        }
-        finally
-        {
-            Wipe(ephemeral);
+            return;
         }
 
         BeginSymmetricSession(peer, now);
@@ -270,5 +229,50 @@ internal sealed partial class WireGuardEndpoint
         TimersAnyAuthenticatedPacketSent(peer);
         Counters.HandshakeResponsesSent++;
         SendToPeer(peer, buffer, output);
+    }
+
+    /// <summary>
+    /// Makes an initiation (or a response) for <paramref name="peer"/> under a fresh ephemeral key and a fresh receiver
+    /// index, with mac1/mac2; null (and nothing left behind) when the Noise computation refuses.
+    /// </summary>
+    private Packets.Buffers.PacketBuffer? BuildHandshakeMessage(WireGuardPeer peer, bool initiation, long now)
+    {
+        var handshake = peer.Handshake;
+        Span<byte> ephemeral = stackalloc byte[32];
+        Span<byte> timestamp = stackalloc byte[Tai64N.Size];
+        var buffer = _pool.Rent();
+        try
+        {
+            GenerateEphemeral(ephemeral);
+            _indices.Remove(handshake.LocalIndex);
+            var index = _indices.AddHandshake(peer);
+            var message = buffer.Append(initiation ? MessageLayout.InitiationSize : MessageLayout.ResponseSize);
+            bool built;
+            if (initiation)
+            {
+                NextTimestamp(timestamp);
+                built = NoiseProtocol.CreateInitiation(_publicKey, peer.PublicKey, peer.StaticStatic, handshake, ephemeral, timestamp, index, message);
+            }
+            else
+            {
+                built = NoiseProtocol.CreateResponse(handshake, peer.PublicKey, peer.PresharedKey, ephemeral, index, message);
+            }
+
+            if (!built)
+            {
+                _indices.Remove(index);
+                handshake.Clear();
+                Counters.Drop(initiation ? WireGuardDropReason.PeerUnusable : WireGuardDropReason.InvalidInitiation);
+                buffer.Return();
+                return null;
+            }
+
+            peer.CookieGenerator.AddMacs(message, now, _timers.CookieRefreshTime);
+            return buffer;
+        }
+        finally
+        {
+            Wipe(ephemeral);
+        }
     }
 }
