@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
@@ -8,34 +10,46 @@ namespace TsNet.Netstack.Tcp;
 /// </summary>
 /// <remarks>
 /// Each range remembers when a segment last touched it, so SACK blocks can follow RFC 2018 §4: the block holding
-/// the newest segment first, then the most recently changed others.
+/// the newest segment first, then the most recently changed others. The range array is rented from
+/// <see cref="ArrayPool{T}.Shared"/> with the first out-of-order segment and returned when the last range goes, so
+/// a connection without holes holds none.
 /// </remarks>
 internal sealed class Reassembler
 {
-    private readonly Range[] _ranges;
+    private Range[]? _ranges;
     private long _clock;
 
     /// <summary>Creates a reassembler that tracks at most <paramref name="maxRanges"/> ranges.</summary>
     public Reassembler(int maxRanges)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRanges, 1);
-        _ranges = new Range[maxRanges];
+        MaxRanges = maxRanges;
     }
 
     /// <summary>Number of ranges held.</summary>
     public int Count { get; private set; }
 
     /// <summary>Most ranges held at once.</summary>
-    public int MaxRanges => _ranges.Length;
+    public int MaxRanges { get; }
+
+    /// <summary>True while the range array is rented.</summary>
+    public bool HasStorage => _ranges is not null;
 
     /// <summary>True when no out-of-order data is held.</summary>
     public bool IsEmpty => Count == 0;
 
     /// <summary>The range at <paramref name="index"/> in sequence order.</summary>
-    public SackBlock this[int index] => new(_ranges[index].Left, _ranges[index].Right);
+    public SackBlock this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+            return new(_ranges![index].Left, _ranges[index].Right);
+        }
+    }
 
     /// <summary>The sequence number just after the highest byte held (only meaningful when not empty).</summary>
-    public SeqNum HighestRight => _ranges[Count - 1].Right;
+    public SeqNum HighestRight => Count > 0 ? _ranges![Count - 1].Right : default;
 
     /// <summary>
     /// Records <c>[left, right)</c>, merging with overlapping or adjacent ranges. False (nothing changed) when the
@@ -48,21 +62,23 @@ internal sealed class Reassembler
             return true;
         }
 
+        Range[] ranges = _ranges ??= ArrayPool<Range>.Shared.Rent(MaxRanges);
+
         // First range that ends at or after `left` (may merge), and first range that starts after `right`.
         int first = 0;
-        while (first < Count && _ranges[first].Right < left)
+        while (first < Count && ranges[first].Right < left)
         {
             first++;
         }
 
         int last = first;
-        while (last < Count && _ranges[last].Left <= right)
+        while (last < Count && ranges[last].Left <= right)
         {
             last++;
         }
 
         int merged = last - first; // ranges [first, last) merge with the new one
-        if (merged == 0 && Count == _ranges.Length)
+        if (merged == 0 && Count == MaxRanges)
         {
             return false;
         }
@@ -70,17 +86,17 @@ internal sealed class Reassembler
         _clock++;
         if (merged > 0)
         {
-            left = SeqNum.Min(left, _ranges[first].Left);
-            right = SeqNum.Max(right, _ranges[last - 1].Right);
+            left = SeqNum.Min(left, ranges[first].Left);
+            right = SeqNum.Max(right, ranges[last - 1].Right);
         }
 
         int shift = 1 - merged; // net change in count
         if (shift != 0)
         {
-            Array.Copy(_ranges, last, _ranges, last + shift, Count - last);
+            Array.Copy(ranges, last, ranges, last + shift, Count - last);
         }
 
-        _ranges[first] = new Range(left, right, _clock);
+        ranges[first] = new Range(left, right, _clock);
         Count += shift;
         return true;
     }
@@ -92,18 +108,42 @@ internal sealed class Reassembler
     /// </summary>
     public SeqNum Advance(SeqNum next)
     {
-        while (Count > 0 && _ranges[0].Left <= next)
+        if (_ranges is not { } ranges)
         {
-            next = SeqNum.Max(next, _ranges[0].Right);
-            Array.Copy(_ranges, 1, _ranges, 0, Count - 1);
-            Count--;
+            return next;
+        }
+
+        int drop = 0;
+        while (drop < Count && ranges[drop].Left <= next)
+        {
+            next = SeqNum.Max(next, ranges[drop].Right);
+            drop++;
+        }
+
+        if (drop > 0)
+        {
+            Array.Copy(ranges, drop, ranges, 0, Count - drop);
+            Count -= drop;
+        }
+
+        if (Count == 0)
+        {
+            Clear();
         }
 
         return next;
     }
 
-    /// <summary>Forgets everything.</summary>
-    public void Clear() => Count = 0;
+    /// <summary>Forgets everything and returns the range array.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        if (_ranges is { } ranges)
+        {
+            _ranges = null;
+            ArrayPool<Range>.Shared.Return(ranges);
+        }
+    }
 
     /// <summary>
     /// Appends up to <paramref name="max"/> blocks to <paramref name="blocks"/>, most recently changed range first
@@ -111,13 +151,18 @@ internal sealed class Reassembler
     /// </summary>
     public SackBlocks AppendSackBlocks(SackBlocks blocks, int max)
     {
+        if (_ranges is not { } ranges)
+        {
+            return blocks;
+        }
+
         long below = long.MaxValue;
         while (blocks.Count < max)
         {
             int best = -1;
             for (int i = 0; i < Count; i++)
             {
-                if (_ranges[i].Stamp < below && (best < 0 || _ranges[i].Stamp > _ranges[best].Stamp))
+                if (ranges[i].Stamp < below && (best < 0 || ranges[i].Stamp > ranges[best].Stamp))
                 {
                     best = i;
                 }
@@ -128,8 +173,8 @@ internal sealed class Reassembler
                 break;
             }
 
-            below = _ranges[best].Stamp;
-            blocks = blocks.Add(new SackBlock(_ranges[best].Left, _ranges[best].Right));
+            below = ranges[best].Stamp;
+            blocks = blocks.Add(new SackBlock(ranges[best].Left, ranges[best].Right));
         }
 
         return blocks;

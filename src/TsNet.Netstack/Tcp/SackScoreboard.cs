@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
@@ -5,18 +7,23 @@ namespace TsNet.Netstack.Tcp;
 /// Ranges are sorted, disjoint and bounded in number (a block that would exceed the bound is ignored; the information
 /// returns with later ACKs). D-SACK blocks (RFC 2883: at or below the cumulative ACK) and blocks outside
 /// (SND.UNA, SND.MAX] are ignored. SACKed bytes stay in the send buffer until cumulatively acknowledged, because a
-/// receiver may renege.
+/// receiver may renege. The range array is rented from <see cref="ArrayPool{T}.Shared"/> with the first SACKed range and
+/// returned when the last one goes.
 /// </summary>
 internal sealed class SackScoreboard
 {
-    private readonly SackBlock[] _ranges;
+    private readonly int _maxRanges;
+    private SackBlock[] _ranges = [];
 
     /// <summary>Creates a scoreboard that tracks at most <paramref name="maxRanges"/> ranges.</summary>
     public SackScoreboard(int maxRanges)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRanges, 1);
-        _ranges = new SackBlock[maxRanges];
+        _maxRanges = maxRanges;
     }
+
+    /// <summary>True while the range array is rented.</summary>
+    public bool HasStorage => _ranges.Length > 0;
 
     /// <summary>Number of SACKed ranges.</summary>
     public int Count { get; private set; }
@@ -28,7 +35,14 @@ internal sealed class SackScoreboard
     public int SackedBytes { get; private set; }
 
     /// <summary>The range at <paramref name="index"/> in sequence order.</summary>
-    public SackBlock this[int index] => _ranges[index];
+    public SackBlock this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+            return _ranges[index];
+        }
+    }
 
     /// <summary>Just after the highest SACKed byte (only meaningful when not empty).</summary>
     public SeqNum HighestSacked => _ranges[Count - 1].Right;
@@ -74,13 +88,23 @@ internal sealed class SackScoreboard
             SackedBytes -= unacknowledged - _ranges[0].Left;
             _ranges[0] = _ranges[0] with { Left = unacknowledged };
         }
+
+        if (Count == 0)
+        {
+            Clear();
+        }
     }
 
-    /// <summary>Forgets everything (after repeated timeouts the peer may have reneged).</summary>
+    /// <summary>Forgets everything (after repeated timeouts the peer may have reneged) and returns the range array.</summary>
     public void Clear()
     {
         Count = 0;
         SackedBytes = 0;
+        if (_ranges.Length > 0)
+        {
+            ArrayPool<SackBlock>.Shared.Return(_ranges);
+            _ranges = [];
+        }
     }
 
     /// <summary>True when <paramref name="seq"/> was SACKed; <paramref name="end"/> is then the end of its range.</summary>
@@ -186,9 +210,14 @@ internal sealed class SackScoreboard
         }
 
         int merged = last - first;
-        if (merged == 0 && Count == _ranges.Length)
+        if (merged == 0 && Count == _maxRanges)
         {
             return;
+        }
+
+        if (_ranges.Length == 0)
+        {
+            _ranges = ArrayPool<SackBlock>.Shared.Rent(_maxRanges);
         }
 
         for (int i = first; i < last; i++)

@@ -1,46 +1,66 @@
+using System.Buffers;
+
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
-/// The bytes the application wrote that the peer has not acknowledged yet: a ring over one array. Offset 0 is
+/// The bytes the application wrote that the peer has not acknowledged yet: a ring over one pooled array. Offset 0 is
 /// the oldest unacknowledged byte (SND.UNA, or the first data byte while the SYN is unacknowledged); bytes leave
 /// only when cumulatively acknowledged (<see cref="Consume"/>), so retransmissions read them again with
-/// <see cref="Peek"/>. The array is allocated once per connection and grows only on request, up to a maximum.
+/// <see cref="Peek"/>.
 /// </summary>
+/// <remarks>
+/// <see cref="Capacity"/> is a limit, not an allocation: the array is rented from <see cref="ArrayPool{T}.Shared"/>
+/// when the first byte is written, replaced by a larger one (copying) when the held bytes outgrow it, and returned as
+/// soon as every byte was acknowledged, so an idle connection holds no array (the YARP StreamCopier idea). The next
+/// rental starts at the size the previous one needed, so a busy connection does not regrow from a page each burst.
+/// </remarks>
 internal sealed class SendBuffer
 {
-    private byte[] _buffer;
+    private byte[]? _storage;
     private int _start;
+    private int _peak; // most bytes held during the current rental
+    private int _sizeHint; // bytes the previous rental needed
 
-    /// <summary>Creates a buffer of <paramref name="capacity"/> bytes that may grow to <paramref name="maxCapacity"/>.</summary>
+    /// <summary>Creates a buffer that accepts <paramref name="capacity"/> bytes and may grow to <paramref name="maxCapacity"/>.</summary>
     public SendBuffer(int capacity, int maxCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCapacity, capacity);
-        _buffer = new byte[capacity];
+        Capacity = capacity;
         MaxCapacity = maxCapacity;
     }
 
     /// <summary>Bytes held (unsent plus sent-but-unacknowledged).</summary>
     public int Count { get; private set; }
 
-    /// <summary>Current size of the buffer.</summary>
-    public int Capacity => _buffer.Length;
+    /// <summary>Most bytes the buffer accepts now (autotuning raises it with <see cref="Grow"/>).</summary>
+    public int Capacity { get; private set; }
 
-    /// <summary>Largest size <see cref="Grow"/> may reach.</summary>
+    /// <summary>Largest <see cref="Capacity"/> <see cref="Grow"/> may reach.</summary>
     public int MaxCapacity { get; }
 
     /// <summary>Room for new bytes.</summary>
-    public int Free => _buffer.Length - Count;
+    public int Free => Capacity - Count;
+
+    /// <summary>Length of the rented array (0 while empty).</summary>
+    public int StorageLength => _storage?.Length ?? 0;
 
     /// <summary>Copies as much of <paramref name="data"/> as fits; returns the bytes taken.</summary>
     public int Write(ReadOnlySpan<byte> data)
     {
         int length = Math.Min(data.Length, Free);
-        int tail = (_start + Count) % _buffer.Length;
-        int first = Math.Min(length, _buffer.Length - tail);
-        data[..first].CopyTo(_buffer.AsSpan(tail));
-        data[first..length].CopyTo(_buffer);
+        if (length == 0)
+        {
+            return 0;
+        }
+
+        byte[] storage = EnsureStorage(Count + length);
+        int tail = (_start + Count) % storage.Length;
+        int first = Math.Min(length, storage.Length - tail);
+        data[..first].CopyTo(storage.AsSpan(tail));
+        data[first..length].CopyTo(storage);
         Count += length;
+        _peak = Math.Max(_peak, Count);
         return length;
     }
 
@@ -49,43 +69,80 @@ internal sealed class SendBuffer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         int length = Math.Min(destination.Length, Count - offset);
-        if (length <= 0)
+        if (length <= 0 || _storage is not { } storage)
         {
             return 0;
         }
 
-        int from = (_start + offset) % _buffer.Length;
-        int first = Math.Min(length, _buffer.Length - from);
-        _buffer.AsSpan(from, first).CopyTo(destination);
-        _buffer.AsSpan(0, length - first).CopyTo(destination[first..]);
+        int from = (_start + offset) % storage.Length;
+        int first = Math.Min(length, storage.Length - from);
+        storage.AsSpan(from, first).CopyTo(destination);
+        storage.AsSpan(0, length - first).CopyTo(destination[first..]);
         return length;
     }
 
-    /// <summary>Drops the <paramref name="count"/> oldest bytes (they were acknowledged).</summary>
+    /// <summary>Drops the <paramref name="count"/> oldest bytes (they were acknowledged); an emptied buffer returns its array.</summary>
     public void Consume(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count);
-        _start = (_start + count) % _buffer.Length;
-        Count -= count;
-        if (Count == 0)
-        {
-            _start = 0;
-        }
-    }
-
-    /// <summary>Enlarges the buffer to <paramref name="capacity"/> (clamped to <see cref="MaxCapacity"/>), keeping its bytes.</summary>
-    public void Grow(int capacity)
-    {
-        capacity = Math.Min(capacity, MaxCapacity);
-        if (capacity <= _buffer.Length)
+        if (count == 0)
         {
             return;
         }
 
-        var larger = new byte[capacity];
-        Peek(0, larger);
-        _buffer = larger;
+        Count -= count;
+        if (Count == 0)
+        {
+            Release();
+            return;
+        }
+
+        _start = (_start + count) % _storage!.Length;
+    }
+
+    /// <summary>Raises <see cref="Capacity"/> to <paramref name="capacity"/> (clamped to <see cref="MaxCapacity"/>); the array follows on demand.</summary>
+    public void Grow(int capacity) => Capacity = Math.Max(Capacity, Math.Min(capacity, MaxCapacity));
+
+    /// <summary>Drops every byte and returns the array (the connection closed).</summary>
+    public void Clear()
+    {
+        Count = 0;
+        Release();
+    }
+
+    private byte[] EnsureStorage(int needed)
+    {
+        int current = _storage?.Length ?? 0;
+        if (needed <= current)
+        {
+            return _storage!;
+        }
+
+        // Double on growth (amortised copying); start where the last rental ended; never beyond the capacity.
+        int size = Math.Max(Math.Max(needed, PooledStorage.MinRentBytes), Math.Max(2 * current, _sizeHint));
+        size = Math.Max(needed, Math.Min(size, Capacity));
+        byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+        if (_storage is { } old)
+        {
+            Peek(0, larger);
+            ArrayPool<byte>.Shared.Return(old);
+        }
+
+        _storage = larger;
         _start = 0;
+        return larger;
+    }
+
+    private void Release()
+    {
+        _start = 0;
+        if (_storage is { } storage)
+        {
+            _storage = null;
+            _sizeHint = Math.Max(_sizeHint / 2, _peak); // remember the working set; shrink slowly once it is smaller
+            _peak = 0;
+            ArrayPool<byte>.Shared.Return(storage);
+        }
     }
 }

@@ -20,6 +20,12 @@ internal sealed partial class TcpConnection
     /// <summary>Current send buffer size.</summary>
     internal int SendBufferCapacity => _sendBuffer.Capacity;
 
+    /// <summary>Bytes of pooled arrays this connection holds now (send and receive buffers; 0 when idle).</summary>
+    internal int PooledBufferBytes => _sendBuffer.StorageLength + _receiveBuffer.StorageLength;
+
+    /// <summary>True while the reassembler or the SACK scoreboard holds a rented range array.</summary>
+    internal bool HoldsRangeStorage => _reassembler.HasStorage || _scoreboard.HasStorage;
+
     private void AutotuneReceive(int delivered, long now)
     {
         if (_receiveBuffer.Capacity >= _receiveBuffer.MaxCapacity)

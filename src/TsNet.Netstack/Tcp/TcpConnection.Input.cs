@@ -475,6 +475,7 @@ internal sealed partial class TcpConnection
         _finReceived = true;
         _receiveNext += 1;
         _reassembler.Clear();
+        ReleaseIdleReceiveStorage();
         AckNow();
         _events |= TcpEvents.ReadClosed | TcpEvents.Readable;
         switch (State)

@@ -197,6 +197,7 @@ internal sealed partial class TcpConnection
             AckNow();
         }
 
+        ReleaseIdleReceiveStorage();
         return read;
     }
 
@@ -297,7 +298,19 @@ internal sealed partial class TcpConnection
         _probePending = false;
         _fastRetransmitPending = false;
         _reassembler.Clear();
+        _scoreboard.Clear();
+        _sendBuffer.Clear(); // nothing will be (re)sent: give the array back
+        ReleaseIdleReceiveStorage();
         _events |= TcpEvents.Closed | TcpEvents.Writable | TcpEvents.ReadClosed;
+    }
+
+    /// <summary>Returns the receive array once everything was read and no out-of-order bytes are held.</summary>
+    private void ReleaseIdleReceiveStorage()
+    {
+        if (_receiveBuffer.Count == 0 && _reassembler.IsEmpty)
+        {
+            _receiveBuffer.ReleaseIfEmpty();
+        }
     }
 
     private void EnterTimeWait(long now)

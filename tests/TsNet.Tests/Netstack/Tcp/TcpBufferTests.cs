@@ -61,6 +61,45 @@ public sealed class TcpBufferTests
     }
 
     [Fact]
+    public void SendBuffer_WrappedRingGrowsInOrder_AndReturnsArrayWhenEmpty()
+    {
+        var buffer = new SendBuffer(100_000, 100_000);
+        buffer.StorageLength.Should().Be(0);
+        buffer.Write(Pattern(0, 1500)).Should().Be(1500);
+        int first = buffer.StorageLength;
+        first.Should().BeGreaterThanOrEqualTo(1500).And.BeLessThan(100_000);
+        buffer.Consume(1400);
+        buffer.Write(Pattern(1500, first - 200)).Should().Be(first - 200); // the tail wraps inside the first array
+        buffer.StorageLength.Should().Be(first);
+        buffer.Write(Pattern(1300 + first, 5000)).Should().Be(5000); // outgrows it
+        buffer.StorageLength.Should().BeGreaterThan(first);
+        var all = new byte[buffer.Count];
+        buffer.Peek(0, all).Should().Be(all.Length);
+        all.Should().Equal(Pattern(1400, all.Length));
+        buffer.Consume(buffer.Count);
+        buffer.StorageLength.Should().Be(0);
+    }
+
+    [Fact]
+    public void ReceiveBuffer_WrappedRingGrowsForFarOutOfOrderBytes()
+    {
+        var buffer = new ReceiveBuffer(100_000, 100_000);
+        buffer.WriteAt(0, Pattern(0, 1500));
+        buffer.Commit(1500);
+        int first = buffer.StorageLength;
+        buffer.Read(new byte[1400]).Should().Be(1400);
+        buffer.WriteAt(10_000, Pattern(11_500, 500)); // beyond the first array
+        buffer.StorageLength.Should().BeGreaterThan(first);
+        buffer.WriteAt(0, Pattern(1500, 10_000));
+        buffer.Commit(10_500);
+        var rest = new byte[buffer.Count];
+        buffer.Read(rest).Should().Be(10_600);
+        rest.Should().Equal(Pattern(1400, 10_600));
+        buffer.ReleaseIfEmpty();
+        buffer.StorageLength.Should().Be(0);
+    }
+
+    [Fact]
     public void Reassembler_MergesAndAdvances()
     {
         var r = new Reassembler(4);
@@ -126,4 +165,6 @@ public sealed class TcpBufferTests
     }
 
     private static SeqNum S(uint value) => new(value);
+
+    private static byte[] Pattern(int from, int length) => Enumerable.Range(from, length).Select(i => (byte)(i % 251)).ToArray();
 }
