@@ -391,6 +391,41 @@ internal sealed partial class NetstackLoop
         _core.ForEachTcpListener(listener => listener.Accepted.Writer.TryComplete());
     }
 
+    /// <summary>Diagnostics: one line per TCP connection (state, counters, bytes queued on each side).</summary>
+    internal async ValueTask<string> DescribeTcpAsync(CancellationToken cancellationToken = default)
+    {
+        var command = new TcpCommand<string>(this, (loop, _) =>
+        {
+            var lines = new System.Text.StringBuilder();
+            lines.Append("failure=").Append(loop._failure?.GetType().Name ?? "none").AppendLine();
+            loop._core.ForEachTcpSocket(socket =>
+            {
+                var c = socket.Connection;
+                var k = c.Counters;
+                var ch = socket.Channel;
+                lines.Append(c.Endpoints.ToString()).Append(' ').Append(c.State)
+                    .Append(" readable=").Append(c.ReadableBytes).Append(" writable=").Append(c.WritableBytes)
+                    .Append(" unacked=").Append(c.UnacknowledgedBytes).Append(" sndwnd=").Append(c.SendWindow)
+                    .Append(" cwnd=").Append(c.Congestion.Window).Append(" backoff=").Append(c.RetransmitTimer.Backoff)
+                    .Append(" sent=").Append(k.SegmentsSent).Append(" recv=").Append(k.SegmentsReceived)
+                    .Append(" retx=").Append(k.Retransmissions).Append(" rto=").Append(k.RetransmitTimeouts)
+                    .Append(" deadline=").Append(c.NextDeadline == long.MaxValue ? "none" : c.NextDeadline.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    .Append(" scheduledAt=").Append(socket.ScheduledAt == long.MaxValue ? "none" : socket.ScheduledAt.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    .Append(" shutdownRequested=").Append(socket.ShutdownRequested);
+                if (ch is not null)
+                {
+                    lines.Append(" pipeAhead=").Append(ch.WrittenByLoop - ch.ConsumedByApp).Append(" throttled=").Append(ch.ReceiveThrottled)
+                        .Append(" receiveCompleted=").Append(ch.ReceiveCompleted);
+                }
+
+                lines.AppendLine();
+            });
+            lines.Append("outbound=").Append(loop._core.OutboundCount).Append(" drops=").Append(loop._core.Counters.TotalDropped);
+            return lines.ToString();
+        });
+        return await SubmitAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask<T> SubmitAsync<T>(TcpCommand<T> command, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

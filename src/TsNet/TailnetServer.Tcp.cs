@@ -40,6 +40,15 @@ public sealed partial class TailnetServer
         return new TailnetConnection(channel);
     }
 
+    /// <summary>Diagnostics for tests: the netstack's TCP connections and the dataplane's counters.</summary>
+    internal async Task<string> DescribeAsync()
+    {
+        var (dataplane, netstack) = Started();
+        var tcp = await netstack.DescribeTcpAsync().ConfigureAwait(false);
+        var wg = await InspectAsync(core => string.Join(", ", core.Counters.Snapshot().Select(kv => kv.Key + "=" + kv.Value))).ConfigureAwait(false);
+        return $"{tcp}\nwireguard drops: {wg}; underlay inbound drops {dataplane.UnderlayInboundDrops}, send drops {dataplane.UnderlaySendDrops}, to-netstack drops {dataplane.FromWireGuardDrops}";
+    }
+
     /// <summary>Resolves <c>host:port</c> against IP literals and configured peer names only.</summary>
     internal IPEndPoint ResolveDialTarget(string hostAndPort)
     {

@@ -88,10 +88,20 @@ public sealed class TcpFacadeTests
             client.RemoteEndPoint.Port.Should().Be(8080);
             var clientReceived = new MemoryStream();
             var clientRead = client.CopyToAsync(clientReceived, cts.Token);
-            await client.WriteAsync(upload, cts.Token);
-            await client.ShutdownWriteAsync(cts.Token);
-            await clientRead;
-            var serverReceived = await server;
+            var transfer = Task.Run(async () =>
+            {
+                await client.WriteAsync(upload, cts.Token);
+                await client.ShutdownWriteAsync(cts.Token);
+                await clientRead;
+                return await server;
+            });
+            if (await Task.WhenAny(transfer, Task.Delay(TimeSpan.FromSeconds(45))) != transfer)
+            {
+                // Say where it stuck before the bound cancels everything.
+                throw new TimeoutException($"transfer stuck: client received {clientReceived.Length} of {download.Length}\nA:\n{await a.DescribeAsync()}\nB:\n{await b.DescribeAsync()}");
+            }
+
+            var serverReceived = await transfer;
 
             SHA256.HashData(serverReceived).Should().Equal(SHA256.HashData(upload));
             SHA256.HashData(clientReceived.ToArray()).Should().Equal(SHA256.HashData(download));
