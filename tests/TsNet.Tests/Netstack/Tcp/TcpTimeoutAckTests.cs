@@ -32,6 +32,40 @@ public sealed class TcpTimeoutAckTests
         ack.Header.SequenceNumber.Should().Be(LocalSeq + 1 + (10 * Mss), "SND.MAX, acceptable to a peer that got all 10 segments");
     }
 
+    [Fact]
+    public void AckEchoingATimestampFromBeforeTheTimeout_IsNoRttSample()
+    {
+        var config = Plain with { Timestamps = true };
+        var h = SynReceived(config, RemoteSyn with { Timestamps = new TcpTimestamps(1, 0) });
+        h.SendOne();
+        h.Now = Ms(100);
+        h.Recv(RecvTemplate with { Timestamps = new TcpTimestamps(2, 0) }); // SYN-ACK's TSval was 0: no sample
+        h.Connection.State.Should().Be(TcpState.Established);
+        int mss = h.Connection.EffectiveMss;
+        h.Write(4 * mss);
+        var originals = h.Send();
+        originals.Should().HaveCount(4);
+        uint originalTsval = originals[0].Header.Timestamps!.Value.Value;
+        h.AdvanceToDeadline(); // 1 s initial RTO
+        h.Send().Should().HaveCount(1);
+        h.AdvanceToDeadline(); // backed off: 2 s more
+        h.Send().Should().HaveCount(1);
+        h.Connection.RetransmitTimer.Backoff.Should().Be(2);
+
+        // The peer had all four (its ACKs were lost); answering the resend it echoes the original's TSval.
+        h.Recv(RecvTemplate with { AcknowledgmentNumber = LocalSeq + 1 + (4 * mss), Timestamps = new TcpTimestamps(3, originalTsval) });
+        h.Connection.SendUnacknowledged.Should().Be(LocalSeq + 1 + (4 * mss));
+        h.Connection.Rtt.HasSample.Should().BeFalse("the 3 s since the original are our timeouts, not the path's RTT");
+        h.Connection.RetransmitTimer.Backoff.Should().Be(2, "Karn: the backoff stays until a valid sample");
+
+        h.Write(mss);
+        uint fresh = h.SendOneWithPayload().Header.Timestamps!.Value.Value;
+        h.Now += Ms(30);
+        h.Recv(RecvTemplate with { AcknowledgmentNumber = LocalSeq + 1 + (5 * mss), Timestamps = new TcpTimestamps(4, fresh) });
+        h.Connection.Rtt.SmoothedRtt.Should().Be(Ms(30));
+        h.Connection.RetransmitTimer.Backoff.Should().Be(0);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
