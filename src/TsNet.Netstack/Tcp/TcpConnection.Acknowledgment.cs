@@ -26,6 +26,8 @@ internal sealed partial class TcpConnection
     private SeqNum _rttSeq;
     private long _rttStart;
     private bool _synRetransmitted;
+    private bool _ignoreEchoesBeforeTimeout; // Karn for timestamps: echoes older than _timeoutTsval are no RTT samples
+    private uint _timeoutTsval;
 
     // Loss recovery.
     private int _duplicateAcks;
@@ -326,10 +328,15 @@ internal sealed partial class TcpConnection
         {
             // RFC 7323 §4.1: RTT = our clock now − the echoed value (valid for retransmitted data too). An echo of
             // zero carries no information (a peer that has not seen our clock yet).
+            // Nor does the echo of a TSval sent before our last timeout: the peer had the original (only its ACK was
+            // lost) and echoes the original's TSval when it answers the resend, so the time includes our whole wait
+            // (samples of RTO·2^k fed back into the RTO: SRTT went from 20 ms to seconds on a lossy link).
             long elapsedMs = unchecked((int)(TimestampClock(now) - ts.EchoReply));
-            if (ts.EchoReply != 0 && elapsedMs >= 0)
+            bool echoBeforeTimeout = _ignoreEchoesBeforeTimeout && unchecked((int)(ts.EchoReply - _timeoutTsval)) < 0;
+            if (ts.EchoReply != 0 && elapsedMs >= 0 && !echoBeforeTimeout)
             {
                 sample = elapsedMs * TimeSpan.TicksPerMillisecond;
+                _ignoreEchoesBeforeTimeout = false; // echoes only grow from here
             }
 
             _rttTiming = false;

@@ -67,7 +67,10 @@ internal sealed partial class TcpConnection
 
         if (_ackNow > 0 && State != TcpState.SynSent)
         {
-            length = EmitSegment(destination, _sendNext, TcpFlags.Ack, 0, 0, now);
+            // SEQ = SND.MAX, not the go-back-N pointer: after a timeout SND.NXT went back to SND.UNA, which may lie
+            // below the peer's RCV.NXT (its ACKs were lost). The peer drops so old a segment unread, ACK field and all;
+            // with both sides timed out, each dropped all of the other's ACKs until the retry limit closed both.
+            length = EmitSegment(destination, _sendMax, TcpFlags.Ack, 0, 0, now);
             return true;
         }
 

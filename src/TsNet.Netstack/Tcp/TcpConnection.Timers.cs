@@ -137,6 +137,8 @@ internal sealed partial class TcpConnection
         _fastRetransmitPending = false;
         _sendNext = _sendUnacknowledged;
         _rttTiming = false;
+        _ignoreEchoesBeforeTimeout = true;
+        _timeoutTsval = TimestampClock(now);
     }
 
     /// <summary>Arms the persist timer when the peer's zero window stalls queued data with nothing in flight.</summary>
