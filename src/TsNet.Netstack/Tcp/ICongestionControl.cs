@@ -36,6 +36,10 @@ internal interface ICongestionControl
     /// the same segment, which must not shrink ssthresh again.</summary>
     void OnRetransmitTimeout(int flightSize, int mss, bool firstExpiry);
 
+    /// <summary>A loss was repaired without fast recovery (a tail loss probe, RFC 8985 §7.4): reduce once, as
+    /// recovery would have (ssthresh from cwnd, cwnd = ssthresh).</summary>
+    void OnLossRepaired(int mss, long now);
+
     /// <summary>The sender was idle longer than an RTO (RFC 5681 §4.1 restart window).</summary>
     void OnIdleRestart(int mss);
 }

@@ -108,6 +108,14 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
+    public void OnLossRepaired(int mss, long now)
+    {
+        SlowStartThreshold = Math.Max(Window / 2, 2 * mss);
+        Window = SlowStartThreshold;
+        _avoidanceCredit = 0;
+    }
+
+    /// <inheritdoc/>
     public void OnIdleRestart(int mss) => Window = Math.Min(Window, _initialWindowSegments * mss);
 
     private static int SaturatingAdd(int a, int b) => (int)Math.Min((long)a + b, int.MaxValue);

@@ -33,6 +33,12 @@ internal sealed record TcpConfig
     /// <summary>Offer SACK (RFC 2018); we generate SACK blocks for out-of-order data.</summary>
     public bool Sack { get; init; } = true;
 
+    /// <summary>
+    /// RACK-TLP loss detection (RFC 8985) when SACK is negotiated: losses by send time with a reordering window instead
+    /// of three duplicate ACKs, and tail loss probes. Off: RFC 6675 DupThresh detection only.
+    /// </summary>
+    public bool RackTlp { get; init; } = true;
+
     /// <summary>Offer window scaling (RFC 7323); without it the window is at most 64 KiB.</summary>
     public bool WindowScaling { get; init; } = true;
 

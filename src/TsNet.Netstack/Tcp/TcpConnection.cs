@@ -64,6 +64,7 @@ internal sealed partial class TcpConnection
         _receiveBuffer = new ReceiveBuffer(config.ReceiveBufferSize, config.MaxReceiveBufferSize);
         _reassembler = new Reassembler(config.MaxReassemblyRanges);
         _scoreboard = new SackScoreboard(ScoreboardRanges);
+        _rack = new RackLossDetector(MaxSentSegments, timestampOffset);
         _rtt = new RttEstimator(config.InitialRto.Ticks, config.MinRto.Ticks, config.MaxRto.Ticks, ClockGranularity);
         _retransmitTimer = new RetransmitTimer(config.MaxRto.Ticks);
         _ourWindowShift = config.WindowScaling ? WindowShiftFor(config.MaxReceiveBufferSize) : (byte)0;
@@ -299,6 +300,8 @@ internal sealed partial class TcpConnection
         _fastRetransmitPending = false;
         _reassembler.Clear();
         _scoreboard.Clear();
+        _rack.Clear();
+        ResetLossDetectionTimers();
         _sendBuffer.Clear(); // nothing will be (re)sent: give the array back
         ReleaseIdleReceiveStorage();
         _events |= TcpEvents.Closed | TcpEvents.Writable | TcpEvents.ReadClosed;
@@ -317,6 +320,7 @@ internal sealed partial class TcpConnection
     {
         State = TcpState.TimeWait;
         _retransmitTimer.Stop();
+        ResetLossDetectionTimers();
         _persistDeadline = long.MaxValue;
         _delayedAckDeadline = long.MaxValue;
         _closeDeadline = now + _config.TimeWaitTimeout.Ticks;
