@@ -88,7 +88,7 @@ internal sealed class RackLossDetector
             ref SentSegment oldest = ref segments[0];
             if (!oldest.Has(SentSegmentFlags.Sacked))
             {
-                Deliver(oldest, timestamps, now);
+                Deliver(oldest, cumulative: true, timestamps, now);
             }
 
             segments.RemoveOldest();
@@ -138,12 +138,12 @@ internal sealed class RackLossDetector
                 index++; // partly covered: not SACKed as a whole
             }
 
-            for (; index < segments.Count && segments[index].End <= blocks[b].Right; index++)
+            for (; index < segments.Count && segments[index].DataEnd <= blocks[b].Right; index++)
             {
                 if (!segments[index].Has(SentSegmentFlags.Sacked))
                 {
                     segments.MarkSacked(index);
-                    Deliver(segments[index], timestamps, now);
+                    Deliver(segments[index], cumulative: false, timestamps, now);
                 }
             }
         }
@@ -244,7 +244,7 @@ internal sealed class RackLossDetector
     /// <summary>The peer may have reneged, or the connection restarted its sending: forget every segment.</summary>
     public void Clear() => Segments.Clear();
 
-    private void Deliver(in SentSegment segment, TcpTimestamps? timestamps, long now)
+    private void Deliver(in SentSegment segment, bool cumulative, TcpTimestamps? timestamps, long now)
     {
         // Step 3: reordering — a segment sent once that arrives below the highest delivered one was overtaken.
         if (!_hasFack || segment.End > _fack)
@@ -257,12 +257,14 @@ internal sealed class RackLossDetector
             ReorderingSeen = true;
         }
 
-        // Step 2: RACK.rtt and RACK.xmit_ts from the most recently sent delivered segment; a retransmitted one only
-        // when the ACK provably answers the retransmission (its echo is not older, its RTT not below the minimum).
+        // Step 2: RACK.rtt and RACK.xmit_ts from the most recently sent delivered segment. For a retransmitted one it
+        // is ambiguous which transmission arrived: a cumulative ACK whose echo predates the retransmission answers the
+        // original, and an RTT below the minimum cannot be the retransmission's. (The echo is not checked for SACKed
+        // segments: RFC 7323 echoes the segment that last advanced RCV.NXT, never an out-of-order one.)
         long rtt = now - segment.SentAt;
         if (segment.Has(SentSegmentFlags.Retransmitted))
         {
-            if (timestamps is TcpTimestamps ts
+            if (cumulative && timestamps is TcpTimestamps ts
                 && unchecked((int)(ts.EchoReply - TcpTimestamps.ClockAt(segment.SentAt, _timestampOffset))) < 0)
             {
                 return;

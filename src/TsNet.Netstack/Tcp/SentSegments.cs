@@ -17,6 +17,9 @@ internal enum SentSegmentFlags : byte
 
     /// <summary>Sent more than once (its send time is the latest transmission's).</summary>
     Retransmitted = 4,
+
+    /// <summary>Its last sequence number is our FIN (which SACK blocks never cover).</summary>
+    Fin = 8,
 }
 
 /// <summary>One transmitted segment: sequence range <c>[Start, End)</c> (data, and FIN as its last number) and when it was last sent.</summary>
@@ -36,6 +39,9 @@ internal struct SentSegment
 
     /// <summary>Sequence space covered.</summary>
     public readonly int Length => End - Start;
+
+    /// <summary>End of the data (without the FIN): what a SACK block must reach to cover the segment.</summary>
+    public readonly SeqNum DataEnd => Has(SentSegmentFlags.Fin) ? End - 1 : End;
 
     /// <summary>True when any of <paramref name="flags"/> is set.</summary>
     public readonly bool Has(SentSegmentFlags flags) => (Flags & flags) != 0;
@@ -103,8 +109,11 @@ internal sealed class SentSegments
         }
     }
 
-    /// <summary>Records new data <c>[start, end)</c> sent at <paramref name="now"/>; <paramref name="start"/> must be the end of the newest segment.</summary>
-    public void AddNew(SeqNum start, SeqNum end, long now)
+    /// <summary>
+    /// Records new data <c>[start, end)</c> sent at <paramref name="now"/>, <paramref name="fin"/> when its last number
+    /// is the FIN; <paramref name="start"/> must be the end of the newest segment.
+    /// </summary>
+    public void AddNew(SeqNum start, SeqNum end, long now, bool fin = false)
     {
         if (end <= start)
         {
@@ -118,11 +127,12 @@ internal sealed class SentSegments
             ClearFlag(ref last, SentSegmentFlags.Sacked | SentSegmentFlags.Lost);
             last.End = end;
             last.SentAt = now;
+            last.Flags |= fin ? SentSegmentFlags.Fin : 0;
             return;
         }
 
         EnsureRoom();
-        _items[_head + Count] = new SentSegment { Start = start, End = end, SentAt = now };
+        _items[_head + Count] = new SentSegment { Start = start, End = end, SentAt = now, Flags = fin ? SentSegmentFlags.Fin : 0 };
         Count++;
         _peak = Math.Max(_peak, Count);
     }
@@ -282,6 +292,7 @@ internal sealed class SentSegments
         SentSegment whole = _items[position];
         _items[position + 1] = whole with { Start = at };
         _items[position].End = at;
+        _items[position].Flags &= ~SentSegmentFlags.Fin;
         Count++;
         _peak = Math.Max(_peak, Count);
         if (whole.Has(SentSegmentFlags.Sacked))

@@ -141,6 +141,10 @@ internal sealed partial class TcpConnection
         if (_sackEnabled && header.Sack.Count > 0)
         {
             _scoreboard.Update(header.Sack, _sendUnacknowledged, _sendMax);
+            if (HasDsack(header))
+            {
+                Counters.DsacksReceived++;
+            }
         }
 
         if (_rackEnabled)

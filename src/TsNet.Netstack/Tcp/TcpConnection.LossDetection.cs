@@ -42,7 +42,7 @@ internal sealed partial class TcpConnection
     private bool IsRecovering => _sendUnacknowledged <= _recover;
 
     /// <summary>Records a data (or FIN) transmission of <paramref name="sequenceLength"/> starting at <paramref name="start"/>; call before SND.MAX moves.</summary>
-    private void RecordTransmission(SeqNum start, int sequenceLength, long now)
+    private void RecordTransmission(SeqNum start, int sequenceLength, bool fin, long now)
     {
         if (!_rackEnabled || sequenceLength <= 0)
         {
@@ -57,7 +57,7 @@ internal sealed partial class TcpConnection
 
         if (end > _sendMax)
         {
-            _rack.Segments.AddNew(SeqNum.Max(start, _sendMax), end, now);
+            _rack.Segments.AddNew(SeqNum.Max(start, _sendMax), end, now, fin);
         }
     }
 
@@ -66,11 +66,6 @@ internal sealed partial class TcpConnection
     {
         _rack.OnAck(_sendUnacknowledged, header.Sack, _sendMax, header.Timestamps, now);
         bool dsack = HasDsack(header);
-        if (dsack)
-        {
-            Counters.DsacksReceived++;
-        }
-
         _rack.UpdateReorderWindow(_sendUnacknowledged, _sendNext, dsack);
         ProcessLossProbeAck(header, payloadLength, newAck, dsack, now);
         DetectLossAndArmTimer(now);
@@ -86,7 +81,7 @@ internal sealed partial class TcpConnection
     }
 
     /// <summary>RFC 2883 §4: the first SACK block reports a duplicate when it lies below the cumulative ACK or inside the second block.</summary>
-    private static bool HasDsack(in TcpHeader header)
+    internal static bool HasDsack(in TcpHeader header)
     {
         if (header.Sack.Count == 0)
         {
@@ -223,7 +218,7 @@ internal sealed partial class TcpConnection
         int bufferOffset = start - _bufferSeq;
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (len > 0 && bufferOffset + len == _sendBuffer.Count ? TcpFlags.Psh : 0);
         length = EmitSegment(destination, start, flags, bufferOffset, len, now);
-        RecordTransmission(start, len + (fin ? 1 : 0), now);
+        RecordTransmission(start, len + (fin ? 1 : 0), fin, now);
         if (!_lossProbeRetransmitted)
         {
             _sendNext += len + (fin ? 1 : 0);
@@ -306,7 +301,7 @@ internal sealed partial class TcpConnection
         }
 
         length = EmitSegment(destination, start, TcpFlags.Ack | (fin ? TcpFlags.Fin : 0), start - _bufferSeq, len, now);
-        RecordTransmission(start, len + (fin ? 1 : 0), now);
+        RecordTransmission(start, len + (fin ? 1 : 0), fin, now);
         _highRetransmitted = SeqNum.Max(_highRetransmitted, start + len);
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
         _lastSendTime = now;

@@ -244,7 +244,7 @@ internal sealed partial class TcpConnection
 
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (offset + len == _sendBuffer.Count && len > 0 ? TcpFlags.Psh : 0);
         length = EmitSegment(destination, _sendNext, flags, offset, len, now);
-        RecordTransmission(_sendNext, len + (fin ? 1 : 0), now);
+        RecordTransmission(_sendNext, len + (fin ? 1 : 0), fin, now);
         _sendNext += len + (fin ? 1 : 0);
         _sendMax = SeqNum.Max(_sendMax, _sendNext);
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
@@ -282,7 +282,7 @@ internal sealed partial class TcpConnection
         }
 
         length = EmitSegment(destination, start, TcpFlags.Ack, start - _bufferSeq, len, now);
-        RecordTransmission(start, len, now);
+        RecordTransmission(start, len, fin: false, now);
         _highRetransmitted = start + len;
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
         _lastSendTime = now;
@@ -309,7 +309,7 @@ internal sealed partial class TcpConnection
 
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0);
         int length = EmitSegment(destination, _sendUnacknowledged, flags, offset, len, now);
-        RecordTransmission(_sendUnacknowledged, len + (fin ? 1 : 0), now);
+        RecordTransmission(_sendUnacknowledged, len + (fin ? 1 : 0), fin, now);
         if (_sackRecovery)
         {
             _highRetransmitted = SeqNum.Max(_highRetransmitted, _sendUnacknowledged + len);
