@@ -13,8 +13,9 @@ internal interface ICongestionControl
     /// <summary>Slow-start threshold (ssthresh); <see cref="int.MaxValue"/> until the first loss.</summary>
     int SlowStartThreshold { get; }
 
-    /// <summary>New data was cumulatively acknowledged outside recovery.</summary>
-    void OnAck(int bytesAcked, int mss, long now);
+    /// <summary>New data was cumulatively acknowledged outside recovery (while cwnd limits the sender);
+    /// <paramref name="smoothedRtt"/> is SRTT in ticks (0 before a sample).</summary>
+    void OnAck(int bytesAcked, int mss, long now, long smoothedRtt);
 
     /// <summary>Loss detected by duplicate ACKs (or SACK): enter fast recovery.</summary>
     void OnEnterRecovery(int flightSize, int mss, long now);

@@ -34,7 +34,7 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
     /// <inheritdoc/>
-    public void OnAck(int bytesAcked, int mss, long now)
+    public void OnAck(int bytesAcked, int mss, long now, long smoothedRtt)
     {
         if (Window < SlowStartThreshold)
         {

@@ -252,7 +252,7 @@ internal sealed partial class TcpConnection
         }
         else if (IsCongestionWindowLimited(flightBefore))
         {
-            _congestion.OnAck(acked, mss, now);
+            _congestion.OnAck(acked, mss, now, _rtt.SmoothedRtt);
         }
 
         _duplicateAcks = 0;

@@ -76,7 +76,7 @@ internal sealed partial class TcpConnection
         _bufferSeq = iss + 1;
         _recover = iss;
         _sendMssBase = endpoints.IsIpv6 ? DefaultIpv6Mss : DefaultIpv4Mss;
-        _congestion = new NewRenoCongestionControl(config.InitialCongestionWindowSegments, EffectiveMss);
+        _congestion = CreateCongestionControl();
         _lastReceiveTime = now;
         _lastSendTime = now;
     }
@@ -338,13 +338,19 @@ internal sealed partial class TcpConnection
             _rtt.Reset(FallbackRto);
         }
 
-        _congestion = new NewRenoCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss);
+        _congestion = CreateCongestionControl();
         _lastSendTime = now;
         if (_finQueued)
         {
             State = TcpState.FinWait1;
         }
     }
+
+    private ICongestionControl CreateCongestionControl() => _config.CongestionControl switch
+    {
+        CongestionControlAlgorithm.NewReno => new NewRenoCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss),
+        _ => new CubicCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss),
+    };
 
     private void QueueReset(SeqNum seq, bool withAck)
     {

@@ -343,7 +343,7 @@ public sealed class RackTlpTests
         h.Now = Ms(100);
         h.Recv(SackAck(4)); // beyond the probe, and no D-SACK came
         h.Connection.Counters.TailLossProbeRecoveries.Should().Be(1);
-        h.Connection.Congestion.Window.Should().Be(cwnd / 2);
+        h.Connection.Congestion.Window.Should().Be((int)(cwnd * CubicCongestionControl.Beta), "CUBIC: ssthresh = β·cwnd");
     }
 
     [Fact]

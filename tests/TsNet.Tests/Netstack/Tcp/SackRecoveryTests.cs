@@ -72,7 +72,7 @@ public sealed class SackRecoveryTests
 
     private static TcpTestHarness EstablishedWithSack()
     {
-        var config = new TcpConfig { Timestamps = false, WindowScaling = false, RackTlp = false };
+        var config = new TcpConfig { Timestamps = false, WindowScaling = false, RackTlp = false, CongestionControl = CongestionControlAlgorithm.NewReno };
         var h = SynReceived(config, RemoteSyn with { SackPermitted = true });
         h.SendOne();
         h.Recv(RecvTemplate);
