@@ -13,8 +13,9 @@ internal interface ICongestionControl
     /// <summary>Slow-start threshold (ssthresh); <see cref="int.MaxValue"/> until the first loss.</summary>
     int SlowStartThreshold { get; }
 
-    /// <summary>New data was cumulatively acknowledged outside recovery.</summary>
-    void OnAck(int bytesAcked, int mss, long now);
+    /// <summary>New data was cumulatively acknowledged outside recovery (while cwnd limits the sender);
+    /// <paramref name="smoothedRtt"/> is SRTT in ticks (0 before a sample).</summary>
+    void OnAck(int bytesAcked, int mss, long now, long smoothedRtt);
 
     /// <summary>Loss detected by duplicate ACKs (or SACK): enter fast recovery.</summary>
     void OnEnterRecovery(int flightSize, int mss, long now);
@@ -35,6 +36,10 @@ internal interface ICongestionControl
     /// <summary>The retransmission timer expired. <paramref name="firstExpiry"/> is false for repeated expiries of
     /// the same segment, which must not shrink ssthresh again.</summary>
     void OnRetransmitTimeout(int flightSize, int mss, bool firstExpiry);
+
+    /// <summary>A loss was repaired without fast recovery (a tail loss probe, RFC 8985 §7.4): reduce once, as
+    /// recovery would have (ssthresh from cwnd, cwnd = ssthresh).</summary>
+    void OnLossRepaired(int mss, long now);
 
     /// <summary>The sender was idle longer than an RTO (RFC 5681 §4.1 restart window).</summary>
     void OnIdleRestart(int mss);

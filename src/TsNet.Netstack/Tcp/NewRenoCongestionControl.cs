@@ -34,7 +34,7 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
     /// <inheritdoc/>
-    public void OnAck(int bytesAcked, int mss, long now)
+    public void OnAck(int bytesAcked, int mss, long now, long smoothedRtt)
     {
         if (Window < SlowStartThreshold)
         {
@@ -104,6 +104,14 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
         }
 
         Window = mss;
+        _avoidanceCredit = 0;
+    }
+
+    /// <inheritdoc/>
+    public void OnLossRepaired(int mss, long now)
+    {
+        SlowStartThreshold = Math.Max(Window / 2, 2 * mss);
+        Window = SlowStartThreshold;
         _avoidanceCredit = 0;
     }
 

@@ -33,6 +33,12 @@ internal sealed record TcpConfig
     /// <summary>Offer SACK (RFC 2018); we generate SACK blocks for out-of-order data.</summary>
     public bool Sack { get; init; } = true;
 
+    /// <summary>
+    /// RACK-TLP loss detection (RFC 8985) when SACK is negotiated: losses by send time with a reordering window instead
+    /// of three duplicate ACKs, and tail loss probes. Off: RFC 6675 DupThresh detection only.
+    /// </summary>
+    public bool RackTlp { get; init; } = true;
+
     /// <summary>Offer window scaling (RFC 7323); without it the window is at most 64 KiB.</summary>
     public bool WindowScaling { get; init; } = true;
 
@@ -78,6 +84,9 @@ internal sealed record TcpConfig
     /// <summary>Longest interval between zero-window probes (60 s; the interval starts at the RTO and doubles).</summary>
     public TimeSpan MaxPersistInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Congestion control: CUBIC (RFC 9438, Linux's default) or NewReno (RFC 5681/6582).</summary>
+    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+
     /// <summary>Initial congestion window in segments (10, RFC 6928).</summary>
     public int InitialCongestionWindowSegments { get; init; } = 10;
 
@@ -115,6 +124,11 @@ internal sealed record TcpConfig
         ArgumentOutOfRangeException.ThrowIfLessThan(FinWait2Timeout, TimeSpan.Zero, nameof(FinWait2Timeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPersistInterval, MinRto, nameof(MaxPersistInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialCongestionWindowSegments, 1, nameof(InitialCongestionWindowSegments));
+        if (!Enum.IsDefined(CongestionControl))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CongestionControl), CongestionControl, "Unknown congestion control algorithm.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(DuplicateAckThreshold, 1, nameof(DuplicateAckThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxReassemblyRanges, 1, nameof(MaxReassemblyRanges));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxChallengeAcksPerSecond, 1, nameof(MaxChallengeAcksPerSecond));

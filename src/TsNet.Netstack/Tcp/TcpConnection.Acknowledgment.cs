@@ -75,6 +75,11 @@ internal sealed partial class TcpConnection
     /// </summary>
     internal int Pipe()
     {
+        if (_rackEnabled)
+        {
+            return RackPipe();
+        }
+
         int pipe = (_sendMax - _sendUnacknowledged) - _scoreboard.SackedBytes;
         if (_scoreboard.IsEmpty)
         {
@@ -138,6 +143,15 @@ internal sealed partial class TcpConnection
         if (_sackEnabled && header.Sack.Count > 0)
         {
             _scoreboard.Update(header.Sack, _sendUnacknowledged, _sendMax);
+            if (HasDsack(header))
+            {
+                Counters.DsacksReceived++;
+            }
+        }
+
+        if (_rackEnabled)
+        {
+            OnAckForRack(header, payloadLength, newAck, now);
         }
 
         if (duplicate)
@@ -146,7 +160,7 @@ internal sealed partial class TcpConnection
         }
 
         // RFC 6675 §5: enough SACKed above SND.UNA means the first segment is lost, even before three duplicates.
-        if (!_inRecovery && _sackEnabled && !_scoreboard.IsEmpty && _sendUnacknowledged > _recover
+        if (!_rackEnabled && !_inRecovery && _sackEnabled && !_scoreboard.IsEmpty && _sendUnacknowledged > _recover
             && _scoreboard.LostBoundary(_sendUnacknowledged, EffectiveMss, _config.DuplicateAckThreshold) > _sendUnacknowledged)
         {
             EnterRecovery(now);
@@ -185,6 +199,7 @@ internal sealed partial class TcpConnection
         SeqNum ack = header.AcknowledgmentNumber;
         int acked = ack - _sendUnacknowledged;
         int flightBeforeAck = Math.Max(FlightSize, acked);
+        bool wasRecovering = IsRecovering;
         if (_sendNext < ack)
         {
             _sendNext = ack; // after a timeout we went back; the originals arrived after all
@@ -200,6 +215,11 @@ internal sealed partial class TcpConnection
 
         _sendUnacknowledged = ack;
         _scoreboard.Advance(ack);
+        if (wasRecovering && !IsRecovering && _rackEnabled)
+        {
+            _rack.OnRecoveryExit();
+        }
+
         TakeRttSample(header, now);
         _retransmitTimer.ResetRetries();
         if (_sendUnacknowledged == _sendMax)
@@ -234,7 +254,7 @@ internal sealed partial class TcpConnection
         }
         else if (IsCongestionWindowLimited(flightBefore))
         {
-            _congestion.OnAck(acked, mss, now);
+            _congestion.OnAck(acked, mss, now, _rtt.SmoothedRtt);
         }
 
         _duplicateAcks = 0;
@@ -277,7 +297,15 @@ internal sealed partial class TcpConnection
         // RFC 6582 §3.2 step 2: only start recovery when the ACK covers more than the last recovery point.
         if (_duplicateAcks == _config.DuplicateAckThreshold && _sendUnacknowledged > _recover)
         {
-            EnterRecovery(now);
+            if (!_rackEnabled)
+            {
+                EnterRecovery(now);
+            }
+            else if (_rack.Segments.SackedCount == 0 && !_rack.Segments.IsEmpty)
+            {
+                _rack.Segments.MarkLost(0); // duplicate ACKs without SACK blocks: RACK cannot see; fall back to DupThresh
+                EnterRecovery(now);
+            }
         }
     }
 
@@ -350,9 +378,10 @@ internal sealed partial class TcpConnection
         if (sample >= 0 && sample <= _config.MaxRto.Ticks)
         {
             _rtt.AddSample(sample);
+            _rack.OnRttSample(sample, now);
             _retransmitTimer.ResetBackoff();
         }
     }
 
-    private uint TimestampClock(long now) => unchecked((uint)(now / TimeSpan.TicksPerMillisecond) + _timestampOffset);
+    private uint TimestampClock(long now) => TcpTimestamps.ClockAt(now, _timestampOffset);
 }

@@ -144,6 +144,7 @@ internal sealed partial class TcpConnection
         }
 
         _sackEnabled = _config.Sack && syn.SackPermitted;
+        _rackEnabled = _sackEnabled && _config.RackTlp;
         if (_config.Timestamps && syn.Timestamps is TcpTimestamps ts)
         {
             _timestampsEnabled = true;

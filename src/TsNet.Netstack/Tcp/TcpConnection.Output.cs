@@ -142,25 +142,41 @@ internal sealed partial class TcpConnection
 
         if (_fastRetransmitPending)
         {
+            // RFC 6675 §5 step 4.3 / RFC 6582: the first retransmission goes regardless of cwnd.
             _fastRetransmitPending = false;
-            if (_sendNext > _sendUnacknowledged)
+            if (_rackEnabled)
+            {
+                if (TryEmitLostSegment(destination, maxPayload, now, out length))
+                {
+                    return true;
+                }
+            }
+            else if (_sendNext > _sendUnacknowledged)
             {
                 length = EmitRetransmission(destination, maxPayload, now);
                 return true;
             }
         }
 
+        if (_lossProbePending && TryEmitLossProbe(destination, maxPayload, now, out length))
+        {
+            return true;
+        }
+
         bool sackRecovery = _inRecovery && _sackRecovery;
         int flight = sackRecovery ? Pipe() : FlightSize;
         if (sackRecovery)
         {
-            // RFC 6675 §5 step (C): send while cwnd − pipe ≥ 1 SMSS; NextSeg rule 1 first (a lost hole above HighRxt).
+            // RFC 6675 §5 step (C): send while cwnd − pipe ≥ 1 SMSS; NextSeg rule 1 first (a lost segment: marked by
+            // RACK, or a hole below the IsLost boundary above HighRxt).
             if ((long)_congestion.Window - flight < EffectiveMss)
             {
                 return false;
             }
 
-            if (TryEmitLostHole(destination, maxPayload, now, out length))
+            if (_rackEnabled
+                ? TryEmitLostSegment(destination, maxPayload, now, out length)
+                : TryEmitLostHole(destination, maxPayload, now, out length))
             {
                 return true;
             }
@@ -231,10 +247,16 @@ internal sealed partial class TcpConnection
 
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (offset + len == _sendBuffer.Count && len > 0 ? TcpFlags.Psh : 0);
         length = EmitSegment(destination, _sendNext, flags, offset, len, now);
+        RecordTransmission(_sendNext, len + (fin ? 1 : 0), fin, now);
         _sendNext += len + (fin ? 1 : 0);
         _sendMax = SeqNum.Max(_sendMax, _sendNext);
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
         _lastSendTime = now;
+        if (!retransmission)
+        {
+            ArmLossProbe(now);
+        }
+
         return true;
     }
 
@@ -263,6 +285,7 @@ internal sealed partial class TcpConnection
         }
 
         length = EmitSegment(destination, start, TcpFlags.Ack, start - _bufferSeq, len, now);
+        RecordTransmission(start, len, fin: false, now);
         _highRetransmitted = start + len;
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
         _lastSendTime = now;
@@ -289,6 +312,7 @@ internal sealed partial class TcpConnection
 
         var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0);
         int length = EmitSegment(destination, _sendUnacknowledged, flags, offset, len, now);
+        RecordTransmission(_sendUnacknowledged, len + (fin ? 1 : 0), fin, now);
         if (_sackRecovery)
         {
             _highRetransmitted = SeqNum.Max(_highRetransmitted, _sendUnacknowledged + len);

@@ -22,6 +22,7 @@ internal sealed partial class TcpConnection
             long deadline = Math.Min(_retransmitTimer.Deadline, _delayedAckDeadline);
             deadline = Math.Min(deadline, _persistDeadline);
             deadline = Math.Min(deadline, _closeDeadline);
+            deadline = Math.Min(deadline, Math.Min(_rackDeadline, _lossProbeDeadline));
             return Math.Min(deadline, KeepAliveDeadline);
         }
     }
@@ -49,6 +50,16 @@ internal sealed partial class TcpConnection
             _closeDeadline = long.MaxValue;
             EnterClosed(TcpError.None); // TIME-WAIT over, or FIN-WAIT-2 given up after the application closed
             return;
+        }
+
+        if (now >= _lossProbeDeadline)
+        {
+            OnLossProbeTimeout(now); // before the RTO: the PTO never lies beyond it and restarts it
+        }
+
+        if (now >= _rackDeadline)
+        {
+            OnRackTimeout(now);
         }
 
         if (_retransmitTimer.IsExpired(now))
@@ -125,6 +136,7 @@ internal sealed partial class TcpConnection
         }
 
         // RFC 5681 §3.1 / RFC 6582 §4: collapse cwnd, forget recovery, and resend everything from SND.UNA.
+        ResetLossDetectionTimers();
         _congestion.OnRetransmitTimeout(_sendMax - _sendUnacknowledged, EffectiveMss, firstExpiry: _retransmitTimer.Retries == 1);
         _inRecovery = false;
         _sackRecovery = false;
@@ -133,7 +145,9 @@ internal sealed partial class TcpConnection
         if (_retransmitTimer.Retries >= 2)
         {
             _scoreboard.Clear(); // the peer may have reneged on SACKed data (RFC 2018 §8): resend everything
+            _rack.Segments.ClearSacked();
         }
+
         _fastRetransmitPending = false;
         _sendNext = _sendUnacknowledged;
         _rttTiming = false;

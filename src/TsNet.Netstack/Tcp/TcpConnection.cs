@@ -64,6 +64,7 @@ internal sealed partial class TcpConnection
         _receiveBuffer = new ReceiveBuffer(config.ReceiveBufferSize, config.MaxReceiveBufferSize);
         _reassembler = new Reassembler(config.MaxReassemblyRanges);
         _scoreboard = new SackScoreboard(ScoreboardRanges);
+        _rack = new RackLossDetector(MaxSentSegments, timestampOffset);
         _rtt = new RttEstimator(config.InitialRto.Ticks, config.MinRto.Ticks, config.MaxRto.Ticks, ClockGranularity);
         _retransmitTimer = new RetransmitTimer(config.MaxRto.Ticks);
         _ourWindowShift = config.WindowScaling ? WindowShiftFor(config.MaxReceiveBufferSize) : (byte)0;
@@ -75,7 +76,7 @@ internal sealed partial class TcpConnection
         _bufferSeq = iss + 1;
         _recover = iss;
         _sendMssBase = endpoints.IsIpv6 ? DefaultIpv6Mss : DefaultIpv4Mss;
-        _congestion = new NewRenoCongestionControl(config.InitialCongestionWindowSegments, EffectiveMss);
+        _congestion = CreateCongestionControl();
         _lastReceiveTime = now;
         _lastSendTime = now;
     }
@@ -299,6 +300,8 @@ internal sealed partial class TcpConnection
         _fastRetransmitPending = false;
         _reassembler.Clear();
         _scoreboard.Clear();
+        _rack.Clear();
+        ResetLossDetectionTimers();
         _sendBuffer.Clear(); // nothing will be (re)sent: give the array back
         ReleaseIdleReceiveStorage();
         _events |= TcpEvents.Closed | TcpEvents.Writable | TcpEvents.ReadClosed;
@@ -317,6 +320,7 @@ internal sealed partial class TcpConnection
     {
         State = TcpState.TimeWait;
         _retransmitTimer.Stop();
+        ResetLossDetectionTimers();
         _persistDeadline = long.MaxValue;
         _delayedAckDeadline = long.MaxValue;
         _closeDeadline = now + _config.TimeWaitTimeout.Ticks;
@@ -334,13 +338,19 @@ internal sealed partial class TcpConnection
             _rtt.Reset(FallbackRto);
         }
 
-        _congestion = new NewRenoCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss);
+        _congestion = CreateCongestionControl();
         _lastSendTime = now;
         if (_finQueued)
         {
             State = TcpState.FinWait1;
         }
     }
+
+    private ICongestionControl CreateCongestionControl() => _config.CongestionControl switch
+    {
+        CongestionControlAlgorithm.NewReno => new NewRenoCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss),
+        _ => new CubicCongestionControl(_config.InitialCongestionWindowSegments, EffectiveMss),
+    };
 
     private void QueueReset(SeqNum seq, bool withAck)
     {

@@ -38,4 +38,13 @@ internal sealed class TcpCounters
 
     /// <summary>Segments dropped for an unacceptable acknowledgment number.</summary>
     public long BadAckDrops { get; internal set; }
+
+    /// <summary>ACKs whose first SACK block reported duplicate data (RFC 2883): an unnecessary retransmission, or a duplicating network.</summary>
+    public long DsacksReceived { get; internal set; }
+
+    /// <summary>Tail loss probes sent (RFC 8985 §7).</summary>
+    public long TailLossProbes { get; internal set; }
+
+    /// <summary>Tail loss probes that repaired a loss (the ACK went beyond the probe without a D-SACK).</summary>
+    public long TailLossProbeRecoveries { get; internal set; }
 }

@@ -18,9 +18,9 @@ public sealed class NewRenoCongestionControlTests
     public void SlowStart_AddsBytesAcked_IncludingStretchAcks()
     {
         var cc = new NewRenoCongestionControl(10, Mss);
-        cc.OnAck(500, Mss, 0);
+        cc.OnAck(500, Mss, 0, 0);
         cc.Window.Should().Be(10_500);
-        cc.OnAck(4 * Mss, Mss, 0); // one ACK for a burst of four segments
+        cc.OnAck(4 * Mss, Mss, 0, 0); // one ACK for a burst of four segments
         cc.Window.Should().Be(14_500);
     }
 
@@ -29,11 +29,11 @@ public sealed class NewRenoCongestionControlTests
     {
         var cc = new NewRenoCongestionControl(10, Mss);
         cc.OnRetransmitTimeout(24_000, Mss, firstExpiry: true); // ssthresh 12000, cwnd 1000
-        cc.OnAck(10_000, Mss, 0);
+        cc.OnAck(10_000, Mss, 0, 0);
         cc.Window.Should().Be(11_000);
-        cc.OnAck(3000, Mss, 0); // 1000 to reach ssthresh, 2000 of avoidance credit
+        cc.OnAck(3000, Mss, 0, 0); // 1000 to reach ssthresh, 2000 of avoidance credit
         cc.Window.Should().Be(12_000);
-        cc.OnAck(10_000, Mss, 0); // credit 12000 ≥ cwnd ⇒ +1 MSS
+        cc.OnAck(10_000, Mss, 0, 0); // credit 12000 ≥ cwnd ⇒ +1 MSS
         cc.Window.Should().Be(13_000);
     }
 
@@ -46,15 +46,15 @@ public sealed class NewRenoCongestionControlTests
         cc.Window.Should().Be(10_000);
         for (int i = 0; i < 9; i++)
         {
-            cc.OnAck(Mss, Mss, 0);
+            cc.OnAck(Mss, Mss, 0, 0);
         }
 
         cc.Window.Should().Be(10_000);
-        cc.OnAck(Mss, Mss, 0); // the tenth segment completes a window
+        cc.OnAck(Mss, Mss, 0, 0); // the tenth segment completes a window
         cc.Window.Should().Be(11_000);
         for (int i = 0; i < 11; i++)
         {
-            cc.OnAck(Mss, Mss, 0);
+            cc.OnAck(Mss, Mss, 0, 0);
         }
 
         cc.Window.Should().Be(12_000);
@@ -95,7 +95,7 @@ public sealed class NewRenoCongestionControlTests
         cc.SlowStartThreshold.Should().Be(5000);
         cc.OnRetransmitTimeout(1000, Mss, firstExpiry: false);
         cc.SlowStartThreshold.Should().Be(5000);
-        cc.OnAck(Mss, Mss, 0);
+        cc.OnAck(Mss, Mss, 0, 0);
         cc.Window.Should().Be(2000); // slow start again
     }
 
@@ -103,7 +103,7 @@ public sealed class NewRenoCongestionControlTests
     public void IdleRestart_LimitsToInitialWindow()
     {
         var cc = new NewRenoCongestionControl(10, Mss);
-        cc.OnAck(20 * Mss, Mss, 0);
+        cc.OnAck(20 * Mss, Mss, 0, 0);
         cc.Window.Should().Be(30_000);
         cc.OnIdleRestart(Mss);
         cc.Window.Should().Be(10_000);

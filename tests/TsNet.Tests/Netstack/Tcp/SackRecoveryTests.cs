@@ -4,7 +4,7 @@ using static TsNet.Tests.Netstack.Tcp.TcpTestHarness;
 
 namespace TsNet.Tests.Netstack.Tcp;
 
-/// <summary>The sender's SACK scoreboard and RFC 6675 loss recovery.</summary>
+/// <summary>The sender's SACK scoreboard and RFC 6675 loss recovery with DupThresh detection (RACK off; see <see cref="RackTlpTests"/>).</summary>
 public sealed class SackRecoveryTests
 {
     private const int Mss = 1240;
@@ -72,7 +72,7 @@ public sealed class SackRecoveryTests
 
     private static TcpTestHarness EstablishedWithSack()
     {
-        var config = new TcpConfig { Timestamps = false, WindowScaling = false };
+        var config = new TcpConfig { Timestamps = false, WindowScaling = false, RackTlp = false, CongestionControl = CongestionControlAlgorithm.NewReno };
         var h = SynReceived(config, RemoteSyn with { SackPermitted = true });
         h.SendOne();
         h.Recv(RecvTemplate);

@@ -6,7 +6,8 @@ namespace TsNet.Tests.Netstack.Tcp;
 
 /// <summary>
 /// Two TcpConnections joined by an in-memory link in virtual time: each segment is checksummed, then lost, duplicated
-/// or delayed (with jitter, so it may be reordered) according to a seeded <see cref="Random"/>. The client writes a
+/// or delayed (with jitter, or an occasional extra delay, so it may be reordered) according to a seeded
+/// <see cref="Random"/>, or dropped by a test's <see cref="Drop"/> rule. The client writes a
 /// byte stream and shuts down; the server reads, hashes, optionally writes its own stream back
 /// (<see cref="ServerBytes"/>), and shuts down when the client's FIN arrived and its own bytes are written.
 /// </summary>
@@ -48,6 +49,21 @@ internal sealed class TcpLinkSimulator
     public long BaseDelay { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
 
     public long Jitter { get; init; } = TimeSpan.FromMilliseconds(10).Ticks;
+
+    /// <summary>Fraction of segments held back by <see cref="ReorderDelay"/> on top of the base delay (so later ones overtake them).</summary>
+    public double ReorderRate { get; init; }
+
+    /// <summary>Extra delay of a reordered segment (ticks).</summary>
+    public long ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(3).Ticks;
+
+    /// <summary>Segments held back by <see cref="ReorderRate"/>.</summary>
+    public long SegmentsReordered { get; private set; }
+
+    /// <summary>A test's rule: return true to drop a segment (direction, header, payload length).</summary>
+    public Func<bool, TcpHeader, int, bool>? Drop { get; init; }
+
+    /// <summary>When the server had read every byte of the client's stream (ticks), or null.</summary>
+    public long? DataDeliveredAt { get; private set; }
 
     /// <summary>Bytes the server sends back (0 by default: a one-way transfer).</summary>
     public int ServerBytes
@@ -162,6 +178,10 @@ internal sealed class TcpLinkSimulator
             {
                 _received.AppendData(_readBuffer, 0, read);
                 ReceivedBytes += read;
+                if (ReceivedBytes == _data.Length)
+                {
+                    DataDeliveredAt ??= Now;
+                }
             }
         }
 
@@ -193,10 +213,23 @@ internal sealed class TcpLinkSimulator
                 continue;
             }
 
+            if (Drop is not null && TcpHeader.TryParse(_segment.AsSpan(0, length), out var header, out var payload)
+                && Drop(toServer, header, payload.Length))
+            {
+                SegmentsLost++;
+                continue;
+            }
+
             int copies = _random.NextDouble() < DuplicateRate ? 2 : 1;
             for (int i = 0; i < copies; i++)
             {
                 long delay = BaseDelay + (long)(_random.NextDouble() * Jitter);
+                if (ReorderRate > 0 && _random.NextDouble() < ReorderRate)
+                {
+                    delay += ReorderDelay;
+                    SegmentsReordered++;
+                }
+
                 _link.Enqueue((toServer, _segment.AsSpan(0, length).ToArray()), (Now + delay, _order++));
             }
         }

@@ -18,8 +18,14 @@ internal sealed class TcpTestHarness
     public static readonly TcpEndpoints Endpoints = new(
         TcpAddress.FromBytes([10, 0, 0, 1]), LocalPort, TcpAddress.FromBytes([10, 0, 0, 2]), RemotePort);
 
-    /// <summary>Plain config: no timestamps, SACK or window scaling (each test turns on what it checks).</summary>
-    public static readonly TcpConfig Plain = new() { Timestamps = false, Sack = false, WindowScaling = false };
+    /// <summary>Plain config: no timestamps, SACK or window scaling, NewReno arithmetic (each test turns on what it checks).</summary>
+    public static readonly TcpConfig Plain = new()
+    {
+        Timestamps = false,
+        Sack = false,
+        WindowScaling = false,
+        CongestionControl = CongestionControlAlgorithm.NewReno,
+    };
 
     /// <summary>What the remote sends after the handshake: ACK, seq = REMOTE+1, ack = LOCAL+1, window 64000.</summary>
     public static readonly TcpHeader RecvTemplate = new()
