@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using TsNet.Netstack.Tcp;
 using TsNet.Packets;
 using TsNet.Packets.Buffers;
 
@@ -239,6 +240,7 @@ internal sealed partial class NetstackCore
                 // A next-hop MTU of 0 comes from a router older than RFC 1191: assume the minimum.
                 _pathMtus.Record(quoted.DestinationValue, isIpv6: false, icmp.NextHopMtu, _options.Mtu, now);
                 IcmpErrorCounters.CountPacketTooBigReceived();
+                ApplyPathMtuToTcp(TcpAddress.FromIPAddress(Ipv4Header.ToAddress((uint)quoted.DestinationValue)), now);
                 return false;
             case Icmpv4Type.PortUnreachableCode when quoted.Protocol == IpProtocol.Udp:
                 return NotePortUnreachable(quoted);
@@ -259,6 +261,7 @@ internal sealed partial class NetstackCore
         int mtu = (int)Math.Min(icmp.Mtu, int.MaxValue);
         _pathMtus.Record(quoted.DestinationValue, isIpv6: true, mtu, _options.Mtu, now);
         IcmpErrorCounters.CountPacketTooBigReceived();
+        ApplyPathMtuToTcp(TcpAddress.FromIPAddress(Ipv6Header.ToAddress(quoted.DestinationValue)), now);
         return false;
     }
 

@@ -464,6 +464,25 @@ internal sealed partial class NetstackCore
         throw new InvalidOperationException("No free ephemeral TCP port.");
     }
 
+    /// <summary>Lowers the segment size of live connections to <paramref name="remote"/> after a path-MTU ICMP.</summary>
+    private void ApplyPathMtuToTcp(TcpAddress remote, long now)
+    {
+        if (_tcp.Count == 0)
+        {
+            return;
+        }
+
+        var pathMtu = PathMtu(remote.ToIPAddress(), now);
+        foreach (var socket in _tcp.Values)
+        {
+            if (socket.Connection.Endpoints.RemoteAddress == remote)
+            {
+                socket.Connection.OnPathMtu(pathMtu);
+                Touch(socket);
+            }
+        }
+    }
+
     /// <summary>Visits every connection (for shutdown).</summary>
     public void ForEachTcpSocket(Action<TcpSocket> action)
     {

@@ -47,4 +47,7 @@ internal sealed class TcpCounters
 
     /// <summary>Tail loss probes that repaired a loss (the ACK went beyond the probe without a D-SACK).</summary>
     public long TailLossProbeRecoveries { get; internal set; }
+
+    /// <summary>Times the segment size was lowered after an ICMP path-MTU message.</summary>
+    public long PathMtuReductions { get; internal set; }
 }
