@@ -157,30 +157,13 @@ public sealed class TcpInteropTests
 
     /// <summary>curl downloads from TsNet while 5 % of the underlay datagrams (both directions) are dropped: still byte-exact.</summary>
     [InteropFact(Requires = "curl nft")]
-    public async Task UnderlayLoss5Percent_LinuxCurlDownload_ByteExact()
-    {
-        InteropEnvironment.EnsureTools("curl", "nft");
-        using var bound = new CancellationTokenSource(TestBound);
-        using var dir = new TempDirectory();
-        var (wgKey, wgPub, wgPort) = await NewWireGuardGoIdentityAsync();
-
-        await using var node = new TailnetServer(NodeOptions(wgPub, wgPort));
-        await node.StartAsync(bound.Token);
-        await using var wg = await StartWireGuardGoAsync(wgKey, node, wgPort, cancellationToken: bound.Token);
-        await using var http = await StartHttpServerAsync(node, bound.Token);
-        await WarmUpAsync(wg, bound.Token);
-
-        await using var loss = await NftLoss.AddRandomDropAsync(_runner, null, new[] { wgPort, node.ListenPort }, 5);
-        await DownloadAndVerifyAsync(wg, http, NodeAddress, dir, seed: 41, bound.Token);
-
-        var dropped = await loss.GetDroppedPacketsAsync();
-        _log.Write($"nft dropped {dropped} underlay datagrams during the download");
-        dropped.Should().BeGreaterThan(0, "the transfer really ran under loss");
-    }
+    public Task UnderlayLoss5Percent_LinuxCurlDownload_ByteExact() => TransferUnderLossAsync(upload: false, seed: 41);
 
     /// <summary>curl uploads to TsNet while 5 % of the underlay datagrams (both directions) are dropped: still byte-exact.</summary>
     [InteropFact(Requires = "curl nft")]
-    public async Task UnderlayLoss5Percent_LinuxCurlUpload_ByteExact()
+    public Task UnderlayLoss5Percent_LinuxCurlUpload_ByteExact() => TransferUnderLossAsync(upload: true, seed: 42);
+
+    private async Task TransferUnderLossAsync(bool upload, ulong seed)
     {
         InteropEnvironment.EnsureTools("curl", "nft");
         using var bound = new CancellationTokenSource(TestBound);
@@ -194,10 +177,17 @@ public sealed class TcpInteropTests
         await WarmUpAsync(wg, bound.Token);
 
         await using var loss = await NftLoss.AddRandomDropAsync(_runner, null, new[] { wgPort, node.ListenPort }, 5);
-        await UploadAndVerifyAsync(wg, http, NodeAddress, dir, seed: 42, bound.Token);
+        if (upload)
+        {
+            await UploadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
+        }
+        else
+        {
+            await DownloadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
+        }
 
         var dropped = await loss.GetDroppedPacketsAsync();
-        _log.Write($"nft dropped {dropped} underlay datagrams during the upload");
+        _log.Write($"nft dropped {dropped} underlay datagrams during the {(upload ? "upload" : "download")}");
         dropped.Should().BeGreaterThan(0, "the transfer really ran under loss");
     }
 
