@@ -240,3 +240,23 @@ public sealed class CubicCongestionControlTests
         cc.SlowStartThreshold.Should().Be(7 * Mss);
     }
 }
+
+/// <summary>Which algorithm a connection uses.</summary>
+public sealed class CongestionControlSelectionTests
+{
+    [Fact]
+    public void Connection_DefaultsToCubic_ConfigSelectsNewReno()
+    {
+        TcpConfig.Default.CongestionControl.Should().Be(CongestionControlAlgorithm.Cubic);
+        TcpTestHarness.Established(TcpConfig.Default).Connection.Congestion.Should().BeOfType<CubicCongestionControl>();
+        var reno = TcpConfig.Default with { CongestionControl = CongestionControlAlgorithm.NewReno };
+        TcpTestHarness.Established(reno).Connection.Congestion.Should().BeOfType<NewRenoCongestionControl>();
+    }
+
+    [Fact]
+    public void Config_RejectsUnknownAlgorithm()
+    {
+        var bad = TcpConfig.Default with { CongestionControl = (CongestionControlAlgorithm)42 };
+        FluentActions.Invoking(bad.Validate).Should().Throw<ArgumentOutOfRangeException>();
+    }
+}
