@@ -144,6 +144,7 @@ internal sealed partial class TcpConnection
             if (HasDsack(header))
             {
                 Counters.DsacksReceived++;
+                OnDsackForUndo(header.Sack[0]);
             }
         }
 
@@ -311,6 +312,7 @@ internal sealed partial class TcpConnection
     private void EnterRecovery(long now)
     {
         int mss = EffectiveMss;
+        ArmUndo();
         _inRecovery = true;
         _recover = _sendMax - 1;
         Counters.FastRetransmits++;

@@ -233,7 +233,7 @@ internal sealed partial class TcpConnection
 
         if (retransmission)
         {
-            Counters.Retransmissions++;
+            CountRetransmission(_sendNext);
         }
         else if (!_rttTiming && !_timestampsEnabled && len > 0)
         {
@@ -275,7 +275,7 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        Counters.Retransmissions++;
+        CountRetransmission(start);
         if (_rttTiming && _rttSeq > start)
         {
             _rttTiming = false;
@@ -301,7 +301,7 @@ internal sealed partial class TcpConnection
         }
 
         bool fin = _finQueued && _sendUnacknowledged + len == FinSeq && FinSeq < _sendMax;
-        Counters.Retransmissions++;
+        CountRetransmission(_sendUnacknowledged);
         if (_rttTiming && _rttSeq > _sendUnacknowledged)
         {
             _rttTiming = false; // Karn: the timed segment was resent

@@ -137,6 +137,15 @@ internal sealed partial class TcpConnection
 
         // RFC 5681 §3.1 / RFC 6582 §4: collapse cwnd, forget recovery, and resend everything from SND.UNA.
         ResetLossDetectionTimers();
+        if (_retransmitTimer.Retries == 1)
+        {
+            ArmUndo();
+        }
+        else
+        {
+            DisarmUndo();
+        }
+
         _congestion.OnRetransmitTimeout(_sendMax - _sendUnacknowledged, EffectiveMss, firstExpiry: _retransmitTimer.Retries == 1);
         _inRecovery = false;
         _sackRecovery = false;
