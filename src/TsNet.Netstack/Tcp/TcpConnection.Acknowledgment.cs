@@ -34,6 +34,7 @@ internal sealed partial class TcpConnection
     private bool _fastRetransmitPending;
     private bool _sackRecovery; // the current recovery follows RFC 6675
     private SeqNum _highRetransmitted; // HighRxt: end of the highest retransmitted range in this recovery
+    private bool _rescueSent; // RescueRxt is set: this recovery's rescue retransmission went (RFC 6675 NextSeg rule 4)
 
     /// <summary>SND.UNA.</summary>
     internal SeqNum SendUnacknowledged => _sendUnacknowledged;
@@ -320,6 +321,7 @@ internal sealed partial class TcpConnection
         if (_sackRecovery)
         {
             _highRetransmitted = _sendUnacknowledged;
+            _rescueSent = false;
             _congestion.OnEnterSackRecovery(_sendMax - _sendUnacknowledged, mss, now);
         }
         else
