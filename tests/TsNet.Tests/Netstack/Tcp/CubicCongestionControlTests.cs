@@ -241,8 +241,8 @@ public sealed class CubicCongestionControlTests
     }
 }
 
-/// <summary>Which algorithm a connection uses.</summary>
-public sealed class CongestionControlSelectionTests
+/// <summary>The connection's use of its congestion controller: which algorithm, and the restart after idling.</summary>
+public sealed class ConnectionCongestionTests
 {
     [Fact]
     public void Connection_DefaultsToCubic_ConfigSelectsNewReno()
@@ -258,5 +258,29 @@ public sealed class CongestionControlSelectionTests
     {
         var bad = TcpConfig.Default with { CongestionControl = (CongestionControlAlgorithm)42 };
         FluentActions.Invoking(bad.Validate).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IdleLongerThanRto_RestartsFromInitialWindow(bool cubic)
+    {
+        const int Mss = 1240;
+        var config = TcpTestHarness.Plain with { CongestionControl = cubic ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno };
+        int Burst(TcpTestHarness h, long idle)
+        {
+            h.Write(10 * Mss);
+            h.Send().Should().HaveCount(10);
+            h.Advance(TcpTestHarness.Ms(10));
+            h.Recv(TcpTestHarness.RecvTemplate with { AcknowledgmentNumber = h.Connection.SendNext });
+            h.Connection.Congestion.Window.Should().Be(20 * Mss, "slow start doubled the window");
+            h.Advance(idle);
+            h.Write(30 * Mss);
+            return h.Send().Count;
+        }
+
+        // RTO is 200 ms (the handshake's RTT sample was 0).
+        Burst(TcpTestHarness.Established(config), idle: TcpTestHarness.Ms(100)).Should().Be(20);
+        Burst(TcpTestHarness.Established(config), idle: TcpTestHarness.Ms(300)).Should().Be(10, "RFC 5681 §4.1: restart window = min(IW, cwnd)");
     }
 }
