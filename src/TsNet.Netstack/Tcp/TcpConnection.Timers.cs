@@ -1,8 +1,9 @@
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
-/// Timers, all driven by <see cref="Poll"/>: retransmission (RFC 6298; SYN and data retry limits), delayed ACK,
-/// zero-window persist probes, keepalive, TIME-WAIT and the FIN-WAIT-2 limit after <see cref="Close"/>.
+/// Timers, all driven by <see cref="Poll"/>: retransmission (RFC 6298; SYN and data retry limits), RACK's reorder
+/// timer and the tail loss probe (see <c>TcpConnection.LossDetection.cs</c>), delayed ACK, zero-window persist probes,
+/// keepalive, TIME-WAIT and the FIN-WAIT-2 limit after <see cref="Close"/>.
 /// </summary>
 internal sealed partial class TcpConnection
 {
