@@ -34,6 +34,7 @@ internal sealed class CubicCongestionControl : ICongestionControl
     private double _k; // seconds
     private double _originPoint; // bytes: W_max of the current epoch (the plateau)
     private double _renoEstimate; // W_est in bytes
+    private double _priorWindowMax; // W_max before the last reduction, for an undo
 
     /// <summary>Creates the algorithm with an initial window of <paramref name="initialWindowSegments"/> × <paramref name="mss"/>.</summary>
     public CubicCongestionControl(int initialWindowSegments, int mss)
@@ -165,6 +166,15 @@ internal sealed class CubicCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
+    public void OnUndo(int priorWindow, int priorSlowStartThreshold)
+    {
+        _window = Math.Max(_window, priorWindow);
+        _slowStartThreshold = Math.Max(_slowStartThreshold, priorSlowStartThreshold);
+        _windowMax = _priorWindowMax;
+        _epochStarted = false;
+    }
+
+    /// <inheritdoc/>
     public void OnIdleRestart(int mss)
     {
         _window = Math.Min(_window, (double)_initialWindowSegments * mss);
@@ -174,6 +184,7 @@ internal sealed class CubicCongestionControl : ICongestionControl
     /// <summary>RFC 9438 §4.6–4.7: W_max with fast convergence, ssthresh = max(β·cwnd, 2·SMSS); the epoch ends.</summary>
     private void Reduce(int mss)
     {
+        _priorWindowMax = _windowMax;
         _windowMax = _window < _windowMax ? _window * (1 + Beta) / 2 : _window;
         _slowStartThreshold = Math.Max(_window * Beta, 2.0 * mss);
         _epochStarted = false;

@@ -41,6 +41,10 @@ internal interface ICongestionControl
     /// recovery would have (ssthresh from cwnd, cwnd = ssthresh).</summary>
     void OnLossRepaired(int mss, long now);
 
+    /// <summary>The last reduction was unnecessary (D-SACKs showed no loss): restore the window and ssthresh it
+    /// replaced (at least), and whatever else the reduction changed.</summary>
+    void OnUndo(int priorWindow, int priorSlowStartThreshold);
+
     /// <summary>The sender was idle longer than an RTO (RFC 5681 §4.1 restart window).</summary>
     void OnIdleRestart(int mss);
 }

@@ -116,6 +116,14 @@ internal sealed class NewRenoCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
+    public void OnUndo(int priorWindow, int priorSlowStartThreshold)
+    {
+        Window = Math.Max(Window, priorWindow);
+        SlowStartThreshold = Math.Max(SlowStartThreshold, priorSlowStartThreshold);
+        _avoidanceCredit = 0;
+    }
+
+    /// <inheritdoc/>
     public void OnIdleRestart(int mss) => Window = Math.Min(Window, _initialWindowSegments * mss);
 
     private static int SaturatingAdd(int a, int b) => (int)Math.Min((long)a + b, int.MaxValue);

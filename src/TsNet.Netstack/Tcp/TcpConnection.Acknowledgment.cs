@@ -36,6 +36,7 @@ internal sealed partial class TcpConnection
     private bool _fastRetransmitPending;
     private bool _sackRecovery; // the current recovery follows RFC 6675
     private SeqNum _highRetransmitted; // HighRxt: end of the highest retransmitted range in this recovery
+    private bool _rescueSent; // RescueRxt is set: this recovery's rescue retransmission went (RFC 6675 NextSeg rule 4)
 
     /// <summary>SND.UNA.</summary>
     internal SeqNum SendUnacknowledged => _sendUnacknowledged;
@@ -146,6 +147,7 @@ internal sealed partial class TcpConnection
             if (HasDsack(header))
             {
                 Counters.DsacksReceived++;
+                OnDsackForUndo(header.Sack[0]);
             }
         }
 
@@ -313,6 +315,7 @@ internal sealed partial class TcpConnection
     private void EnterRecovery(long now)
     {
         int mss = EffectiveMss;
+        ArmUndo();
         _inRecovery = true;
         _recover = _sendMax - 1;
         Counters.FastRetransmits++;
@@ -320,6 +323,7 @@ internal sealed partial class TcpConnection
         if (_sackRecovery)
         {
             _highRetransmitted = _sendUnacknowledged;
+            _rescueSent = false;
             _congestion.OnEnterSackRecovery(_sendMax - _sendUnacknowledged, mss, now);
         }
         else

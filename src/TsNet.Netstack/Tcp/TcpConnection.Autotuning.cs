@@ -4,7 +4,8 @@ namespace TsNet.Netstack.Tcp;
 /// Buffer autotuning between the initial size and the configured maximum (design §5: 64 KiB → 4 MiB). Receive side
 /// (like Linux's dynamic right-sizing): when the peer delivered more than half the buffer within one RTT, the window
 /// limits the flow, so the buffer doubles. Send side: the buffer grows to twice what the congestion and peer windows
-/// let us keep in flight, so the application can keep the pipe full.
+/// let us keep in flight, so the application can keep the pipe full. These are limits: the arrays behind them are
+/// rented only while bytes are held (see <see cref="SendBuffer"/>, <see cref="ReceiveBuffer"/>).
 /// </summary>
 internal sealed partial class TcpConnection
 {

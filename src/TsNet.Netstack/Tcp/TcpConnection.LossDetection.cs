@@ -294,7 +294,7 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        Counters.Retransmissions++;
+        CountRetransmission(start);
         if (_rttTiming && _rttSeq > start)
         {
             _rttTiming = false; // Karn

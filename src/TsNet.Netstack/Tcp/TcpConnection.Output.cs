@@ -180,6 +180,13 @@ internal sealed partial class TcpConnection
             {
                 return true;
             }
+
+            // NextSeg rule 2 is new data; only when there is none to send do rules 3 and 4 resend more (without RACK,
+            // which covers those cases with its timer).
+            if (!_rackEnabled && !HasNewDataToSend() && TryEmitRescue(destination, maxPayload, now, out length))
+            {
+                return true;
+            }
         }
 
         // After a timeout we resend from SND.UNA; ranges the peer SACKed need not go again.
@@ -236,7 +243,7 @@ internal sealed partial class TcpConnection
 
         if (retransmission)
         {
-            Counters.Retransmissions++;
+            CountRetransmission(_sendNext);
         }
         else if (!_rttTiming && !_timestampsEnabled && len > 0)
         {
@@ -278,7 +285,7 @@ internal sealed partial class TcpConnection
             return false;
         }
 
-        Counters.Retransmissions++;
+        CountRetransmission(start);
         if (_rttTiming && _rttSeq > start)
         {
             _rttTiming = false;
@@ -287,6 +294,62 @@ internal sealed partial class TcpConnection
         length = EmitSegment(destination, start, TcpFlags.Ack, start - _bufferSeq, len, now);
         RecordTransmission(start, len, fin: false, now);
         _highRetransmitted = start + len;
+        _retransmitTimer.StartIfStopped(now, _rtt.Rto);
+        _lastSendTime = now;
+        return true;
+    }
+
+    // New data (or our FIN) waits and the peer's window has room for it.
+    private bool HasNewDataToSend()
+    {
+        bool unsent = _sendBuffer.Count > _sendMax - _bufferSeq || (_finQueued && _sendMax <= FinSeq);
+        return unsent && ((_sendUnacknowledged - _sendMax) + _sendWindow > 0 || _sendBuffer.Count <= _sendMax - _bufferSeq);
+    }
+
+    /// <summary>
+    /// RFC 6675 NextSeg rule 3: the first unSACKed hole above HighRxt even though not yet deemed lost; rule 4 (rescue
+    /// retransmission), once per recovery: a segment ending at the highest unSACKed byte below the recovery point, so
+    /// a lost tail does not wait for the RTO. The rescue does not move HighRxt.
+    /// </summary>
+    private bool TryEmitRescue(Span<byte> destination, int maxPayload, long now, out int length)
+    {
+        length = 0;
+        SeqNum from = SeqNum.Max(_highRetransmitted, _sendUnacknowledged);
+        if (_scoreboard.TryGetHole(from, out SeqNum start, out SeqNum end))
+        {
+            int holeLength = Math.Min(Math.Min(end - start, maxPayload), _sendBuffer.Count - (start - _bufferSeq));
+            if (holeLength > 0)
+            {
+                CountRetransmission(start);
+                length = EmitSegment(destination, start, TcpFlags.Ack, start - _bufferSeq, holeLength, now);
+                RecordTransmission(start, holeLength, fin: false, now);
+                _highRetransmitted = start + holeLength;
+                _retransmitTimer.StartIfStopped(now, _rtt.Rto);
+                _lastSendTime = now;
+                return true;
+            }
+        }
+
+        if (_rescueSent)
+        {
+            return false;
+        }
+
+        SeqNum recoveryPoint = _recover + 1; // SND.MAX when recovery began
+        SeqNum tailStart = _scoreboard.IsEmpty ? _sendUnacknowledged : SeqNum.Max(_scoreboard.HighestSacked, _sendUnacknowledged);
+        if (tailStart >= recoveryPoint)
+        {
+            return false; // everything up to the recovery point is SACKed or retransmitted
+        }
+
+        bool fin = _finQueued && recoveryPoint > FinSeq;
+        SeqNum dataEnd = fin ? FinSeq : recoveryPoint;
+        int len = Math.Max(0, Math.Min(dataEnd - tailStart, maxPayload));
+        SeqNum first = dataEnd - len;
+        _rescueSent = true;
+        CountRetransmission(first);
+        length = EmitSegment(destination, first, TcpFlags.Ack | (fin ? TcpFlags.Fin : 0), first - _bufferSeq, len, now);
+        RecordTransmission(first, len + (fin ? 1 : 0), fin, now);
         _retransmitTimer.StartIfStopped(now, _rtt.Rto);
         _lastSendTime = now;
         return true;
@@ -304,7 +367,7 @@ internal sealed partial class TcpConnection
         }
 
         bool fin = _finQueued && _sendUnacknowledged + len == FinSeq && FinSeq < _sendMax;
-        Counters.Retransmissions++;
+        CountRetransmission(_sendUnacknowledged);
         if (_rttTiming && _rttSeq > _sendUnacknowledged)
         {
             _rttTiming = false; // Karn: the timed segment was resent

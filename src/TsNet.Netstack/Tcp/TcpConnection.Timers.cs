@@ -1,8 +1,9 @@
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>
-/// Timers, all driven by <see cref="Poll"/>: retransmission (RFC 6298; SYN and data retry limits), delayed ACK,
-/// zero-window persist probes, keepalive, TIME-WAIT and the FIN-WAIT-2 limit after <see cref="Close"/>.
+/// Timers, all driven by <see cref="Poll"/>: retransmission (RFC 6298; SYN and data retry limits), RACK's reorder
+/// timer and the tail loss probe (see <c>TcpConnection.LossDetection.cs</c>), delayed ACK, zero-window persist probes,
+/// keepalive, TIME-WAIT and the FIN-WAIT-2 limit after <see cref="Close"/>.
 /// </summary>
 internal sealed partial class TcpConnection
 {
@@ -137,6 +138,15 @@ internal sealed partial class TcpConnection
 
         // RFC 5681 §3.1 / RFC 6582 §4: collapse cwnd, forget recovery, and resend everything from SND.UNA.
         ResetLossDetectionTimers();
+        if (_retransmitTimer.Retries == 1)
+        {
+            ArmUndo();
+        }
+        else
+        {
+            DisarmUndo();
+        }
+
         _congestion.OnRetransmitTimeout(_sendMax - _sendUnacknowledged, EffectiveMss, firstExpiry: _retransmitTimer.Retries == 1);
         _inRecovery = false;
         _sackRecovery = false;

@@ -11,8 +11,9 @@ namespace TsNet.Netstack.Tcp;
 /// </summary>
 /// <remarks>
 /// Partial files by concern: <c>TcpConnection.Input.cs</c> (SEGMENT ARRIVES), <c>.Acknowledgment.cs</c> (the send
-/// side's ACK processing, RTT and NewReno loss recovery), <c>.Output.cs</c> (what to send next, windows, options),
-/// <c>.Timers.cs</c> (retransmission, delayed ACK, persist, keepalive, TIME-WAIT).
+/// side's ACK processing, RTT and NewReno / RFC 6675 loss recovery), <c>.LossDetection.cs</c> (RACK-TLP),
+/// <c>.Undo.cs</c> (D-SACK undo), <c>.Output.cs</c> (what to send next, windows, options), <c>.Timers.cs</c>
+/// (retransmission, delayed ACK, persist, keepalive, TIME-WAIT), <c>.Autotuning.cs</c> (buffer limits).
 /// </remarks>
 internal sealed partial class TcpConnection
 {

@@ -42,6 +42,9 @@ internal sealed class TcpCounters
     /// <summary>ACKs whose first SACK block reported duplicate data (RFC 2883): an unnecessary retransmission, or a duplicating network.</summary>
     public long DsacksReceived { get; internal set; }
 
+    /// <summary>Window reductions undone because D-SACKs showed every retransmission of the episode was unnecessary.</summary>
+    public long UndoneReductions { get; internal set; }
+
     /// <summary>Tail loss probes sent (RFC 8985 §7).</summary>
     public long TailLossProbes { get; internal set; }
 

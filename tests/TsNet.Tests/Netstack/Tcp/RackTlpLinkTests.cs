@@ -58,7 +58,7 @@ public sealed class RackTlpLinkTests(ITestOutputHelper output)
 
         double rto = TimeSpan.FromTicks(withoutTlp.DataDeliveredAt!.Value).TotalMilliseconds;
         double tlp = TimeSpan.FromTicks(withTlp.DataDeliveredAt!.Value).TotalMilliseconds;
-        output.WriteLine($"tail of 2 segments lost: delivered after {rto:F0} ms with RTO, {tlp:F0} ms with TLP");
+        output.WriteLine($"last 3 segments lost: delivered after {rto:F0} ms with RTO, {tlp:F0} ms with TLP");
         tlp.Should().BeLessThan(rto - 100);
 
         TcpLinkSimulator Run(bool rackTlp)
@@ -82,7 +82,8 @@ public sealed class RackTlpLinkTests(ITestOutputHelper output)
                         return false;
                     }
 
-                    // The first transmission of the last two data segments (the FIN rides on the last).
+                    // The first transmission of every data segment reaching into the last 2456 bytes: the last three
+                    // segments of the stream (the FIN rides on the last).
                     int offset = header.SequenceNumber - (isn!.Value + 1);
                     return payloadLength > 0 && offset + payloadLength > Bytes - (2 * 1228) && dropped.Add(header.SequenceNumber.Value);
                 },

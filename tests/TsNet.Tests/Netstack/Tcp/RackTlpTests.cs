@@ -347,6 +347,66 @@ public sealed class RackTlpTests
     }
 
     [Fact]
+    public void Undo_EveryRetransmissionDsacked_RestoresWindow()
+    {
+        var h = EstablishedWithRack();
+        h.Write(10 * Mss);
+        h.Send();
+        int before = h.Connection.Congestion.Window;
+        h.Now = Ms(40);
+        h.Recv(SackAck(0, (1, 4)));
+        SentSeqs(h).Should().Equal(Seg(0));
+        h.Connection.Congestion.Window.Should().BeLessThan(before);
+        h.Now = Ms(45);
+        h.Recv(SackAck(10)); // segment 0 was only late
+        h.Now = Ms(60);
+        h.Recv(SackAck(10, (0, 1))); // and its retransmission arrived as a duplicate: D-SACK
+        h.Connection.Counters.UndoneReductions.Should().Be(1);
+        h.Connection.Congestion.Window.Should().Be(before);
+        h.Connection.Congestion.SlowStartThreshold.Should().Be(int.MaxValue, "back in slow start as before the false alarm");
+    }
+
+    [Fact]
+    public void Undo_NotWhileSomeRetransmissionIsUnproven()
+    {
+        var h = EstablishedWithRack();
+        h.Write(10 * Mss);
+        h.Send();
+        h.Now = Ms(40);
+        h.Recv(SackAck(0, (1, 2), (3, 4), (5, 10))); // 0, 2 and 4 look lost
+        h.Send().Where(s => s.Header.SequenceNumber < Seg(10)).Should().HaveCount(3);
+        int reduced = h.Connection.Congestion.Window;
+        h.Now = Ms(60);
+        h.Recv(SackAck(10));
+        h.Recv(SackAck(10, (0, 1))); // only segment 0's retransmission was unnecessary
+        h.Recv(SackAck(10, (2, 3)));
+        h.Connection.Counters.UndoneReductions.Should().Be(0);
+        h.Connection.Congestion.Window.Should().BeLessThanOrEqualTo(reduced);
+    }
+
+    [Fact]
+    public void Undo_SpuriousTimeout_RestoresWindow()
+    {
+        var config = new TcpConfig { Timestamps = false, WindowScaling = false, RackTlp = false };
+        var h = SynReceived(config, RemoteSyn with { SackPermitted = true });
+        h.SendOne();
+        h.Now = Ms(20);
+        h.Recv(RecvTemplate);
+        h.Write(2 * Mss);
+        h.Send().Should().HaveCount(2);
+        int before = h.Connection.Congestion.Window;
+        h.AdvanceToDeadline(); // the ACK is only late
+        h.Connection.Counters.RetransmitTimeouts.Should().Be(1);
+        SentSeqs(h).Should().Equal(Seg(0));
+        h.Connection.Congestion.Window.Should().Be(Mss);
+        h.Now += Ms(5);
+        h.Recv(SackAck(2));
+        h.Recv(SackAck(2, (0, 1)));
+        h.Connection.Counters.UndoneReductions.Should().Be(1);
+        h.Connection.Congestion.Window.Should().Be(before);
+    }
+
+    [Fact]
     public void RackOff_ThreeDuplicatesStillRule()
     {
         var config = new TcpConfig { Timestamps = false, WindowScaling = false, RackTlp = false };

@@ -165,4 +165,31 @@ public sealed class SackRecoveryTests
         var resent = h.Send();
         resent.Select(s => (s.Header.SequenceNumber, s.Payload.Length)).Should().Equal((Seg(0), 600), (Seg(1), 600));
     }
+
+    [Fact]
+    public void RescueRetransmission_LostTail_ResentOncePerRecovery()
+    {
+        var h = EstablishedWithSack();
+        h.Write(10 * Mss);
+        h.Send();
+        h.Recv(SackAck(0, (1, 9))); // segments 0 and 9 lost: nothing above 9 can ever report it
+        h.Connection.InRecovery.Should().BeTrue();
+        h.Send().Select(s => s.Header.SequenceNumber).Should().Equal(Seg(0), Seg(9)); // rule 1, then rule 4 (rescue)
+        h.Recv(SackAck(0, (1, 9)));
+        h.Send().Should().BeEmpty("one rescue per recovery");
+        h.Recv(SackAck(10));
+        h.Connection.InRecovery.Should().BeFalse();
+        h.Connection.Counters.RetransmitTimeouts.Should().Be(0);
+    }
+
+    [Fact]
+    public void NextSegRule3_HoleNotYetLost_ResentWhenNoNewData()
+    {
+        var h = EstablishedWithSack();
+        h.Write(6 * Mss);
+        h.Send();
+        h.Recv(SackAck(0, (1, 4), (5, 6))); // 0 is lost (4 SACKed above); 4 has only one SACKed segment above it
+        // cwnd = ssthresh = 3 segments; pipe after resending 0 is 2 (segments 0 and 4): room for one more.
+        h.Send().Select(s => s.Header.SequenceNumber).Should().Equal(Seg(0), Seg(4)); // rule 1, then rule 3
+    }
 }
