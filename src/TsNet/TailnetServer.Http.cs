@@ -1,0 +1,30 @@
+using System.Net;
+
+namespace TsNet;
+
+// HttpClient integration: every connection the handler opens is a TCP connection over the tailnet.
+public sealed partial class TailnetServer
+{
+    /// <summary>
+    /// An <see cref="HttpClient"/> whose connections go over the tailnet (see <see cref="CreateHttpMessageHandler"/>).
+    /// The client owns its handler; dispose it when done. It stops working when the node is disposed.
+    /// </summary>
+    public HttpClient CreateHttpClient() => new(CreateHttpMessageHandler(), disposeHandler: true);
+
+    /// <summary>
+    /// A <see cref="SocketsHttpHandler"/> whose <see cref="SocketsHttpHandler.ConnectCallback"/> dials into the tailnet:
+    /// host names resolve against the configured peers (and IP literals), never the host's DNS; proxies are off.
+    /// </summary>
+    public HttpMessageHandler CreateHttpMessageHandler() => new SocketsHttpHandler
+    {
+        UseProxy = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var endPoint = context.DnsEndPoint;
+            var target = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
+                ? new IPEndPoint(literal, endPoint.Port)
+                : ResolveDialTarget(endPoint.Host + ":" + endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return await ConnectTcpAsync(target, cancellationToken).ConfigureAwait(false);
+        },
+    };
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text;
+
+namespace TsNet.Tests.Facade;
+
+/// <summary>HttpClient over the tailnet: SocketsHttpHandler's ConnectCallback dials TsNet TCP.</summary>
+public sealed class HttpClientTests
+{
+    [Fact]
+    public async Task GetByPeerName_AndByIp_ReachesAnHttpServerOnTheOtherNode()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(80, cts.Token);
+            var server = Task.Run(async () =>
+            {
+                // A minimal HTTP/1.1 responder: one response per connection, then close.
+                for (var served = 0; served < 2; served++)
+                {
+                    await using var connection = await listener.AcceptAsync(cts.Token) ?? throw new InvalidOperationException();
+                    var request = new StringBuilder();
+                    var buffer = new byte[1024];
+                    while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        var n = await connection.ReadAsync(buffer, cts.Token);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                    }
+
+                    var path = request.ToString().Split(' ')[1];
+                    var body = Encoding.UTF8.GetBytes($"hello {path} from {connection.LocalEndPoint}");
+                    var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+                    await connection.WriteAsync(head, cts.Token);
+                    await connection.WriteAsync(body, cts.Token);
+                    await connection.ShutdownWriteAsync(cts.Token);
+                }
+            }, cts.Token);
+
+            using var http = a.CreateHttpClient();
+            (await http.GetStringAsync(new Uri("http://bee/one"), cts.Token)).Should().Be("hello /one from 100.64.0.2:80");
+            (await http.GetStringAsync(new Uri("http://100.64.0.2/two"), cts.Token)).Should().Be("hello /two from 100.64.0.2:80");
+            await server;
+
+            var unknown = async () => await http.GetStringAsync(new Uri("http://example.invalid/"), cts.Token);
+            await unknown.Should().ThrowAsync<HttpRequestException>();
+        }
+    }
+}
