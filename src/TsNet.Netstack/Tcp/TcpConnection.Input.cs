@@ -419,9 +419,21 @@ internal sealed partial class TcpConnection
         }
 
         Counters.DuplicateSegments++;
-        if (_sackEnabled)
+        if (!_sackEnabled)
         {
-            _dsack = new SackBlock(seq, seq + length);
+            return;
+        }
+
+        SeqNum end = seq + length;
+        if (_dsackPending && seq <= _dsack.Right && end >= _dsack.Left)
+        {
+            // Duplicates that touch the one not yet reported share its block (Linux tcp_dsack_extend), so a batch of
+            // duplicates delivered before an ACK goes out still tells the sender how much was duplicated.
+            _dsack = new SackBlock(SeqNum.Min(seq, _dsack.Left), SeqNum.Max(end, _dsack.Right));
+        }
+        else
+        {
+            _dsack = new SackBlock(seq, end);
             _dsackPending = true;
         }
     }

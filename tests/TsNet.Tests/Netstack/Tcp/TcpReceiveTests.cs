@@ -140,6 +140,20 @@ public sealed class TcpReceiveTests
     }
 
     [Fact]
+    public void Established_AdjacentDuplicatesBeforeAnAck_ShareOneDsackBlock()
+    {
+        var h = EstablishedWithSack();
+        h.Recv(RecvTemplate, Bytes(300));
+        h.Send();
+        h.Recv(RecvTemplate, Bytes(100)); // a batch of three duplicates arrives before anything is sent
+        h.Recv(RecvTemplate with { SequenceNumber = RemoteSeq + 101 }, Bytes(100));
+        h.Recv(RecvTemplate with { SequenceNumber = RemoteSeq + 201 }, Bytes(100));
+        var acks = h.Send();
+        acks[0].Header.Sack[0].Should().Be(new SackBlock(RemoteSeq + 1, RemoteSeq + 301));
+        acks.Skip(1).Should().OnlyContain(a => a.Header.Sack.Count == 0, "reported once");
+    }
+
+    [Fact]
     public void Established_ReassemblyBound_DropsAndCounts()
     {
         var h = EstablishedWithSack(new TcpConfig { Timestamps = false, WindowScaling = false, MaxReassemblyRanges = 2 });
