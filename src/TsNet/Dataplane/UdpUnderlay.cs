@@ -9,9 +9,9 @@ namespace TsNet.Dataplane;
 
 /// <summary>
 /// The UDP sockets WireGuard messages travel over: one IPv4 and (when the host has IPv6) one IPv6 socket on the
-/// same port. Receiving runs on one dedicated thread per socket, allocation-free (blocking <c>ReceiveFrom</c> into
-/// pooled buffers with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is
-/// synchronous from the dataplane loop.
+/// same port. Receiving runs on one task per socket, allocation-free (<c>ReceiveFromAsync</c> into pooled buffers
+/// with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is synchronous
+/// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue).
 /// </summary>
 internal sealed partial class UdpUnderlay : IAsyncDisposable
 {
@@ -27,10 +27,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
-    /// <summary>How often an idle receive thread wakes to check for shutdown.</summary>
-    private static readonly TimeSpan ReceivePollInterval = TimeSpan.FromMilliseconds(250);
-
-    private Thread[] _receivers = [];
+    private Task[] _receivers = [];
     private int _disposed;
     private long _inboundDrops;
     private long _sendDrops;
@@ -117,32 +114,20 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
             // Buffer sizes are a tuning hint; the kernel may cap them.
         }
 
-        // Blocking: each socket has a dedicated receive thread (no epoll → thread-pool hop per datagram, and immune
-        // to thread-pool starvation by the app); the timeout lets it notice shutdown. Sends from the dataplane
-        // thread may then block briefly when the kernel's send buffer is full, which is back-pressure, not loss.
-        socket.Blocking = true;
-        socket.ReceiveTimeout = (int)ReceivePollInterval.TotalMilliseconds;
+        socket.Blocking = false;
         return socket;
     }
 
     /// <summary>Starts the receive tasks.</summary>
     public void Start()
     {
-        var receivers = new List<Thread> { StartReceiver(_ipv4, "TsNet UDP receive (IPv4)") };
+        var receivers = new List<Task> { Task.Run(() => ReceiveLoopAsync(_ipv4, _stopping.Token)) };
         if (_ipv6 is not null)
         {
-            receivers.Add(StartReceiver(_ipv6, "TsNet UDP receive (IPv6)"));
+            receivers.Add(Task.Run(() => ReceiveLoopAsync(_ipv6, _stopping.Token)));
         }
 
         _receivers = receivers.ToArray();
-    }
-
-    private Thread StartReceiver(Socket socket, string name)
-    {
-        var token = _stopping.Token;
-        var thread = new Thread(() => ReceiveLoop(socket, token)) { IsBackground = true, Name = name };
-        thread.Start();
-        return thread;
     }
 
     /// <summary>
@@ -220,7 +205,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
     }
 
-    private void ReceiveLoop(Socket socket, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(Socket socket, CancellationToken cancellationToken)
     {
         var source = new SocketAddress(socket.AddressFamily);
         while (!cancellationToken.IsCancellationRequested)
@@ -229,19 +214,20 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
             int received;
             try
             {
-                received = socket.ReceiveFrom(buffer.Array.AsSpan(buffer.Offset), SocketFlags.None, source);
+                received = await socket.ReceiveFromAsync(
+                    buffer.Array.AsMemory(buffer.Offset), SocketFlags.None, source, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                buffer.Return();
+                return;
             }
             catch (ObjectDisposedException)
             {
                 buffer.Return();
                 return;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                buffer.Return();
-                continue; // idle: look at the stop flag again
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
             {
                 buffer.Return();
                 return;
@@ -278,28 +264,17 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        // Shutdown wakes a thread blocked in recvfrom on Linux; the receive timeout bounds the wait anyway.
-        foreach (var socket in new[] { _ipv4, _ipv6 })
-        {
-            try
-            {
-                socket?.Shutdown(SocketShutdown.Both);
-            }
-            catch (SocketException)
-            {
-                // Not connected: UDP sockets may refuse shutdown; the timeout then ends the thread.
-            }
-        }
-
         _ipv4.Dispose();
         _ipv6?.Dispose();
-        await Task.Run(() =>
+        try
         {
-            foreach (var thread in _receivers)
-            {
-                thread.Join(ReceivePollInterval * 4);
-            }
-        }).ConfigureAwait(false);
+            await Task.WhenAll(_receivers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // Receive loops end by cancellation or a closed socket.
+        }
+
         _stopping.Dispose();
     }
 
