@@ -53,3 +53,35 @@ public sealed class HttpClientTests
         }
     }
 }
+
+/// <summary>GetStatus: peers' sessions and drop counters.</summary>
+public sealed class StatusTests
+{
+    [Fact]
+    public async Task GetStatus_ReportsPeerSessionsBytesAndDrops()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            var act = async () => await a.PingAsync(IPAddress.Parse("100.64.0.77"), TimeSpan.FromMilliseconds(200), cts.Token);
+            await act.Should().ThrowAsync<TimeoutException>();
+
+            var status = a.GetStatus();
+            status.PublicKey.Should().Be(a.PublicKey);
+            status.ListenPort.Should().Be(a.ListenPort);
+            status.Addresses.Should().Contain(IPAddress.Parse("100.64.0.1"));
+            var peer = status.Peers.Should().ContainSingle().Subject;
+            peer.PublicKey.Should().Be(b.PublicKey);
+            peer.Name.Should().Be("bee");
+            peer.SessionState.Should().Be("established");
+            peer.Endpoint.Should().Be(new IPEndPoint(IPAddress.Loopback, b.ListenPort));
+            peer.LastHandshake.Should().NotBeNull();
+            peer.LastHandshake!.Value.Should().BeCloseTo(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30));
+            peer.TxBytes.Should().BeGreaterThan(0);
+            peer.RxBytes.Should().BeGreaterThan(0);
+            status.Drops.Should().ContainKey("wireguard.NoRoute");
+        }
+    }
+}
