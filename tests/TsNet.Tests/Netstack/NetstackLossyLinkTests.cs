@@ -98,7 +98,7 @@ public sealed class NetstackLossyLinkTests
 
         // Virtual time bound: 60 s plus the bytes at a floor rate. Loss-free, 256 KiB/s. With loss, Reno-style TCP over
         // this 20 ms RTT link runs at roughly MSS/RTT·1.22/√p (Mathis: ≈ 330 KB/s at 5 %, ≈ 230 KB/s at 10 %) minus
-        // timeouts; 200 MiB each way measured 865–1475 s (≈ 140–240 KiB/s). 64 KiB/s leaves room and still catches a
+        // timeouts; 200 MiB each way measured 730–1270 s (≈ 160–280 KiB/s). 64 KiB/s leaves room and still catches a
         // stall (a dead connection gives up only after 15 backed-off timeouts).
         var limit = TimeSpan.FromSeconds(60 + (bytes / ((loss == 0 ? 256 : 64) * 1024))).Ticks;
         var steps = 0;

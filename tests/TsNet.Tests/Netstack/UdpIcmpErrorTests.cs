@@ -420,4 +420,57 @@ public sealed class UdpIcmpErrorTests
         socket!.PortUnreachableReceived.Should().Be(2);
         b.IcmpErrorCounters.DestinationUnreachableSent.Should().Be(2);
     }
+
+    [Fact]
+    public void MutatedUdpAndIcmpErrorPackets_NeverThrow()
+    {
+        var dns = IPAddress.Parse("100.100.100.100");
+        var core = CreateCore([Peer4, Peer6, Us6, dns], mtu: 1400);
+        core.TryBindUdp(null, 53, out _).Should().Be(UdpBindResult.Bound);
+        core.TryBindUdp(null, 5353, out var mdns).Should().Be(UdpBindResult.Bound);
+        var quoted = Udp(new IPEndPoint(Peer4, 53), new IPEndPoint(Us4, 9000), Bytes(8));
+        var seeds = new[]
+        {
+            PacketFixtures.Ipv4UdpDns,
+            PacketFixtures.Ipv6Udp,
+            PacketFixtures.Ipv4FragmentationNeeded,
+            PacketFixtures.Ipv6PacketTooBig,
+            IcmpError(Us4, Peer4, Icmpv4Type.DestinationUnreachable, Icmpv4Type.PortUnreachableCode, 0, quoted),
+            Udp(new IPEndPoint(Us6, 1), new IPEndPoint(Peer6, 9), Bytes(30)),
+        };
+
+        long now = 0;
+        foreach (var seed in seeds)
+        {
+            for (int length = 0; length <= seed.Length; length++)
+            {
+                core.ProcessInbound(Packet(seed[..length]), now += 10);
+            }
+
+            for (int bit = 0; bit < seed.Length * 8; bit++)
+            {
+                var copy = (byte[])seed.Clone();
+                copy[bit / 8] ^= (byte)(1 << (bit % 8));
+
+                // Keep the IPv4 header checksum right so mutations reach the UDP and ICMP layers.
+                if (copy[0] >> 4 == 4 && (copy[0] & 0x0F) >= 5 && (copy[0] & 0x0F) * 4 <= copy.Length)
+                {
+                    Ipv4Packet.FillChecksum(copy);
+                    if (copy[9] == IpProtocol.Icmp && copy.Length >= 28 && (copy[0] & 0x0F) == 5)
+                    {
+                        Icmpv4Packet.FillChecksum(copy.AsSpan(20));
+                    }
+                }
+
+                core.ProcessInbound(Packet(copy), now += 10);
+                DrainOutbound(core);
+                while (mdns!.Receive.TryRead(out var datagram))
+                {
+                    datagram.Payload.Return();
+                }
+            }
+        }
+
+        core.Counters.InboundPackets.Should().BeGreaterThan(1000);
+    }
 }
