@@ -93,12 +93,8 @@ internal sealed record TcpConfig
     /// <summary>Duplicate ACKs that trigger fast retransmit (3, RFC 5681).</summary>
     public int DuplicateAckThreshold { get; init; } = 3;
 
-    /// <summary>
-    /// Out-of-order ranges (holes) the reassembler keeps; a segment needing more is dropped and counted. 128: a
-    /// multi-MiB window with a few percent of segments reordered or lost needs more than 32 in one flight; each range
-    /// is a few bytes, so the bound stays small.
-    /// </summary>
-    public int MaxReassemblyRanges { get; init; } = 128;
+    /// <summary>Out-of-order ranges (holes) the reassembler keeps; a segment needing more is dropped and counted.</summary>
+    public int MaxReassemblyRanges { get; init; } = 32;
 
     /// <summary>Challenge ACKs (RFC 5961) a connection sends per second at most, so they cannot be used as an amplifier.</summary>
     public int MaxChallengeAcksPerSecond { get; init; } = 10;
