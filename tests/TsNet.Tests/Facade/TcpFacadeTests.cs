@@ -103,9 +103,24 @@ public sealed class TcpFacadeTests
 
             var serverReceived = await transfer;
 
-            SHA256.HashData(serverReceived).Should().Equal(SHA256.HashData(upload));
-            SHA256.HashData(clientReceived.ToArray()).Should().Equal(SHA256.HashData(download));
+            AssertSameBytes(serverReceived, upload, "upload (client → server)");
+            AssertSameBytes(clientReceived.ToArray(), download, "download (server → client)");
         }
+    }
+
+    /// <summary>Byte-exact check that, on a mismatch, says where the streams first differ (for diagnosis).</summary>
+    private static void AssertSameBytes(byte[] actual, byte[] expected, string what)
+    {
+        if (SHA256.HashData(actual).AsSpan().SequenceEqual(SHA256.HashData(expected)))
+        {
+            return;
+        }
+
+        var at = actual.AsSpan().CommonPrefixLength(expected);
+        var context = Math.Min(16, Math.Max(0, Math.Min(actual.Length, expected.Length) - at));
+        throw new Xunit.Sdk.XunitException(
+            $"{what}: {actual.Length} bytes received, {expected.Length} sent; first difference at offset {at} " +
+            $"(got {Convert.ToHexString(actual.AsSpan(at, context))}, expected {Convert.ToHexString(expected.AsSpan(at, context))})");
     }
 
     [Fact]
