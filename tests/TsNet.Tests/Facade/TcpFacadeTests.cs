@@ -103,6 +103,13 @@ public sealed class TcpFacadeTests
 
             var serverReceived = await transfer;
 
+            if (serverReceived.Length != upload.Length || clientReceived.Length != download.Length)
+            {
+                // A short stream: say what both netstacks think before failing (diagnosis of a rare early EOF).
+                throw new Xunit.Sdk.XunitException(
+                    $"upload {serverReceived.Length}/{upload.Length}, download {clientReceived.Length}/{download.Length}\nA:\n{await a.DescribeAsync()}\nB:\n{await b.DescribeAsync()}");
+            }
+
             AssertSameBytes(serverReceived, upload, "upload (client → server)");
             AssertSameBytes(clientReceived.ToArray(), download, "download (server → client)");
         }
