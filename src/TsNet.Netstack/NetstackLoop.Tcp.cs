@@ -353,11 +353,44 @@ internal sealed partial class NetstackLoop
         {
             if (!channel.ReceiveCompleted)
             {
+                if (error is null)
+                {
+                    // A connection can close normally (LAST-ACK → CLOSED) while its app is behind: every byte it
+                    // still holds belongs to the app, so move it all into the pipe (beyond the read-ahead bound, at
+                    // most one receive buffer) before the end of the stream.
+                    DrainIntoPipe(socket.Connection, channel);
+                }
+
                 channel.ReceiveCompleted = true;
                 channel.Receive.Writer.Complete(error);
             }
 
             channel.Send.Reader.Complete(error);
+        }
+    }
+
+    private static void DrainIntoPipe(TcpConnection connection, TcpStreamChannel channel)
+    {
+        var writer = channel.Receive.Writer;
+        var moved = false;
+        while (connection.ReadableBytes > 0)
+        {
+            var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
+            var read = connection.Read(span);
+            if (read == 0)
+            {
+                break;
+            }
+
+            writer.Advance(read);
+            channel.WrittenByLoop += read;
+            moved = true;
+        }
+
+        if (moved)
+        {
+            // Never pauses (pauseWriterThreshold 0): completes synchronously.
+            _ = writer.FlushAsync();
         }
     }
 

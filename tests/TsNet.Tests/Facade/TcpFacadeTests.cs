@@ -243,3 +243,37 @@ public sealed class TcpFacadeTests
         await server.DisposeAsync();
     }
 }
+
+/// <summary>A connection that closes (LAST-ACK → CLOSED) while its app is behind must still hand over every byte.</summary>
+public sealed class TcpCloseWhileBehindTests
+{
+    [Fact]
+    public async Task PeerClosesAndWeClose_BeforeReading_AllBytesStillArrive()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(9000, cts.Token);
+            var accepted = listener.AcceptAsync(cts.Token).AsTask();
+            await using var client = await a.ConnectTcpAsync("100.64.0.2:9000", cts.Token);
+            await using var server = (await accepted)!;
+
+            var data = new byte[1024 * 1024];
+            new Random(5).NextBytes(data);
+            await client.WriteAsync(data, cts.Token);
+            await client.ShutdownWriteAsync(cts.Token); // client FIN: the server goes to CLOSE-WAIT
+
+            // Let everything arrive (the server's TCP buffer grows to hold it) before the server reads anything.
+            await Task.Delay(500, cts.Token);
+            await server.ShutdownWriteAsync(cts.Token); // server FIN: LAST-ACK, then CLOSED once the client ACKs
+            await Task.Delay(500, cts.Token);
+
+            var received = new MemoryStream();
+            await server.CopyToAsync(received, cts.Token);
+            received.Length.Should().Be(data.Length, "bytes still buffered when the connection closed belong to the app");
+            received.ToArray().Should().Equal(data);
+        }
+    }
+}
