@@ -68,7 +68,15 @@ public sealed class StatusTests
             var act = async () => await a.PingAsync(IPAddress.Parse("100.64.0.77"), TimeSpan.FromMilliseconds(200), cts.Token);
             await act.Should().ThrowAsync<TimeoutException>();
 
+            // The echo request reaches the dataplane's routing (and its NoRoute counter) asynchronously: on a loaded
+            // machine the 200 ms ping may time out first, so wait (bounded) for the count.
             var status = a.GetStatus();
+            for (var i = 0; i < 50 && !status.Drops.ContainsKey("wireguard.NoRoute"); i++)
+            {
+                await a.PingAsync(IPAddress.Parse("100.64.0.77"), TimeSpan.FromMilliseconds(100), cts.Token).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+                status = a.GetStatus();
+            }
+
             status.PublicKey.Should().Be(a.PublicKey);
             status.ListenPort.Should().Be(a.ListenPort);
             status.Addresses.Should().Contain(IPAddress.Parse("100.64.0.1"));
