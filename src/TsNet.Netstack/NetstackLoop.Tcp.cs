@@ -293,25 +293,7 @@ internal sealed partial class NetstackLoop
         for (var round = 0; round < 1000; round++)
         {
             channel.ReceiveThrottled = false;
-            while (connection.ReadableBytes > 0)
-            {
-                if (channel.WrittenByLoop - channel.ConsumedByApp >= TcpStreamChannel.ReceiveAheadBytes)
-                {
-                    channel.ReceiveThrottled = true;
-                    break;
-                }
-
-                var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
-                var read = connection.Read(span);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                writer.Advance(read);
-                channel.WrittenByLoop += read;
-                wrote = true;
-            }
+            wrote |= MoveReceivedBytes(connection, channel, TcpStreamChannel.ReceiveAheadBytes);
 
             channel.PublishReceiveState();
             // Re-check after publishing: the app may have consumed in between without seeing the throttle flag.
@@ -371,10 +353,30 @@ internal sealed partial class NetstackLoop
 
     private static void DrainIntoPipe(TcpConnection connection, TcpStreamChannel channel)
     {
+        if (MoveReceivedBytes(connection, channel, long.MaxValue))
+        {
+            // Never pauses (pauseWriterThreshold 0): completes synchronously.
+            _ = channel.Receive.Writer.FlushAsync();
+        }
+    }
+
+    /// <summary>
+    /// Moves readable bytes from the connection into the receive pipe (unflushed) until the app is
+    /// <paramref name="aheadLimit"/> bytes behind, setting <see cref="TcpStreamChannel.ReceiveThrottled"/> when it
+    /// stops there. True when anything moved.
+    /// </summary>
+    private static bool MoveReceivedBytes(TcpConnection connection, TcpStreamChannel channel, long aheadLimit)
+    {
         var writer = channel.Receive.Writer;
         var moved = false;
         while (connection.ReadableBytes > 0)
         {
+            if (channel.WrittenByLoop - channel.ConsumedByApp >= aheadLimit)
+            {
+                channel.ReceiveThrottled = true;
+                break;
+            }
+
             var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
             var read = connection.Read(span);
             if (read == 0)
@@ -387,11 +389,7 @@ internal sealed partial class NetstackLoop
             moved = true;
         }
 
-        if (moved)
-        {
-            // Never pauses (pauseWriterThreshold 0): completes synchronously.
-            _ = writer.FlushAsync();
-        }
+        return moved;
     }
 
     private static SocketException? ErrorOf(TcpConnection connection) => connection.Error switch

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace TsNet;
 
 // HttpClient integration: every connection the handler opens is a TCP connection over the tailnet.
@@ -20,10 +18,7 @@ public sealed partial class TailnetServer
         UseProxy = false,
         ConnectCallback = async (context, cancellationToken) =>
         {
-            var endPoint = context.DnsEndPoint;
-            var target = IPAddress.TryParse(endPoint.Host.Trim('[', ']'), out var literal)
-                ? new IPEndPoint(literal, endPoint.Port)
-                : ResolveDialTarget(endPoint.Host + ":" + endPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var target = ResolveDialTarget(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
             return await ConnectTcpAsync(target, cancellationToken).ConfigureAwait(false);
         },
     };

@@ -57,6 +57,13 @@ public sealed partial class TailnetServer
             throw new ArgumentException(error, nameof(hostAndPort));
         }
 
+        return ResolveDialTarget(host, port);
+    }
+
+    /// <summary>Resolves <paramref name="host"/> (IP literal, brackets allowed, or peer name) with <paramref name="port"/>.</summary>
+    internal IPEndPoint ResolveDialTarget(string host, int port)
+    {
+        host = host.Trim('[', ']');
         if (IPAddress.TryParse(host, out var literal))
         {
             return new IPEndPoint(literal, port);
@@ -77,7 +84,7 @@ public sealed partial class TailnetServer
         {
             throw new ArgumentException(
                 string.Format(CultureInfo.InvariantCulture, "'{0}' is neither an IP address nor the name of a peer with a single-address AllowedIPs entry; tailnet dials never use the host's DNS.", host),
-                nameof(hostAndPort));
+                nameof(host));
         }
 
         return new IPEndPoint(address, port);

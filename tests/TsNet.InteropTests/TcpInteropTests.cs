@@ -79,37 +79,11 @@ public sealed class TcpInteropTests
 
     /// <summary>Linux <c>curl</c> downloads from TsNet's HTTP server; the bytes are exactly TsNet's.</summary>
     [InteropFact(Requires = "curl")]
-    public async Task LinuxCurl_DownloadsFromTsNetHttpServer_Sha256Matches()
-    {
-        InteropEnvironment.EnsureTools("curl");
-        using var bound = new CancellationTokenSource(TestBound);
-        using var dir = new TempDirectory();
-        var (wgKey, wgPub, wgPort) = await NewWireGuardGoIdentityAsync();
-
-        await using var node = new TailnetServer(NodeOptions(wgPub, wgPort));
-        await node.StartAsync(bound.Token);
-        await using var wg = await StartWireGuardGoAsync(wgKey, node, wgPort, cancellationToken: bound.Token);
-        await using var http = await StartHttpServerAsync(node, bound.Token);
-
-        await DownloadAndVerifyAsync(wg, http, NodeAddress, dir, seed: 21, bound.Token);
-    }
+    public Task LinuxCurl_DownloadsFromTsNetHttpServer_Sha256Matches() => CurlTransferAsync(upload: false, seed: 21, lossPercent: 0);
 
     /// <summary>Linux <c>curl -T</c> uploads to TsNet's HTTP server (PUT, <c>Expect: 100-continue</c>); TsNet hashes exactly what was sent.</summary>
     [InteropFact(Requires = "curl")]
-    public async Task LinuxCurl_UploadsToTsNetHttpServer_Sha256Matches()
-    {
-        InteropEnvironment.EnsureTools("curl");
-        using var bound = new CancellationTokenSource(TestBound);
-        using var dir = new TempDirectory();
-        var (wgKey, wgPub, wgPort) = await NewWireGuardGoIdentityAsync();
-
-        await using var node = new TailnetServer(NodeOptions(wgPub, wgPort));
-        await node.StartAsync(bound.Token);
-        await using var wg = await StartWireGuardGoAsync(wgKey, node, wgPort, cancellationToken: bound.Token);
-        await using var http = await StartHttpServerAsync(node, bound.Token);
-
-        await UploadAndVerifyAsync(wg, http, NodeAddress, dir, seed: 22, bound.Token);
-    }
+    public Task LinuxCurl_UploadsToTsNetHttpServer_Sha256Matches() => CurlTransferAsync(upload: true, seed: 22, lossPercent: 0);
 
     /// <summary>TsNet dials a Linux socat sink and sends N bytes, then FIN; Linux received exactly those bytes.</summary>
     [InteropFact(Requires = "socat")]
@@ -157,15 +131,16 @@ public sealed class TcpInteropTests
 
     /// <summary>curl downloads from TsNet while 5 % of the underlay datagrams (both directions) are dropped: still byte-exact.</summary>
     [InteropFact(Requires = "curl nft")]
-    public Task UnderlayLoss5Percent_LinuxCurlDownload_ByteExact() => TransferUnderLossAsync(upload: false, seed: 41);
+    public Task UnderlayLoss5Percent_LinuxCurlDownload_ByteExact() => CurlTransferAsync(upload: false, seed: 41, lossPercent: 5);
 
     /// <summary>curl uploads to TsNet while 5 % of the underlay datagrams (both directions) are dropped: still byte-exact.</summary>
     [InteropFact(Requires = "curl nft")]
-    public Task UnderlayLoss5Percent_LinuxCurlUpload_ByteExact() => TransferUnderLossAsync(upload: true, seed: 42);
+    public Task UnderlayLoss5Percent_LinuxCurlUpload_ByteExact() => CurlTransferAsync(upload: true, seed: 42, lossPercent: 5);
 
-    private async Task TransferUnderLossAsync(bool upload, ulong seed)
+    /// <summary>curl in the namespace downloads from (or uploads to) TsNet's HTTP server, optionally with random underlay loss.</summary>
+    private async Task CurlTransferAsync(bool upload, ulong seed, int lossPercent)
     {
-        InteropEnvironment.EnsureTools("curl", "nft");
+        InteropEnvironment.EnsureTools(lossPercent > 0 ? ["curl", "nft"] : ["curl"]);
         using var bound = new CancellationTokenSource(TestBound);
         using var dir = new TempDirectory();
         var (wgKey, wgPub, wgPort) = await NewWireGuardGoIdentityAsync();
@@ -174,21 +149,32 @@ public sealed class TcpInteropTests
         await node.StartAsync(bound.Token);
         await using var wg = await StartWireGuardGoAsync(wgKey, node, wgPort, cancellationToken: bound.Token);
         await using var http = await StartHttpServerAsync(node, bound.Token);
-        await WarmUpAsync(wg, bound.Token);
 
-        await using var loss = await NftLoss.AddRandomDropAsync(_runner, null, new[] { wgPort, node.ListenPort }, 5);
-        if (upload)
+        NftLoss? loss = null;
+        if (lossPercent > 0)
         {
-            await UploadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
-        }
-        else
-        {
-            await DownloadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
+            await WarmUpAsync(wg, bound.Token);
+            loss = await NftLoss.AddRandomDropAsync(_runner, null, new[] { wgPort, node.ListenPort }, lossPercent);
         }
 
-        var dropped = await loss.GetDroppedPacketsAsync();
-        _log.Write($"nft dropped {dropped} underlay datagrams during the {(upload ? "upload" : "download")}");
-        dropped.Should().BeGreaterThan(0, "the transfer really ran under loss");
+        await using (loss)
+        {
+            if (upload)
+            {
+                await UploadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
+            }
+            else
+            {
+                await DownloadAndVerifyAsync(wg, http, NodeAddress, dir, seed, bound.Token);
+            }
+
+            if (loss is not null)
+            {
+                var dropped = await loss.GetDroppedPacketsAsync();
+                _log.Write($"nft dropped {dropped} underlay datagrams during the {(upload ? "upload" : "download")}");
+                dropped.Should().BeGreaterThan(0, "the transfer really ran under loss");
+            }
+        }
     }
 
     /// <summary>UDP: a Linux socat client sends a burst of datagrams to a TsNet echo socket and gets each one back, boundaries and order kept.</summary>

@@ -21,6 +21,8 @@ internal sealed class TcpStreamChannel
     private int _queued;
     private long _consumedByApp;
     private int _abortRequested;
+    private int _throttledFlag;
+    private long _writtenSnapshot;
 
     public TcpStreamChannel(IPEndPoint local, IPEndPoint remote, Action<TcpStreamChannel> schedule)
     {
@@ -73,9 +75,6 @@ internal sealed class TcpStreamChannel
             Notify();
         }
     }
-
-    private int _throttledFlag;
-    private long _writtenSnapshot;
 
     private long WrittenByLoopSnapshot => Interlocked.Read(ref _writtenSnapshot);
 

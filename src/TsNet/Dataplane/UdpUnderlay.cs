@@ -194,7 +194,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         catch (SocketException ex)
         {
             Interlocked.Increment(ref _sendDrops);
-            if (ex.SocketErrorCode != SocketError.WouldBlock)
+            if (ex.SocketErrorCode != SocketError.WouldBlock && _logger.IsEnabled(LogLevel.Debug))
             {
                 LogSendFailed(_logger, destination.ToString(), ex.SocketErrorCode);
             }

@@ -16,7 +16,7 @@ public class X25519Rfc7748Tests
 
     private static readonly BigInteger P = (BigInteger.One << 255) - 19;
 
-    private static int Scale => int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out var s) && s > 0 ? s : 1;
+    private static int Scale => TestScale.Factor;
 
     [Theory]
     [InlineData( // RFC 7748 §5.2, first vector

@@ -9,7 +9,7 @@ public sealed class TcpFacadeTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    private static int Scale => int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out var s) && s > 0 ? s : 1;
+    private static int Scale => TestScale.Factor;
 
     internal static async Task<(TailnetServer A, TailnetServer B)> StartPairAsync(CancellationToken cancellationToken)
     {

@@ -14,7 +14,7 @@ public sealed class WireGuardFuzzTests
 
     public WireGuardFuzzTests(ITestOutputHelper output) => _output = output;
 
-    private static int Scale => int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out var s) && s > 0 ? s : 1;
+    private static int Scale => TestScale.Factor;
 
     [Fact]
     public void MutatedMessages_AreDroppedWithoutExceptions_AndSessionSurvives()

@@ -13,7 +13,7 @@ namespace TsNet.Tests.Netstack.Tcp;
 /// </summary>
 public sealed class TcpFuzzTests(ITestOutputHelper output)
 {
-    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out int scale) && scale > 0 ? scale : 1;
+    private static readonly int Scale = TestScale.Factor;
 
     public static TheoryData<string> States => new()
     {

@@ -6,7 +6,7 @@ namespace TsNet.Tests.Netstack.Tcp;
 /// <summary>Whole-connection tests: two TcpConnections over a lossy, reordering, duplicating link in virtual time.</summary>
 public sealed class TcpLossyLinkTests(ITestOutputHelper output)
 {
-    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("TSNET_TEST_SCALE"), out int scale) && scale > 0 ? scale : 1;
+    private static readonly int Scale = TestScale.Factor;
 
     [Fact]
     public void CleanLink_TransfersByteExact()
