@@ -96,6 +96,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         {
             // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
             MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
+            Capture = _capture,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using TsNet.Packets.Threading;
 using Microsoft.Extensions.Logging;
+using TsNet.Capture;
 using TsNet.Packets.Buffers;
 using TsNet.WireGuard.Protocol;
 
@@ -81,6 +82,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
     public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
+
+    /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
+    public PacketCaptureHub? Capture { get; init; }
 
     /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead.</summary>
     public int MaxDatagramSize { get; init; }
@@ -232,6 +236,11 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         for (var i = 0; i < DrainBatch && _toWireGuard.Reader.TryRead(out var packet); i++)
         {
             worked = true;
+            if (Capture is { IsActive: true } capture)
+            {
+                capture.Tap(packet.Span);
+            }
+
             try
             {
                 _core.SendPacket(packet, Now, this);
@@ -253,6 +262,11 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.DeliverPacket(WireGuardPeer peer, PacketBuffer packet)
     {
+        if (Capture is { IsActive: true } capture)
+        {
+            capture.Tap(packet.Span);
+        }
+
         if (!_fromWireGuard.TryWrite(packet))
         {
             Interlocked.Increment(ref FromWireGuardDrops);
