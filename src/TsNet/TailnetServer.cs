@@ -16,6 +16,7 @@ namespace TsNet;
 public sealed partial class TailnetServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_defaultPingTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_backgroundDrainLimit = TimeSpan.FromSeconds(5);
 
     private readonly TailnetServerOptions _options;
     private readonly ILogger _logger;
@@ -23,6 +24,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly List<IPAddress> _addresses;
     private readonly PacketBufferPool _pool = new();
     private readonly CancellationTokenSource _disposing = new();
+    private readonly BackgroundTaskTracker _background = new();
     private Task? _startTask;
     private Task? _disposeTask;
     private DataplaneLoop? _dataplane;
@@ -106,17 +108,23 @@ public sealed partial class TailnetServer : IAsyncDisposable
             dataplane.ToWireGuard,
             _options.TimeProvider);
 
+        bool disposed;
         lock (_gate)
         {
-            if (_disposeTask is not null)
+            disposed = _disposeTask is not null;
+            if (!disposed)
             {
-                // Disposed while we were resolving: nothing may outlive the node.
-                _ = dataplane.DisposeAsync().AsTask();
-                throw new ObjectDisposedException(nameof(TailnetServer));
+                _dataplane = dataplane;
+                _netstack = netstack;
             }
+        }
 
-            _dataplane = dataplane;
-            _netstack = netstack;
+        if (disposed)
+        {
+            // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
+            await dataplane.DisposeAsync().ConfigureAwait(false);
+            await netstack.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(TailnetServer));
         }
 
         dataplane.Start();
@@ -157,7 +165,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
         if (dataplane is not null)
         {
-            _ = ApplyPeerLaterAsync(dataplane, copy);
+            _background.Track(ApplyPeerLaterAsync(dataplane, copy));
         }
     }
 
@@ -176,8 +184,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _ = dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token)
-                .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            _background.Track(dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token));
         }
 
         return removed;
@@ -250,8 +257,35 @@ public sealed partial class TailnetServer : IAsyncDisposable
             await dataplane.DisposeAsync().ConfigureAwait(false);
         }
 
+        // Peer updates and name lookups saw the cancellation; a host-name lookup the OS cannot cancel is bounded.
+        if (!await _background.WaitAllAsync(s_backgroundDrainLimit).ConfigureAwait(false))
+        {
+            LogBackgroundWorkOutlived(_logger, _background.Count);
+        }
+
         _disposing.Dispose();
         LogStopped(_logger);
+    }
+
+    /// <summary>Test hook: every task the node runs (loops, underlay receivers, tracked background work) at this moment.</summary>
+    internal IReadOnlyList<Task> OwnedTasks()
+    {
+        var tasks = new List<Task>();
+        lock (_gate)
+        {
+            if (_dataplane is not null)
+            {
+                tasks.AddRange(_dataplane.OwnedTasks);
+            }
+
+            if (_netstack is not null)
+            {
+                tasks.Add(_netstack.Completion);
+            }
+        }
+
+        tasks.AddRange(_background.Snapshot());
+        return tasks;
     }
 
     private (DataplaneLoop dataplane, NetstackLoop netstack) Started()

@@ -68,6 +68,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     public WireGuardEndpoint Core => _core;
 
+    /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
+    internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay.Receivers);
+
     public int ListenPort => _underlay.Port;
 
     /// <summary>Raised on the loop's task before each handshake retry (the facade re-resolves host names).</summary>
