@@ -51,6 +51,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         _fromWireGuard = fromWireGuard;
         _timeProvider = timeProvider;
         _origin = timeProvider.GetTimestamp();
+        WallClockOrigin = timeProvider.GetUtcNow();
         _logger = logger;
         var options = new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _toWireGuard = Channel.CreateBounded<PacketBuffer>(options);
@@ -82,6 +83,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     public long UnderlayInboundDrops => _underlay.InboundDrops;
 
     public long UnderlaySendDrops => _underlay.SendDrops;
+
+    /// <summary>Wall-clock time of core time 0, so a core timestamp converts to the same wall time in every snapshot.</summary>
+    public DateTimeOffset WallClockOrigin { get; }
 
     /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
     public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
