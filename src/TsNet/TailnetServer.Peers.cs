@@ -143,7 +143,7 @@ public sealed partial class TailnetServer
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Start failed while the node was being disposed")]
     private static partial void LogStartFailedDuringDispose(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Count} background operations (host-name lookups) were still running 5 s after the node stopped")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Count} background operations (peer updates, name lookups, fallback TCP handlers) were still running 5 s after the node stopped")]
     private static partial void LogBackgroundWorkOutlived(ILogger logger, int count);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Could not resolve peer endpoint {Endpoint}: {Reason}")]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TsNet.Dataplane;
 using TsNet.Netstack;
 using TsNet.Packets.Buffers;
+using TsNet.Services.Fallback;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
@@ -25,6 +26,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly PacketBufferPool _pool = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly BackgroundTaskTracker _background = new();
+    private readonly FallbackTcpRouter _fallback;
     private Task? _startTask;
     private Task? _disposeTask;
     private DataplaneLoop? _dataplane;
@@ -39,6 +41,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
         PublicKey = _options.PrivateKey.PublicKey;
+        _fallback = new FallbackTcpRouter(
+            new FallbackTcpLimits(), _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
     }
 
     /// <summary>The node's public key.</summary>
@@ -127,6 +131,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             throw new ObjectDisposedException(nameof(TailnetServer));
         }
 
+        _fallback.Attach(netstack);
         dataplane.Start();
         netstack.Start();
         foreach (var settings in resolved)
