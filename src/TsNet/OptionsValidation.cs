@@ -1,15 +1,38 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using TsNet.Configuration;
 
 namespace TsNet;
 
 /// <summary>Checks options and takes the private copy a server runs with (options are frozen at construction).</summary>
 internal static class OptionsValidation
 {
+    /// <summary>Smallest MTU: every IPv4 host must accept 576-byte datagrams (RFC 791).</summary>
+    public const int MinMtu = 576;
+
+    /// <summary>Largest MTU: jumbo frames top out near 9000 bytes including our overhead.</summary>
+    public const int MaxMtu = 9000;
+
     public static TailnetServerOptions Snapshot(TailnetServerOptions options)
     {
-        if (options.PrivateKey.IsEmpty)
+        var hasKey = !options.PrivateKey.IsEmpty;
+        if (hasKey && options.StateDirectory is not null)
         {
-            throw new ArgumentException("TailnetServerOptions.PrivateKey is required (generate one with WireGuardKey.Generate()).", nameof(options));
+            throw new ArgumentException(
+                "Set either TailnetServerOptions.PrivateKey or TailnetServerOptions.StateDirectory, not both: with a state directory the node keeps its own key in <dir>/node.key.",
+                nameof(options));
+        }
+
+        if (!hasKey && options.StateDirectory is null)
+        {
+            throw new ArgumentException(
+                "TailnetServerOptions.PrivateKey or TailnetServerOptions.StateDirectory is required (generate a key with WireGuardKey.Generate(), or name a directory where the node keeps one).",
+                nameof(options));
+        }
+
+        if (options.StateDirectory is { } directory && string.IsNullOrWhiteSpace(directory))
+        {
+            throw new ArgumentException("TailnetServerOptions.StateDirectory is empty; give a directory path or leave it null.", nameof(options));
         }
 
         if (options.Addresses.Count == 0)
@@ -30,10 +53,9 @@ internal static class OptionsValidation
             throw new ArgumentException($"ListenPort {options.ListenPort} is outside 0-65535.", nameof(options));
         }
 
-        // 576 is the smallest MTU every IPv4 host must take; jumbo frames top out near 9000 plus our overhead.
-        if (options.Mtu is < 576 or > 9000)
+        if (options.Mtu is < MinMtu or > MaxMtu)
         {
-            throw new ArgumentException($"Mtu {options.Mtu} is outside 576-9000.", nameof(options));
+            throw new ArgumentException($"Mtu {options.Mtu} is outside {MinMtu}-{MaxMtu}.", nameof(options));
         }
 
         if (options.QueueCapacity < 1)
@@ -43,10 +65,18 @@ internal static class OptionsValidation
 
         ArgumentNullException.ThrowIfNull(options.LoggerFactory);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        var dnsSuffix = options.DnsSuffix is { } suffix ? NormalizeDnsSuffix(suffix) : null;
+
+        // Last of the checks on the options themselves, so that invalid options never create files.
+        var privateKey = options.StateDirectory is { } stateDirectory
+            ? NodeKeyStore.LoadOrCreate(stateDirectory, options.LoggerFactory.CreateLogger("TsNet.TailnetServer"))
+            : options.PrivateKey;
 
         var copy = new TailnetServerOptions
         {
-            PrivateKey = options.PrivateKey,
+            PrivateKey = privateKey,
+            StateDirectory = options.StateDirectory,
+            DnsSuffix = dnsSuffix,
             ListenPort = options.ListenPort,
             Mtu = options.Mtu,
             LoggerFactory = options.LoggerFactory,
@@ -59,7 +89,7 @@ internal static class OptionsValidation
             copy.Addresses.Add(address);
         }
 
-        var ownPublic = options.PrivateKey.PublicKey;
+        var ownPublic = privateKey.PublicKey;
         var seen = new HashSet<WireGuardKey>();
         foreach (var peer in options.Peers)
         {
@@ -73,6 +103,22 @@ internal static class OptionsValidation
         }
 
         return copy;
+    }
+
+    /// <summary>Drops one leading and one trailing dot and checks the rest is a DNS name.</summary>
+    private static string NormalizeDnsSuffix(string suffix)
+    {
+        var trimmed = suffix.Trim();
+        trimmed = trimmed.StartsWith('.') ? trimmed[1..] : trimmed;
+        trimmed = trimmed.EndsWith('.') ? trimmed[..^1] : trimmed;
+        if (!DnsName.IsValid(trimmed))
+        {
+            throw new ArgumentException(
+                $"DnsSuffix '{suffix}' is not a DNS name: use labels of letters, digits and inner hyphens joined by dots, e.g. tailnet.example.",
+                "options");
+        }
+
+        return trimmed;
     }
 
     public static TailnetPeer ValidatePeer(TailnetPeer peer, WireGuardKey ownPublicKey)

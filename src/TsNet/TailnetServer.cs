@@ -32,8 +32,16 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private DataplaneLoop? _dataplane;
     private NetstackLoop? _netstack;
 
-    /// <summary>Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect).</summary>
+    /// <summary>
+    /// Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect). With
+    /// <see cref="TailnetServerOptions.StateDirectory"/>, this constructor reads the node's key from
+    /// <c>&lt;dir&gt;/node.key</c> or generates and writes it there, so <see cref="PublicKey"/> is known before
+    /// <see cref="StartAsync"/>. No socket is opened before <see cref="StartAsync"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidDataException">The state directory's <c>node.key</c> exists but does not hold a key (the message names the file).</exception>
+    /// <exception cref="IOException">The state directory or its key file cannot be created or read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The process may not read or create the key file.</exception>
     public TailnetServer(TailnetServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
