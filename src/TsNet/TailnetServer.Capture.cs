@@ -63,9 +63,9 @@ public sealed partial class TailnetServer
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Packet capture started")]
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Packet capture started")]
     private static partial void LogCaptureStarted(ILogger logger);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Packet capture stopped: {Captured} packets written, {Dropped} left out because the stream fell behind")]
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Packet capture stopped: {Captured} packets written, {Dropped} left out because the stream fell behind")]
     private static partial void LogCaptureStopped(ILogger logger, long captured, long dropped);
 }
