@@ -65,6 +65,8 @@ internal static class OptionsValidation
 
         ArgumentNullException.ThrowIfNull(options.LoggerFactory);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentNullException.ThrowIfNull(options.Limits);
+        var limits = options.Limits.Validated();
         var dnsSuffix = options.DnsSuffix is { } suffix ? NormalizeDnsSuffix(suffix) : null;
 
         // Last of the checks on the options themselves, so that invalid options never create files.
@@ -82,6 +84,7 @@ internal static class OptionsValidation
             LoggerFactory = options.LoggerFactory,
             TimeProvider = options.TimeProvider,
             QueueCapacity = options.QueueCapacity,
+            Limits = limits,
             TestHooks = options.TestHooks,
         };
         foreach (var address in options.Addresses)

@@ -50,7 +50,13 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
         PublicKey = _options.PrivateKey.PublicKey;
         _fallback = new FallbackTcpRouter(
-            new FallbackTcpLimits(), _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
+            new FallbackTcpLimits
+            {
+                MaxInFlightPerPort = _options.Limits.FallbackTcpMaxInFlightPerPort,
+                MaxPorts = _options.Limits.FallbackTcpMaxPorts,
+                IdleReap = _options.Limits.FallbackTcpIdleReap,
+            },
+            _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
     }
 
     /// <summary>The node's public key.</summary>
@@ -115,7 +121,23 @@ public sealed partial class TailnetServer : IAsyncDisposable
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
         var netstack = new NetstackLoop(
-            new NetstackOptions { Addresses = _addresses, Mtu = _options.Mtu, Pool = _pool, TimestampFrequency = _options.TimeProvider.TimestampFrequency },
+            new NetstackOptions
+            {
+                Addresses = _addresses,
+                Mtu = _options.Mtu,
+                Pool = _pool,
+                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                MaxTcpConnections = _options.Limits.MaxTcpConnections,
+                TcpListenBacklog = _options.Limits.TcpListenBacklog,
+                Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
+                TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
+                {
+                    SendBufferSize = _options.Limits.TcpInitialBufferSize,
+                    ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
+                    MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
+                    MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
+                },
+            },
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);

@@ -88,6 +88,9 @@ public sealed class TailnetServerOptions
         return Configuration.WireGuardConfigParser.Parse(File.ReadAllText(path), path, onWarning);
     }
 
+    /// <summary>Bounds on queues, tables and per-connection resources (design §5 defaults).</summary>
+    public TailnetLimits Limits { get; set; } = new();
+
     /// <summary>Hooks for tests only (shortened timers, forced load, socket rebind); not public API.</summary>
     internal TailnetTestHooks TestHooks { get; set; } = new();
 }
