@@ -46,11 +46,11 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         Value(metadata, "description").Should().NotBeNullOrWhiteSpace();
         Value(metadata, "tags").Should().Contain("wireguard");
         var license = Child(metadata, "license");
-        license.Attribute("type")?.Value.Should().Be("expression");
+        Attribute(license, "type").Should().Be("expression");
         license.Value.Should().Be("MIT");
         var repository = Child(metadata, "repository");
-        repository.Attribute("url")?.Value.Should().Be(RepositoryUrl);
-        repository.Attribute("commit")?.Value.Should().MatchRegex("^[0-9a-f]{40}$");
+        Attribute(repository, "url").Should().Be(RepositoryUrl);
+        Attribute(repository, "commit").Should().MatchRegex("^[0-9a-f]{40}$");
     }
 
     [Fact]
@@ -146,4 +146,7 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         ?? throw new Xunit.Sdk.XunitException($"<{parent.Name.LocalName}> has no <{localName}>");
 
     private static string Value(XElement parent, string localName) => Child(parent, localName).Value;
+
+    private static string Attribute(XElement element, string name) =>
+        element.Attribute(name)?.Value ?? throw new Xunit.Sdk.XunitException($"<{element.Name.LocalName}> has no {name} attribute");
 }
