@@ -31,6 +31,15 @@ public sealed class TailnetLimits
     /// <summary>How long a port's fallback state outlives its last flow. Default 120 s.</summary>
     public TimeSpan FallbackTcpIdleReap { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How long a UDP session of a published port (<see cref="TailnetServer.PublishAsync"/>) lives without a datagram
+    /// in either direction; it ends within a quarter of this time after that. Default 60 s.
+    /// </summary>
+    public TimeSpan PublishedUdpSessionIdle { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>UDP sessions (remote senders) at once per published port; datagrams of further senders are dropped and counted. Default 1024.</summary>
+    public int PublishedUdpMaxSessions { get; set; } = 1024;
+
     internal TailnetLimits Validated()
     {
         Positive(MaxTcpConnections, nameof(MaxTcpConnections));
@@ -38,6 +47,7 @@ public sealed class TailnetLimits
         Positive(UdpReceiveQueueCapacity, nameof(UdpReceiveQueueCapacity));
         Positive(FallbackTcpMaxInFlightPerPort, nameof(FallbackTcpMaxInFlightPerPort));
         Positive(FallbackTcpMaxPorts, nameof(FallbackTcpMaxPorts));
+        Positive(PublishedUdpMaxSessions, nameof(PublishedUdpMaxSessions));
         if (TcpInitialBufferSize < 4096 || TcpMaxBufferSize < TcpInitialBufferSize || TcpMaxBufferSize > 1 << 30)
         {
             throw new ArgumentException(
@@ -47,6 +57,11 @@ public sealed class TailnetLimits
         if (FallbackTcpIdleReap <= TimeSpan.Zero)
         {
             throw new ArgumentException("Limits.FallbackTcpIdleReap must be positive.");
+        }
+
+        if (PublishedUdpSessionIdle <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Limits.PublishedUdpSessionIdle must be positive.");
         }
 
         return (TailnetLimits)MemberwiseClone();
