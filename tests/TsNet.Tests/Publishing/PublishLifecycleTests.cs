@@ -125,7 +125,7 @@ public sealed class PublishLifecycleTests
 
         (await NodePair.EventuallyAsync(() => ports.All(p => p.ActiveSessions == 1), TimeSpan.FromSeconds(10))).Should().BeTrue("each mapping relays one session");
         var owned = publication.OwnedTasks();
-        owned.Count.Should().BeGreaterThanOrEqualTo(8, "4 listener loops and 4 session tasks run");
+        owned.Count.Should().BeGreaterThanOrEqualTo(8, "4 listener loops and 4 session tasks run: " + string.Join(", ", owned.Select(t => t.Status)) + " / " + string.Join(", ", ports.Select(p => $"{p.Mapping}: {p.ActiveSessions}/{p.TotalSessions}")));
         publication.OpenSockets.Should().Be(8, "4 listening sockets, 2 relayed connections, 2 session sockets");
 
         await publication.DisposeAsync();

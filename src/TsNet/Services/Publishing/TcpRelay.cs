@@ -62,7 +62,8 @@ internal abstract class TcpRelay(PortMapping mapping, PublishingContext context)
 
             Context.SocketOpened();
             Port.SessionOpened();
-            Context.Tasks.Track(RelayAsync(connection.End, connection.Client, cancellationToken));
+            // Tracked before it runs, and off this loop: a connect that completes synchronously must not stall accepting.
+            Context.Tasks.Track(Task.Run(() => RelayAsync(connection.End, connection.Client, cancellationToken), CancellationToken.None));
         }
     }
 
