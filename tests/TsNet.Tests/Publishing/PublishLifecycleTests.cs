@@ -67,6 +67,26 @@ public sealed class PublishLifecycleTests
     }
 
     [Fact]
+    public async Task CancelledPublish_LeavesNothingBound()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var pair = await NodePair.StartAsync(cts.Token);
+        var tcpPort = NodePair.FreeHostPort(SocketType.Stream);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var act = async () => await pair.A.PublishAsync(
+            [PortMapping.ParseForward($"tcp:127.0.0.1:{tcpPort}=b:80"), PortMapping.ParsePublish("tcp:8094=127.0.0.1:9")], cancelled.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        NodePair.HostPortIsFree(SocketType.Stream, tcpPort).Should().BeTrue();
+        await using (await pair.A.ListenTcpAsync(8094, cts.Token))
+        {
+            // Never bound.
+        }
+    }
+
+    [Fact]
     public async Task PublishAsync_RejectsEmptyInput_AndAnUnstartedNode()
     {
         await using var node = new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), Addresses = { IPNetwork.Parse("100.64.0.9/32") } });

@@ -23,8 +23,11 @@ internal abstract class PortRelay(PortMapping mapping, PublishingContext context
     };
 
     /// <summary>Binds the listening socket; throws when it cannot (the caller closes the mappings bound before).</summary>
-    public async ValueTask BindAsync(CancellationToken cancellationToken) =>
+    public async ValueTask BindAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         _port = new PublishedPort(Mapping, await BindCoreAsync(cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>Starts accepting or receiving; the loops are tracked by <see cref="PublishingContext.Tasks"/>.</summary>
     public abstract void Start();
