@@ -37,9 +37,6 @@ public sealed class PortPublication : IAsyncDisposable
     /// <summary>Test hook: every loop and session task running now.</summary>
     internal IReadOnlyList<Task> OwnedTasks() => _context.Tasks.Snapshot();
 
-    /// <summary>Test hook: the relay of the mapping at <paramref name="index"/>.</summary>
-    internal PortRelay Relay(int index) => _relays[index];
-
     /// <summary>Closes every listener and ends every relayed connection and session. Idempotent.</summary>
     public ValueTask DisposeAsync()
     {

@@ -29,7 +29,7 @@ internal sealed class UdpRelay(PortMapping mapping, PublishingContext context) :
     private Task? _receiveLoop;
     private bool _closed;
 
-    /// <summary>The session table (test hook).</summary>
+    /// <summary>The session table (set by the bind).</summary>
     internal UdpSessionTable<UdpSession> Sessions => _sessions ?? throw new InvalidOperationException("Not bound yet.");
 
     public override void Start()
