@@ -5,6 +5,12 @@ namespace TsNet;
 /// <summary>Checks options and takes the private copy a server runs with (options are frozen at construction).</summary>
 internal static class OptionsValidation
 {
+    /// <summary>Smallest MTU: every IPv4 host must accept 576-byte datagrams (RFC 791).</summary>
+    public const int MinMtu = 576;
+
+    /// <summary>Largest MTU: jumbo frames top out near 9000 bytes including our overhead.</summary>
+    public const int MaxMtu = 9000;
+
     public static TailnetServerOptions Snapshot(TailnetServerOptions options)
     {
         if (options.PrivateKey.IsEmpty)
@@ -30,10 +36,9 @@ internal static class OptionsValidation
             throw new ArgumentException($"ListenPort {options.ListenPort} is outside 0-65535.", nameof(options));
         }
 
-        // 576 is the smallest MTU every IPv4 host must take; jumbo frames top out near 9000 plus our overhead.
-        if (options.Mtu is < 576 or > 9000)
+        if (options.Mtu is < MinMtu or > MaxMtu)
         {
-            throw new ArgumentException($"Mtu {options.Mtu} is outside 576-9000.", nameof(options));
+            throw new ArgumentException($"Mtu {options.Mtu} is outside {MinMtu}-{MaxMtu}.", nameof(options));
         }
 
         if (options.QueueCapacity < 1)

@@ -37,6 +37,36 @@ public sealed class TailnetServerOptions
     /// <summary>Capacity of each queue between the node's loops; a full queue drops and counts (default 1024).</summary>
     public int QueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Reads a wg-quick configuration (the format of <c>/etc/wireguard/wg0.conf</c>) into options.
+    /// <c>[Interface]</c>: <c>PrivateKey</c>, <c>Address</c> (comma-separated, may repeat; the node's own address is
+    /// kept as a host address, <c>10.0.0.2/24</c> becomes <c>10.0.0.2/32</c>, because routing goes by peers'
+    /// AllowedIPs), <c>ListenPort</c>, <c>MTU</c>; <c>DNS</c>, <c>Table</c>, <c>PreUp</c>/<c>PostUp</c>/<c>PreDown</c>/<c>PostDown</c>,
+    /// <c>SaveConfig</c> and <c>FwMark</c> are ignored with a warning. <c>[Peer]</c>: <c>PublicKey</c>, <c>PresharedKey</c>,
+    /// <c>Endpoint</c> (<c>host:port</c> or <c>[v6]:port</c>), <c>AllowedIPs</c> (comma-separated, may repeat; host
+    /// bits are cleared like wg does), <c>PersistentKeepalive</c> (seconds or <c>off</c>), and a comment line
+    /// <c># Name = db</c> as the peer's <see cref="TailnetPeer.Name"/> (wg-quick ignores comments, so the file stays
+    /// usable with wg-quick). Keys are case-insensitive; <c>#</c> starts a comment anywhere.
+    /// </summary>
+    /// <param name="text">The file's contents.</param>
+    /// <param name="onWarning">Receives one message per ignored setting, e.g. <c>line 4: DNS is ignored: ...</c>.</param>
+    /// <returns>New options; set <see cref="LoggerFactory"/> and the like on them as needed.</returns>
+    /// <exception cref="WireGuardConfigException">The text is not a valid configuration; <see cref="WireGuardConfigException.LineNumber"/> says where.</exception>
+    public static TailnetServerOptions FromWireGuardConfig(string text, Action<string>? onWarning = null) =>
+        Configuration.WireGuardConfigParser.Parse(text, fileName: null, onWarning);
+
+    /// <summary>
+    /// Reads the wg-quick configuration file at <paramref name="path"/> (see <see cref="FromWireGuardConfig"/>).
+    /// Error messages and warnings start with <c>path:line: </c>, and <see cref="WireGuardConfigException.FileName"/> is set.
+    /// </summary>
+    /// <exception cref="WireGuardConfigException">The file is not a valid configuration.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static TailnetServerOptions FromWireGuardConfigFile(string path, Action<string>? onWarning = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Configuration.WireGuardConfigParser.Parse(File.ReadAllText(path), path, onWarning);
+    }
+
     /// <summary>Hooks for tests only (shortened timers, forced load, socket rebind); not public API.</summary>
     internal TailnetTestHooks TestHooks { get; set; } = new();
 }
