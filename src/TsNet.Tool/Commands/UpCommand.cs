@@ -52,7 +52,7 @@ internal sealed class UpCommand : ICommand
         }
         catch (WireGuardConfigException e)
         {
-            await console.Error.WriteLineAsync(ConfigMessages.Error(settings.ConfigFile, e.LineNumber, e.Message)).ConfigureAwait(false);
+            await console.Error.WriteLineAsync(ConfigMessages.Error(settings.ConfigFile, e.LineNumber, e.Reason)).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
