@@ -39,7 +39,7 @@ internal sealed class HttpConnectionHandler
                 {
                     head = await ReadHeadAsync(reader, cancellationToken).ConfigureAwait(false);
                 }
-                catch (HttpProtocolException e)
+                catch (HttpRequestRejectedException e)
                 {
                     HttpLog.BadRequest(_logger, remote, e.StatusCode, e.Message);
                     await new HttpResponseWriter(connection, null, null).WriteErrorAsync(e.StatusCode, cancellationToken).ConfigureAwait(false);
@@ -89,7 +89,7 @@ internal sealed class HttpConnectionHandler
 
             await _site.HandleAsync(head, body, response, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpProtocolException e)
+        catch (HttpRequestRejectedException e)
         {
             HttpLog.BadRequest(_logger, remote, e.StatusCode, e.Message);
             if (!response.HasStarted)
@@ -124,7 +124,7 @@ internal sealed class HttpConnectionHandler
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
-                return buffer.IsEmpty || IsOnlyLineBreaks(buffer) ? null : throw new HttpProtocolException("connection closed inside the request head");
+                return buffer.IsEmpty || IsOnlyLineBreaks(buffer) ? null : throw new HttpRequestRejectedException("connection closed inside the request head");
             }
         }
     }

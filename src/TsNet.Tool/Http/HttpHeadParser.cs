@@ -7,7 +7,7 @@ namespace TsNet.Tool.Http;
 /// <summary>
 /// Parses an HTTP/1.x request head (RFC 9112 §2–§3, §5–§6) from received bytes. Untrusted input: every rule the
 /// server relies on is checked here, and anything malformed, ambiguous or too large becomes an
-/// <see cref="HttpProtocolException"/> with the status to answer (400, 417, 431, 501, 505).
+/// <see cref="HttpRequestRejectedException"/> with the status to answer (400, 417, 431, 501, 505).
 /// </summary>
 internal static class HttpHeadParser
 {
@@ -16,7 +16,7 @@ internal static class HttpHeadParser
     /// needed (and the buffer is still within <paramref name="maxHeadBytes"/>); true with the head and the position
     /// just after it otherwise.
     /// </summary>
-    /// <exception cref="HttpProtocolException">The head is malformed or larger than <paramref name="maxHeadBytes"/>.</exception>
+    /// <exception cref="HttpRequestRejectedException">The head is malformed or larger than <paramref name="maxHeadBytes"/>.</exception>
     public static bool TryParse(ReadOnlySequence<byte> buffer, int maxHeadBytes, out HttpRequestHead? head, out SequencePosition consumed)
     {
         head = null;
@@ -29,7 +29,7 @@ internal static class HttpHeadParser
             {
                 if (buffer.Length > maxHeadBytes)
                 {
-                    throw new HttpProtocolException(431, $"request head larger than {maxHeadBytes} bytes");
+                    throw new HttpRequestRejectedException(431, $"request head larger than {maxHeadBytes} bytes");
                 }
 
                 return false;
@@ -37,7 +37,7 @@ internal static class HttpHeadParser
 
             if (reader.Consumed > maxHeadBytes)
             {
-                throw new HttpProtocolException(431, $"request head larger than {maxHeadBytes} bytes");
+                throw new HttpRequestRejectedException(431, $"request head larger than {maxHeadBytes} bytes");
             }
 
             var text = DecodeLine(line);
@@ -77,7 +77,7 @@ internal static class HttpHeadParser
         {
             if ((b < 0x20 && b != (byte)'\t') || b == 0x7F)
             {
-                throw new HttpProtocolException("control character in the request head");
+                throw new HttpRequestRejectedException("control character in the request head");
             }
         }
 
@@ -105,7 +105,7 @@ internal static class HttpHeadParser
                 var length = ParseContentLength(value);
                 if (contentLength is not null && contentLength != length)
                 {
-                    throw new HttpProtocolException("conflicting Content-Length headers");
+                    throw new HttpRequestRejectedException("conflicting Content-Length headers");
                 }
 
                 contentLength = length;
@@ -126,14 +126,14 @@ internal static class HttpHeadParser
             {
                 expectContinue = Is(value.Trim(), "100-continue")
                     ? true
-                    : throw new HttpProtocolException(417, $"unsupported expectation '{value}'");
+                    : throw new HttpRequestRejectedException(417, $"unsupported expectation '{value}'");
             }
         }
 
         // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host field.
         if (minor == 1 && hosts != 1)
         {
-            throw new HttpProtocolException(hosts == 0 ? "missing Host header" : "more than one Host header");
+            throw new HttpRequestRejectedException(hosts == 0 ? "missing Host header" : "more than one Host header");
         }
 
         var chunked = false;
@@ -142,12 +142,12 @@ internal static class HttpHeadParser
             // Both framings at once is the classic request-smuggling shape (RFC 9112 §6.3): refuse it.
             if (contentLength is not null)
             {
-                throw new HttpProtocolException("both Transfer-Encoding and Content-Length");
+                throw new HttpRequestRejectedException("both Transfer-Encoding and Content-Length");
             }
 
             if (transferCodings.Count != 1 || !Is(transferCodings[0], "chunked"))
             {
-                throw new HttpProtocolException(501, $"unsupported transfer coding '{string.Join(", ", transferCodings)}'");
+                throw new HttpRequestRejectedException(501, $"unsupported transfer coding '{string.Join(", ", transferCodings)}'");
             }
 
             chunked = true;
@@ -164,28 +164,28 @@ internal static class HttpHeadParser
         var parts = line.Split(' ');
         if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0)
         {
-            throw new HttpProtocolException("malformed request line");
+            throw new HttpRequestRejectedException("malformed request line");
         }
 
         if (!parts[0].All(IsTokenChar))
         {
-            throw new HttpProtocolException("malformed method");
+            throw new HttpRequestRejectedException("malformed method");
         }
 
         if (parts[1].Any(c => c <= ' ' || c >= 0x7F))
         {
-            throw new HttpProtocolException("malformed request target");
+            throw new HttpRequestRejectedException("malformed request target");
         }
 
         var version = parts[2];
         if (version.Length != 8 || !version.StartsWith("HTTP/", StringComparison.Ordinal) || !char.IsAsciiDigit(version[5]) || version[6] != '.' || !char.IsAsciiDigit(version[7]))
         {
-            throw new HttpProtocolException("malformed HTTP version");
+            throw new HttpRequestRejectedException("malformed HTTP version");
         }
 
         if (version[5] != '1')
         {
-            throw new HttpProtocolException(505, $"unsupported version {version}");
+            throw new HttpRequestRejectedException(505, $"unsupported version {version}");
         }
 
         return (parts[0], parts[1], version[7] == '0' ? 0 : 1);
@@ -196,19 +196,19 @@ internal static class HttpHeadParser
         // RFC 9112 §5.2: obsolete line folding is rejected with 400; §5.1: no whitespace before the colon.
         if (line[0] is ' ' or '\t')
         {
-            throw new HttpProtocolException("obsolete header line folding");
+            throw new HttpRequestRejectedException("obsolete header line folding");
         }
 
         var colon = line.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0)
         {
-            throw new HttpProtocolException("malformed header line");
+            throw new HttpRequestRejectedException("malformed header line");
         }
 
         var name = line[..colon];
         if (!name.All(IsTokenChar))
         {
-            throw new HttpProtocolException($"malformed header name '{name}'");
+            throw new HttpRequestRejectedException($"malformed header name '{name}'");
         }
 
         return new(name, line[(colon + 1)..].Trim(' ', '\t'));
@@ -219,7 +219,7 @@ internal static class HttpHeadParser
         // Digits only (no sign, no spaces inside); 18 digits cannot overflow a long.
         if (value.Length is 0 or > 18 || !value.All(char.IsAsciiDigit))
         {
-            throw new HttpProtocolException($"malformed Content-Length '{value}'");
+            throw new HttpRequestRejectedException($"malformed Content-Length '{value}'");
         }
 
         return long.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);

@@ -69,7 +69,7 @@ internal sealed class HttpRequestBody
     public long BytesRead { get; private set; }
 
     /// <summary>Reads body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
-    /// <exception cref="HttpProtocolException">The framing is malformed, or the connection ended inside the body.</exception>
+    /// <exception cref="HttpRequestRejectedException">The framing is malformed, or the connection ended inside the body.</exception>
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (_state == State.Done || destination.IsEmpty)
@@ -97,7 +97,7 @@ internal sealed class HttpRequestBody
 
             if (result.IsCompleted)
             {
-                throw new HttpProtocolException("connection closed inside the request body");
+                throw new HttpRequestRejectedException("connection closed inside the request body");
             }
         }
     }
@@ -160,7 +160,7 @@ internal sealed class HttpRequestBody
                 var limit = _state == State.Trailers ? _maxTrailerBytes - _trailerBytes : MaxChunkLineBytes;
                 if (reader.Remaining > limit)
                 {
-                    throw new HttpProtocolException(_state == State.Trailers ? "chunked trailers too large" : "chunk-size line too long");
+                    throw new HttpRequestRejectedException(_state == State.Trailers ? "chunked trailers too large" : "chunk-size line too long");
                 }
 
                 break;
@@ -176,7 +176,7 @@ internal sealed class HttpRequestBody
                 case State.ChunkDataEnd:
                     if (text.Length != 0)
                     {
-                        throw new HttpProtocolException("chunk data longer than its chunk-size");
+                        throw new HttpRequestRejectedException("chunk data longer than its chunk-size");
                     }
 
                     _state = State.ChunkSize;
@@ -185,7 +185,7 @@ internal sealed class HttpRequestBody
                     _trailerBytes += (int)line.Length + 1;
                     if (_trailerBytes > _maxTrailerBytes)
                     {
-                        throw new HttpProtocolException("chunked trailers too large");
+                        throw new HttpRequestRejectedException("chunked trailers too large");
                     }
 
                     if (text.Length == 0)
@@ -206,7 +206,7 @@ internal sealed class HttpRequestBody
     {
         if (line.Length > MaxChunkLineBytes)
         {
-            throw new HttpProtocolException("chunk-size line too long");
+            throw new HttpRequestRejectedException("chunk-size line too long");
         }
 
         var bytes = line.ToArray().AsSpan();
@@ -224,13 +224,13 @@ internal sealed class HttpRequestBody
 
         if (digits == 0 || digits > MaxChunkSizeDigits)
         {
-            throw new HttpProtocolException("malformed chunk-size");
+            throw new HttpRequestRejectedException("malformed chunk-size");
         }
 
         var rest = line[digits..].TrimStart(" \t"u8);
         if (rest.Length > 0 && rest[0] != (byte)';')
         {
-            throw new HttpProtocolException("malformed chunk-size");
+            throw new HttpRequestRejectedException("malformed chunk-size");
         }
 
         return long.Parse(System.Text.Encoding.ASCII.GetString(line[..digits]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
