@@ -75,5 +75,12 @@ internal static class TsNetCli
             await console.Error.WriteAsync($"tsnet {command.Spec.Name}: {e.Message}\n\n{command.Spec.HelpText}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Commands handle the failures they expect; anything else is still a runtime failure (exit 1), reported
+            // as such rather than as a crash with the runtime's exit code.
+            await console.Error.WriteLineAsync($"tsnet {command.Spec.Name}: unexpected error: {e}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
     }
 }

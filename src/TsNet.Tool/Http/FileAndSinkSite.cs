@@ -103,7 +103,7 @@ internal sealed class FileAndSinkSite
                             throw new IOException($"{file} shrank while being sent");
                         }
 
-                        await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        await response.WriteBodyAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                         sent += read;
                     }
                 }
@@ -113,7 +113,7 @@ internal sealed class FileAndSinkSite
                 }
             }
 
-            await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await response.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

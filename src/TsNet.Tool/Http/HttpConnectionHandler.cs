@@ -6,7 +6,9 @@ namespace TsNet.Tool.Http;
 /// <summary>
 /// Serves HTTP/1.1 on one connection: reads a head (bounded in size and time), hands it with its body to the
 /// <see cref="FileAndSinkSite"/>, and repeats while the connection is kept alive. A malformed request gets its error
-/// status and the connection is closed.
+/// status and the connection is closed; so is a connection that makes no progress for
+/// <see cref="HttpServerOptions.HeadTimeout"/> (waiting for a head) or <see cref="HttpServerOptions.IdleTimeout"/> (in a
+/// request).
 /// </summary>
 internal sealed class HttpConnectionHandler
 {
@@ -26,10 +28,11 @@ internal sealed class HttpConnectionHandler
         _logger = logger;
     }
 
-    /// <summary>Serves requests on <paramref name="connection"/> until the client closes, asks to close, errs, or the token fires.</summary>
+    /// <summary>Serves requests on <paramref name="connection"/> until the client closes, asks to close, errs, stalls, or the token fires.</summary>
     public async Task HandleAsync(Stream connection, string remote, CancellationToken cancellationToken)
     {
         var reader = PipeReader.Create(connection, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        using var watchdog = new IdleWatchdog(cancellationToken);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -37,17 +40,13 @@ internal sealed class HttpConnectionHandler
                 HttpRequestHead? head;
                 try
                 {
-                    head = await ReadHeadAsync(reader, cancellationToken).ConfigureAwait(false);
+                    watchdog.Restart(_options.HeadTimeout);
+                    head = await ReadHeadAsync(reader, _options.MaxHeadBytes, watchdog.Token).ConfigureAwait(false);
                 }
                 catch (HttpRequestRejectedException e)
                 {
                     HttpLog.BadRequest(_logger, remote, e.StatusCode, e.Message);
-                    await new HttpResponseWriter(connection, null, null).WriteErrorAsync(e.StatusCode, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    HttpLog.HeadTimeout(_logger, remote, _options.HeadTimeout.TotalSeconds);
+                    await new HttpResponseWriter(connection, null, null, watchdog, _options.IdleTimeout).WriteErrorAsync(e.StatusCode, watchdog.Token).ConfigureAwait(false);
                     return;
                 }
 
@@ -56,11 +55,15 @@ internal sealed class HttpConnectionHandler
                     return;
                 }
 
-                if (!await HandleRequestAsync(connection, reader, head, remote, cancellationToken).ConfigureAwait(false))
+                if (!await HandleRequestAsync(connection, reader, head, remote, watchdog).ConfigureAwait(false))
                 {
                     return;
                 }
             }
+        }
+        catch (OperationCanceledException) when (watchdog.Expired)
+        {
+            HttpLog.IdleTimeout(_logger, remote);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -73,11 +76,12 @@ internal sealed class HttpConnectionHandler
     }
 
     // Returns true when the connection may carry another request.
-    private async Task<bool> HandleRequestAsync(Stream connection, PipeReader reader, HttpRequestHead head, string remote, CancellationToken cancellationToken)
+    private async Task<bool> HandleRequestAsync(Stream connection, PipeReader reader, HttpRequestHead head, string remote, IdleWatchdog watchdog)
     {
         HttpResponseWriter? response = null;
-        var body = new HttpRequestBody(reader, head, _options.MaxHeadBytes, ct => response!.WriteContinueAsync(ct));
-        response = new HttpResponseWriter(connection, head, body);
+        var body = new HttpRequestBody(reader, head, _options.MaxHeadBytes, ct => response!.WriteContinueAsync(ct), watchdog, _options.IdleTimeout);
+        response = new HttpResponseWriter(connection, head, body, watchdog, _options.IdleTimeout);
+        var cancellationToken = watchdog.Token;
         try
         {
             // A small unread body (a GET with a body, a PUT to a file) is dropped so the connection can be kept;
@@ -107,15 +111,13 @@ internal sealed class HttpConnectionHandler
     private static bool IsSink(HttpRequestHead head) => head.Target.Split('?', 2)[0] == FileAndSinkSite.SinkPath;
 
     // The next request head, or null when the client closed the connection cleanly between requests.
-    private async Task<HttpRequestHead?> ReadHeadAsync(PipeReader reader, CancellationToken cancellationToken)
+    private static async Task<HttpRequestHead?> ReadHeadAsync(PipeReader reader, int maxHeadBytes, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HeadTimeout);
         while (true)
         {
-            var result = await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (HttpHeadParser.TryParse(buffer, _options.MaxHeadBytes, out var head, out var consumed))
+            if (HttpHeadParser.TryParse(buffer, maxHeadBytes, out var head, out var consumed))
             {
                 reader.AdvanceTo(consumed);
                 return head;

@@ -14,8 +14,8 @@ internal static partial class HttpLog
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "{Remote}: connection ended: {Reason}")]
     public static partial void ConnectionEnded(ILogger logger, string remote, string reason);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Remote}: no complete request head within {Seconds} s; closing")]
-    public static partial void HeadTimeout(ILogger logger, string remote, double seconds);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "{Remote}: no progress within the head or idle timeout; closing")]
+    public static partial void IdleTimeout(ILogger logger, string remote);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "{Remote}: request failed")]
     public static partial void Failed(ILogger logger, string remote, Exception exception);

@@ -19,6 +19,8 @@ internal sealed class HttpRequestBody
 
     private readonly PipeReader _reader;
     private readonly int _maxTrailerBytes;
+    private readonly IdleWatchdog? _watchdog;
+    private readonly TimeSpan _idleTimeout;
     private Func<CancellationToken, ValueTask>? _sendContinue;
     private State _state;
     private long _remaining;
@@ -29,10 +31,14 @@ internal sealed class HttpRequestBody
     /// <param name="head">The request head (framing and expectation).</param>
     /// <param name="maxTrailerBytes">Bound on the chunked trailer section.</param>
     /// <param name="sendContinue">Writes <c>100 Continue</c>; called before the first read when the client expects it.</param>
-    public HttpRequestBody(PipeReader reader, HttpRequestHead head, int maxTrailerBytes, Func<CancellationToken, ValueTask>? sendContinue)
+    /// <param name="watchdog">Restarted with <paramref name="idleTimeout"/> before each read from the connection (null: none).</param>
+    /// <param name="idleTimeout">How long one read may wait for bytes.</param>
+    public HttpRequestBody(PipeReader reader, HttpRequestHead head, int maxTrailerBytes, Func<CancellationToken, ValueTask>? sendContinue, IdleWatchdog? watchdog = null, TimeSpan idleTimeout = default)
     {
         _reader = reader;
         _maxTrailerBytes = maxTrailerBytes;
+        _watchdog = watchdog;
+        _idleTimeout = idleTimeout;
         _sendContinue = head.ExpectContinue ? sendContinue : null;
         if (head.Chunked)
         {
@@ -85,6 +91,7 @@ internal sealed class HttpRequestBody
 
         while (true)
         {
+            _watchdog?.Restart(_idleTimeout);
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
             var copied = Step(ref buffer, destination.Span, out var consumed);

@@ -5,7 +5,7 @@ namespace TsNet.Tool.Http;
 
 /// <summary>
 /// Writes one response on the connection: status line and headers (always with <c>Content-Length</c>), then the
-/// body through <see cref="Body"/>. Decides whether the connection stays open: not when the client asked to close,
+/// body through <see cref="WriteBodyAsync"/>. Decides whether the connection stays open: not when the client asked to close,
 /// nor when the request body was left unread (the next bytes would not be a request head).
 /// </summary>
 internal sealed class HttpResponseWriter
@@ -30,13 +30,22 @@ internal sealed class HttpResponseWriter
     private readonly Stream _connection;
     private readonly HttpRequestHead? _request;
     private readonly HttpRequestBody? _body;
+    private readonly IdleWatchdog? _watchdog;
+    private readonly TimeSpan _idleTimeout;
 
     /// <summary>A writer for the response to <paramref name="request"/> (null when the head could not be parsed).</summary>
-    public HttpResponseWriter(Stream connection, HttpRequestHead? request, HttpRequestBody? body)
+    /// <param name="connection">Where the response goes.</param>
+    /// <param name="request">The request answered, or null.</param>
+    /// <param name="body">The request's body (an unread rest means closing the connection), or null.</param>
+    /// <param name="watchdog">Restarted with <paramref name="idleTimeout"/> before each write (null: none).</param>
+    /// <param name="idleTimeout">How long one write may take.</param>
+    public HttpResponseWriter(Stream connection, HttpRequestHead? request, HttpRequestBody? body, IdleWatchdog? watchdog = null, TimeSpan idleTimeout = default)
     {
         _connection = connection;
         _request = request;
         _body = body;
+        _watchdog = watchdog;
+        _idleTimeout = idleTimeout;
     }
 
     /// <summary>True once the head has been written.</summary>
@@ -48,9 +57,6 @@ internal sealed class HttpResponseWriter
     /// <summary>The status written (0 before).</summary>
     public int StatusCode { get; private set; }
 
-    /// <summary>Where the body goes, after <see cref="WriteHeadAsync"/>; nothing may be written for HEAD requests.</summary>
-    public Stream Body => _connection;
-
     /// <summary>True when the response must not carry a body (a HEAD request).</summary>
     public bool OmitBody => _request?.Method == "HEAD";
 
@@ -60,8 +66,28 @@ internal sealed class HttpResponseWriter
     /// <summary>Writes <c>HTTP/1.1 100 Continue</c> (an interim response; the final one follows).</summary>
     public async ValueTask WriteContinueAsync(CancellationToken cancellationToken)
     {
-        await _connection.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         await _connection.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes body bytes after <see cref="WriteHeadAsync"/> (nothing may be written for HEAD requests).</summary>
+    public ValueTask WriteBodyAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        if (!HasStarted)
+        {
+            throw new InvalidOperationException("write the response head first");
+        }
+
+        return WriteAsync(bytes, cancellationToken);
+    }
+
+    /// <summary>Flushes what was written.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken) => _connection.FlushAsync(cancellationToken);
+
+    private ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        _watchdog?.Restart(_idleTimeout);
+        return _connection.WriteAsync(bytes, cancellationToken);
     }
 
     /// <summary>Writes the status line and headers of a response with a body of <paramref name="contentLength"/> bytes.</summary>
@@ -95,7 +121,7 @@ internal sealed class HttpResponseWriter
         }
 
         head.Append("\r\n");
-        await _connection.WriteAsync(Encoding.Latin1.GetBytes(head.ToString()), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Encoding.Latin1.GetBytes(head.ToString()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes a complete response with a small text body (plus a newline).</summary>
@@ -105,7 +131,7 @@ internal sealed class HttpResponseWriter
         await WriteHeadAsync(statusCode, body.Length, contentType, headers, cancellationToken).ConfigureAwait(false);
         if (!OmitBody)
         {
-            await _connection.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(body, cancellationToken).ConfigureAwait(false);
         }
 
         await _connection.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,12 @@ internal sealed record HttpServerOptions
     /// </summary>
     public TimeSpan HeadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a request body read or a response write may make no progress before the connection is closed. Each
+    /// chunk of progress restarts it, so only a stalled peer (not a slow one) hits it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Buffer size for streaming files and request bodies (never a whole body in memory).</summary>
     public int BufferBytes { get; init; } = 64 * 1024;
 }

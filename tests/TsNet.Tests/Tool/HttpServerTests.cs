@@ -163,15 +163,53 @@ public sealed class HttpServerTests : IDisposable
         (await ServeAsync("\r\n")).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task SilentClient_IsClosedAfterTheHeadTimeout()
+    {
+        var options = new HttpServerOptions { HeadTimeout = TimeSpan.FromMilliseconds(200) };
+        var connection = new ScriptedConnection("GET /hello.txt HTTP/1.1\r\nHost: n\r\n\r\nGET /hel") { StallAtEnd = true };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Handler(options).HandleAsync(connection, "test", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)).And.BeLessThan(TimeSpan.FromSeconds(20));
+        SplitResponses(connection.Output).Should().ContainSingle("the first request was answered, the stalled second one not").Which.Should().EndWith("hello");
+    }
+
+    [Fact]
+    public async Task StalledUpload_IsClosedAfterTheIdleTimeout()
+    {
+        var options = new HttpServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) };
+        var connection = new ScriptedConnection("PUT /sink HTTP/1.1\r\nHost: n\r\nContent-Length: 10\r\n\r\nabc") { StallAtEnd = true };
+
+        await Handler(options).HandleAsync(connection, "test", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        connection.Output.Should().BeEmpty("the body never completed");
+    }
+
+    [Fact]
+    public async Task Cancellation_EndsAStalledConnection()
+    {
+        using var stop = new CancellationTokenSource();
+        var connection = new ScriptedConnection(string.Empty) { StallAtEnd = true };
+
+        var serve = Handler(new HttpServerOptions()).HandleAsync(connection, "test", stop.Token);
+        await stop.CancelAsync();
+        await serve.WaitAsync(TimeSpan.FromSeconds(30));
+
+        connection.Output.Should().BeEmpty();
+    }
+
+    private HttpConnectionHandler Handler(HttpServerOptions options) =>
+        new(new FileAndSinkSite(new WwwRoot(_www), options.BufferBytes), options, NullLogger.Instance);
+
     private Task<string> ServeAsync(string request, int maxReadBytes = int.MaxValue) =>
         ServeAsync(Encoding.Latin1.GetBytes(request), maxReadBytes);
 
     private async Task<string> ServeAsync(byte[] request, int maxReadBytes = int.MaxValue)
     {
-        var options = new HttpServerOptions();
-        var handler = new HttpConnectionHandler(new FileAndSinkSite(new WwwRoot(_www), options.BufferBytes), options, NullLogger.Instance);
         var connection = new ScriptedConnection(request, maxReadBytes);
-        await handler.HandleAsync(connection, "test", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await Handler(new HttpServerOptions()).HandleAsync(connection, "test", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         return connection.Output;
     }
 

@@ -4,7 +4,8 @@ namespace TsNet.Tests.Tool;
 
 /// <summary>
 /// A connection for in-process server tests: reads return the scripted request bytes at most
-/// <c>maxReadBytes</c> at a time (then end of stream), writes are captured.
+/// <c>maxReadBytes</c> at a time, then end of stream (or, with <see cref="StallAtEnd"/>, a read that waits until
+/// cancelled, like a client that went silent); writes are captured.
 /// </summary>
 internal sealed class ScriptedConnection : Stream
 {
@@ -23,6 +24,9 @@ internal sealed class ScriptedConnection : Stream
         : this(Encoding.Latin1.GetBytes(input), maxReadBytes)
     {
     }
+
+    /// <summary>When set, a read after the script waits for cancellation instead of returning end of stream.</summary>
+    public bool StallAtEnd { get; init; }
 
     public override bool CanRead => true;
 
@@ -49,14 +53,19 @@ internal sealed class ScriptedConnection : Stream
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer, offset, count));
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (StallAtEnd && _position == _input.Length)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         var n = Math.Min(Math.Min(buffer.Length, _maxReadBytes), _input.Length - _position);
         _input.AsSpan(_position, n).CopyTo(buffer.Span);
         _position += n;
-        return ValueTask.FromResult(n);
+        return n;
     }
 
     public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
