@@ -77,11 +77,14 @@ internal sealed class UpCommand : ICommand
         }
 
         var services = new List<ITailnetService>();
+        var stage = "starting";
         await using (node.ConfigureAwait(false))
         {
             try
             {
+                stage = $"starting the node (UDP port {options.ListenPort})";
                 await node.StartAsync(cancellationToken).ConfigureAwait(false);
+                stage = "starting the services";
                 await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
                 await console.Out.WriteLineAsync(ReadyLine(node)).ConfigureAwait(false);
                 await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -95,7 +98,7 @@ internal sealed class UpCommand : ICommand
             }
             catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException)
             {
-                await console.Error.WriteLineAsync($"tsnet up: {e.Message}").ConfigureAwait(false);
+                await console.Error.WriteLineAsync($"tsnet up: failed {stage}: {e.Message}").ConfigureAwait(false);
                 await StopServicesAsync(services).ConfigureAwait(false);
                 return ExitCodes.Failure;
             }

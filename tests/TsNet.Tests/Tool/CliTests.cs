@@ -180,6 +180,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_UdpPortTaken_Exit1()
+    {
+        using var taken = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        var port = ((System.Net.IPEndPoint)taken.Client.LocalEndPoint!).Port;
+        var path = Path.Combine(_dir, "taken.conf");
+        await File.WriteAllTextAsync(path, $"[Interface]\nPrivateKey = {WireGuardKey.Generate()}\nAddress = 100.64.0.2/32\nListenPort = {port}\n");
+
+        var run = await RunAsync("up", "--config", path);
+
+        run.ExitCode.Should().Be(1, "a runtime failure, not a usage error");
+        run.Error.Should().Contain($"tsnet up: failed starting the node (UDP port {port}): ");
+        run.Out.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Up_RunsUntilCancelled_PrintsOneReadyLine_WarnsOnStderr_Exit0()
     {
         var path = Path.Combine(_dir, "wg0.conf");
