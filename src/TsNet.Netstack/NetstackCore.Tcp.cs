@@ -324,7 +324,7 @@ internal sealed partial class NetstackCore
         }
 
         TcpListenerEntry? listener = null;
-        Action<TcpStreamChannel>? handler = null;
+        UnmatchedTcpFlowClaim? handler = null;
         if (isLocal && _tcpListeners.TryGetValue(endpoints.LocalPort, out var entry))
         {
             if (entry.Handshaking + entry.Queued >= entry.Backlog)
@@ -423,6 +423,20 @@ internal sealed partial class NetstackCore
         {
             listener.Handshaking--;
             socket.Listener = null;
+        }
+
+        if (socket.FlowHandler is { } claim && socket.Channel is null)
+        {
+            // A claimed flow that never got established: its claimant must not count it as in flight any more.
+            socket.FlowHandler = null;
+            try
+            {
+                claim.Abandoned();
+            }
+            catch (Exception)
+            {
+                // The claimant's bookkeeping failing must not break the netstack.
+            }
         }
 
         // The loop still sees the socket once more (touched) to complete the app side.

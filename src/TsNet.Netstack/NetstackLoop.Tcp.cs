@@ -215,7 +215,7 @@ internal sealed partial class NetstackLoop
             socket.FlowHandler = null;
             try
             {
-                handler(channel);
+                handler.Established(channel);
             }
             catch (Exception)
             {

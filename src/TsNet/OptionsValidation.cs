@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using TsNet.Configuration;
 
 namespace TsNet;
 
@@ -13,9 +15,24 @@ internal static class OptionsValidation
 
     public static TailnetServerOptions Snapshot(TailnetServerOptions options)
     {
-        if (options.PrivateKey.IsEmpty)
+        var hasKey = !options.PrivateKey.IsEmpty;
+        if (hasKey && options.StateDirectory is not null)
         {
-            throw new ArgumentException("TailnetServerOptions.PrivateKey is required (generate one with WireGuardKey.Generate()).", nameof(options));
+            throw new ArgumentException(
+                "Set either TailnetServerOptions.PrivateKey or TailnetServerOptions.StateDirectory, not both: with a state directory the node keeps its own key in <dir>/node.key.",
+                nameof(options));
+        }
+
+        if (!hasKey && options.StateDirectory is null)
+        {
+            throw new ArgumentException(
+                "TailnetServerOptions.PrivateKey or TailnetServerOptions.StateDirectory is required (generate a key with WireGuardKey.Generate(), or name a directory where the node keeps one).",
+                nameof(options));
+        }
+
+        if (options.StateDirectory is { } directory && string.IsNullOrWhiteSpace(directory))
+        {
+            throw new ArgumentException("TailnetServerOptions.StateDirectory is empty; give a directory path or leave it null.", nameof(options));
         }
 
         if (options.Addresses.Count == 0)
@@ -48,15 +65,26 @@ internal static class OptionsValidation
 
         ArgumentNullException.ThrowIfNull(options.LoggerFactory);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
+        ArgumentNullException.ThrowIfNull(options.Limits);
+        var limits = options.Limits.Validated();
+        var dnsSuffix = options.DnsSuffix is { } suffix ? NormalizeDnsSuffix(suffix) : null;
+
+        // Last of the checks on the options themselves, so that invalid options never create files.
+        var privateKey = options.StateDirectory is { } stateDirectory
+            ? NodeKeyStore.LoadOrCreate(stateDirectory, options.LoggerFactory.CreateLogger("TsNet.TailnetServer"))
+            : options.PrivateKey;
 
         var copy = new TailnetServerOptions
         {
-            PrivateKey = options.PrivateKey,
+            PrivateKey = privateKey,
+            StateDirectory = options.StateDirectory,
+            DnsSuffix = dnsSuffix,
             ListenPort = options.ListenPort,
             Mtu = options.Mtu,
             LoggerFactory = options.LoggerFactory,
             TimeProvider = options.TimeProvider,
             QueueCapacity = options.QueueCapacity,
+            Limits = limits,
             TestHooks = options.TestHooks,
         };
         foreach (var address in options.Addresses)
@@ -64,7 +92,7 @@ internal static class OptionsValidation
             copy.Addresses.Add(address);
         }
 
-        var ownPublic = options.PrivateKey.PublicKey;
+        var ownPublic = privateKey.PublicKey;
         var seen = new HashSet<WireGuardKey>();
         foreach (var peer in options.Peers)
         {
@@ -78,6 +106,22 @@ internal static class OptionsValidation
         }
 
         return copy;
+    }
+
+    /// <summary>Drops one leading and one trailing dot and checks the rest is a DNS name.</summary>
+    private static string NormalizeDnsSuffix(string suffix)
+    {
+        var trimmed = suffix.Trim();
+        trimmed = trimmed.StartsWith('.') ? trimmed[1..] : trimmed;
+        trimmed = trimmed.EndsWith('.') ? trimmed[..^1] : trimmed;
+        if (!DnsName.IsValid(trimmed))
+        {
+            throw new ArgumentException(
+                $"DnsSuffix '{suffix}' is not a DNS name: use labels of letters, digits and inner hyphens joined by dots, e.g. tailnet.example.",
+                "options");
+        }
+
+        return trimmed;
     }
 
     public static TailnetPeer ValidatePeer(TailnetPeer peer, WireGuardKey ownPublicKey)

@@ -11,7 +11,9 @@ public sealed partial class TailnetServer
 
     /// <summary>
     /// A <see cref="SocketsHttpHandler"/> whose <see cref="SocketsHttpHandler.ConnectCallback"/> dials into the tailnet:
-    /// host names resolve against the configured peers (and IP literals), never the host's DNS; proxies are off.
+    /// host names resolve against the configured peers' names (<c>http://db:8080/</c>, or <c>http://db.tailnet.example:8080/</c>
+    /// with <see cref="TailnetServerOptions.DnsSuffix"/>) and IP literals, never the host's DNS; proxies are off. An
+    /// unknown name fails the request with an <see cref="HttpRequestException"/> whose inner exception says so.
     /// </summary>
     public HttpMessageHandler CreateHttpMessageHandler() => new SocketsHttpHandler
     {

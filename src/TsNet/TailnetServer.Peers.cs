@@ -99,7 +99,7 @@ public sealed partial class TailnetServer
             }
         }
 
-        _ = ReresolveAsync(settings, host);
+        _background.Track(ReresolveAsync(settings, host));
     }
 
     private async Task ReresolveAsync(PeerSettings settings, string host)
@@ -142,6 +142,9 @@ public sealed partial class TailnetServer
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Start failed while the node was being disposed")]
     private static partial void LogStartFailedDuringDispose(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Count} background operations (peer updates, name lookups, fallback TCP handlers) were still running 5 s after the node stopped")]
+    private static partial void LogBackgroundWorkOutlived(ILogger logger, int count);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Could not resolve peer endpoint {Endpoint}: {Reason}")]
     private static partial void LogResolveFailed(ILogger logger, string endpoint, string reason);

@@ -10,7 +10,6 @@ public sealed partial class TailnetServer
     public TailnetStatus GetStatus()
     {
         var (dataplane, netstack) = Started();
-        var wallNow = _options.TimeProvider.GetUtcNow();
         var snapshot = dataplane.InvokeAsync<(List<TailnetPeerStatus> Peers, Dictionary<string, long> Drops)>((loop, now) =>
         {
             var peers = new List<TailnetPeerStatus>();
@@ -18,7 +17,7 @@ public sealed partial class TailnetServer
             {
                 DateTimeOffset? lastHandshake = peer.LastHandshakeAt == Timestamps.Never
                     ? null
-                    : wallNow - TimeSpan.FromTicks(now - peer.LastHandshakeAt);
+                    : loop.WallClockOrigin + TimeSpan.FromTicks(peer.LastHandshakeAt);
                 var name = (peer.Tag as Dataplane.PeerSettings)?.Name;
                 peers.Add(new TailnetPeerStatus(
                     new WireGuardKey(peer.PublicKey), name, peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using TsNet.Configuration;
 
 namespace TsNet;
 
@@ -20,7 +21,8 @@ public sealed partial class TailnetServer
 
     /// <summary>
     /// Opens a TCP connection to <paramref name="hostAndPort"/>: <c>100.64.0.1:80</c>, <c>[fd7a::1]:80</c>, or a peer
-    /// name from the configuration such as <c>db:5432</c>. Names never fall back to the host's DNS.
+    /// name from the configuration such as <c>db:5432</c> (also <c>db.tailnet.example:5432</c> when
+    /// <see cref="TailnetServerOptions.DnsSuffix"/> is <c>tailnet.example</c>). Names never fall back to the host's DNS.
     /// </summary>
     /// <exception cref="ArgumentException">Not host:port, or the host is neither an IP literal nor a peer name.</exception>
     /// <exception cref="SocketException">Refused, timed out or reset.</exception>
@@ -60,33 +62,70 @@ public sealed partial class TailnetServer
         return ResolveDialTarget(host, port);
     }
 
-    /// <summary>Resolves <paramref name="host"/> (IP literal, brackets allowed, or peer name) with <paramref name="port"/>.</summary>
+    /// <summary>
+    /// Resolves <paramref name="host"/> with <paramref name="port"/>: an IP literal (brackets allowed), a peer's
+    /// <see cref="TailnetPeer.Name"/>, or that name followed by <c>.</c> and <see cref="TailnetServerOptions.DnsSuffix"/>;
+    /// case-insensitive, one trailing dot allowed. Nothing else: the host's DNS is never asked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The host is neither an IP literal nor a configured peer name, or the peer has no single address.</exception>
     internal IPEndPoint ResolveDialTarget(string host, int port)
     {
-        host = host.Trim('[', ']');
-        if (IPAddress.TryParse(host, out var literal))
+        var literal = host.Length > 1 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        if (AddressText.TryParseAddress(literal, out var address))
         {
-            return new IPEndPoint(literal, port);
+            return new IPEndPoint(address, port);
         }
+
+        var name = host.EndsWith('.') ? host[..^1] : host;
+        var suffix = _options.DnsSuffix;
+        var bareName = suffix is not null
+            && name.Length > suffix.Length + 1
+            && name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
+            && name[^(suffix.Length + 1)] == '.'
+                ? name[..^(suffix.Length + 1)]
+                : null;
 
         TailnetPeer? match;
+        string[] knownNames;
         lock (_gate)
         {
-            match = PeerList.FirstOrDefault(p => p.Name is { } name && string.Equals(name, host, StringComparison.OrdinalIgnoreCase));
+            // The name as written first, so a peer whose own name ends in the suffix still wins.
+            match = PeerList.FirstOrDefault(p => NameIs(p, name)) ?? (bareName is null ? null : PeerList.FirstOrDefault(p => NameIs(p, bareName)));
+            knownNames = PeerList.Select(p => p.Name).OfType<string>().ToArray();
         }
 
-        var address = match?.AllowedIps
-            .Where(n => n.PrefixLength == (n.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
+        if (match is null)
+        {
+            throw new ArgumentException(UnknownNameMessage(host, knownNames, suffix), nameof(host));
+        }
+
+        var peerAddress = match.AllowedIps
+            .Where(n => n.PrefixLength == AddressText.MaxPrefix(n.BaseAddress))
             .OrderBy(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 0 : 1)
             .Select(n => n.BaseAddress)
             .FirstOrDefault();
-        if (address is null)
-        {
-            throw new ArgumentException(
-                string.Format(CultureInfo.InvariantCulture, "'{0}' is neither an IP address nor the name of a peer with a single-address AllowedIPs entry; tailnet dials never use the host's DNS.", host),
+        return peerAddress is not null
+            ? new IPEndPoint(peerAddress, port)
+            : throw new ArgumentException(
+                string.Format(CultureInfo.InvariantCulture, "Peer '{0}' has no single-address AllowedIPs entry (/32 or /128) to dial by name; dial an address in its AllowedIPs instead.", match.Name),
                 nameof(host));
-        }
+    }
 
-        return new IPEndPoint(address, port);
+    private static bool NameIs(TailnetPeer peer, string name) =>
+        peer.Name is { } peerName && string.Equals(peerName, name, StringComparison.OrdinalIgnoreCase);
+
+    private static string UnknownNameMessage(string host, string[] knownNames, string? suffix)
+    {
+        // A few names are enough to spot a typo; a long list would bury the point of the message.
+        const int MaxListedNames = 8;
+        var known = knownNames.Length == 0
+            ? "no peer has a name"
+            : "peer names: " + string.Join(", ", knownNames.Take(MaxListedNames)) + (knownNames.Length > MaxListedNames ? ", ..." : string.Empty)
+                + (suffix is null ? string.Empty : $"; each also answers to <name>.{suffix}");
+        return string.Format(
+            CultureInfo.InvariantCulture,
+            "'{0}' is neither an IP address nor the name of a peer: it is not a configured peer name ({1}), and TsNet never falls back to the host's DNS.",
+            host,
+            known);
     }
 }

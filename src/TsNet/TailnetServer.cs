@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TsNet.Dataplane;
 using TsNet.Netstack;
 using TsNet.Packets.Buffers;
+using TsNet.Services.Fallback;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
@@ -16,6 +17,7 @@ namespace TsNet;
 public sealed partial class TailnetServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_defaultPingTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_backgroundDrainLimit = TimeSpan.FromSeconds(5);
 
     private readonly TailnetServerOptions _options;
     private readonly ILogger _logger;
@@ -23,13 +25,23 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly List<IPAddress> _addresses;
     private readonly PacketBufferPool _pool = new();
     private readonly CancellationTokenSource _disposing = new();
+    private readonly BackgroundTaskTracker _background = new();
+    private readonly FallbackTcpRouter _fallback;
     private Task? _startTask;
     private Task? _disposeTask;
     private DataplaneLoop? _dataplane;
     private NetstackLoop? _netstack;
 
-    /// <summary>Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect).</summary>
+    /// <summary>
+    /// Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect). With
+    /// <see cref="TailnetServerOptions.StateDirectory"/>, this constructor reads the node's key from
+    /// <c>&lt;dir&gt;/node.key</c> or generates and writes it there, so <see cref="PublicKey"/> is known before
+    /// <see cref="StartAsync"/>. No socket is opened before <see cref="StartAsync"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidDataException">The state directory's <c>node.key</c> exists but does not hold a key (the message names the file).</exception>
+    /// <exception cref="IOException">The state directory or its key file cannot be created or read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The process may not read or create the key file.</exception>
     public TailnetServer(TailnetServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -37,6 +49,14 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
         PublicKey = _options.PrivateKey.PublicKey;
+        _fallback = new FallbackTcpRouter(
+            new FallbackTcpLimits
+            {
+                MaxInFlightPerPort = _options.Limits.FallbackTcpMaxInFlightPerPort,
+                MaxPorts = _options.Limits.FallbackTcpMaxPorts,
+                IdleReap = _options.Limits.FallbackTcpIdleReap,
+            },
+            _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
     }
 
     /// <summary>The node's public key.</summary>
@@ -96,28 +116,52 @@ public sealed partial class TailnetServer : IAsyncDisposable
         {
             // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
             MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
+            Capture = _capture,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
         var netstack = new NetstackLoop(
-            new NetstackOptions { Addresses = _addresses, Mtu = _options.Mtu, Pool = _pool, TimestampFrequency = _options.TimeProvider.TimestampFrequency },
+            new NetstackOptions
+            {
+                Addresses = _addresses,
+                Mtu = _options.Mtu,
+                Pool = _pool,
+                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                MaxTcpConnections = _options.Limits.MaxTcpConnections,
+                TcpListenBacklog = _options.Limits.TcpListenBacklog,
+                Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
+                TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
+                {
+                    SendBufferSize = _options.Limits.TcpInitialBufferSize,
+                    ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
+                    MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
+                    MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
+                },
+            },
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);
 
+        bool disposed;
         lock (_gate)
         {
-            if (_disposeTask is not null)
+            disposed = _disposeTask is not null;
+            if (!disposed)
             {
-                // Disposed while we were resolving: nothing may outlive the node.
-                _ = dataplane.DisposeAsync().AsTask();
-                throw new ObjectDisposedException(nameof(TailnetServer));
+                _dataplane = dataplane;
+                _netstack = netstack;
             }
-
-            _dataplane = dataplane;
-            _netstack = netstack;
         }
 
+        if (disposed)
+        {
+            // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
+            await dataplane.DisposeAsync().ConfigureAwait(false);
+            await netstack.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(TailnetServer));
+        }
+
+        _fallback.Attach(netstack);
         dataplane.Start();
         netstack.Start();
         foreach (var settings in resolved)
@@ -156,7 +200,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
         if (dataplane is not null)
         {
-            _ = ApplyPeerLaterAsync(dataplane, copy);
+            _background.Track(ApplyPeerLaterAsync(dataplane, copy));
         }
     }
 
@@ -175,8 +219,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _ = dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token)
-                .ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            _background.Track(dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token));
         }
 
         return removed;
@@ -249,8 +292,35 @@ public sealed partial class TailnetServer : IAsyncDisposable
             await dataplane.DisposeAsync().ConfigureAwait(false);
         }
 
+        // Peer updates and name lookups saw the cancellation; a host-name lookup the OS cannot cancel is bounded.
+        if (!await _background.WaitAllAsync(s_backgroundDrainLimit).ConfigureAwait(false))
+        {
+            LogBackgroundWorkOutlived(_logger, _background.Count);
+        }
+
         _disposing.Dispose();
         LogStopped(_logger);
+    }
+
+    /// <summary>Test hook: every task the node runs (loops, underlay receivers, tracked background work) at this moment.</summary>
+    internal IReadOnlyList<Task> OwnedTasks()
+    {
+        var tasks = new List<Task>();
+        lock (_gate)
+        {
+            if (_dataplane is not null)
+            {
+                tasks.AddRange(_dataplane.OwnedTasks);
+            }
+
+            if (_netstack is not null)
+            {
+                tasks.Add(_netstack.Completion);
+            }
+        }
+
+        tasks.AddRange(_background.Snapshot());
+        return tasks;
     }
 
     private (DataplaneLoop dataplane, NetstackLoop netstack) Started()

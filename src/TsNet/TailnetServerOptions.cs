@@ -10,8 +10,20 @@ namespace TsNet;
 /// </summary>
 public sealed class TailnetServerOptions
 {
-    /// <summary>The node's WireGuard private key. Required (a state directory arrives with the facade issue).</summary>
+    /// <summary>
+    /// The node's WireGuard private key. Set this or <see cref="StateDirectory"/>, not both; default: unset.
+    /// </summary>
     public WireGuardKey PrivateKey { get; set; }
+
+    /// <summary>
+    /// A directory where the node keeps its private key when <see cref="PrivateKey"/> is not set: the key is read
+    /// from <c>&lt;dir&gt;/node.key</c> (wg-style base64 and a newline), or generated and written there by the
+    /// <see cref="TailnetServer"/> constructor the first time, so the node keeps its identity (and
+    /// <see cref="TailnetServer.PublicKey"/> is known) before <see cref="TailnetServer.StartAsync"/>. The file is created
+    /// with mode 0600 (owner only) and the directory, if missing, with 0700; an existing key file readable by group or
+    /// others is tightened to owner-only with a logged warning. Default: null (use <see cref="PrivateKey"/>).
+    /// </summary>
+    public string? StateDirectory { get; set; }
 
     /// <summary>The node's overlay addresses with their prefix, e.g. <c>100.64.0.2/32</c> and <c>fd7a:115c:a1e0::2/128</c>.</summary>
     public IList<IPNetwork> Addresses { get; } = new List<IPNetwork>();
@@ -27,6 +39,15 @@ public sealed class TailnetServerOptions
 
     /// <summary>The node's peers.</summary>
     public IList<TailnetPeer> Peers { get; } = new List<TailnetPeer>();
+
+    /// <summary>
+    /// Optional DNS suffix for dialing peers by name, e.g. <c>tailnet.example</c>: a peer named <c>db</c> then also
+    /// answers to <c>db.tailnet.example</c> (case-insensitive, a trailing dot allowed) in
+    /// <see cref="TailnetServer.ConnectTcpAsync(string, CancellationToken)"/> and <see cref="TailnetServer.CreateHttpClient"/>.
+    /// One leading dot is dropped; the rest must be DNS labels (letters, digits, inner hyphens) joined by dots.
+    /// Names never fall back to the host's DNS. Default: null (bare peer names and IP literals only).
+    /// </summary>
+    public string? DnsSuffix { get; set; }
 
     /// <summary>Logger factory; defaults to no logging.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
@@ -50,7 +71,7 @@ public sealed class TailnetServerOptions
     /// </summary>
     /// <param name="text">The file's contents.</param>
     /// <param name="onWarning">Receives one message per ignored setting, e.g. <c>line 4: DNS is ignored: ...</c>.</param>
-    /// <returns>New options; set <see cref="LoggerFactory"/> and the like on them as needed.</returns>
+    /// <returns>New options; set <see cref="LoggerFactory"/>, <see cref="DnsSuffix"/> and the like on them as needed.</returns>
     /// <exception cref="WireGuardConfigException">The text is not a valid configuration; <see cref="WireGuardConfigException.LineNumber"/> says where.</exception>
     public static TailnetServerOptions FromWireGuardConfig(string text, Action<string>? onWarning = null) =>
         Configuration.WireGuardConfigParser.Parse(text, fileName: null, onWarning);
@@ -66,6 +87,9 @@ public sealed class TailnetServerOptions
         ArgumentException.ThrowIfNullOrEmpty(path);
         return Configuration.WireGuardConfigParser.Parse(File.ReadAllText(path), path, onWarning);
     }
+
+    /// <summary>Bounds on queues, tables and per-connection resources (design §5 defaults).</summary>
+    public TailnetLimits Limits { get; set; } = new();
 
     /// <summary>Hooks for tests only (shortened timers, forced load, socket rebind); not public API.</summary>
     internal TailnetTestHooks TestHooks { get; set; } = new();

@@ -250,6 +250,39 @@ public sealed class WireGuardInteropTests
         CountLogged(wg, "Received handshake initiation").Should().BeGreaterThanOrEqualTo(3, "TsNet initiated each rekey");
     }
 
+    /// <summary>8. Packet capture: Linux pings TsNet while the node captures; tshark reads the pcap and sees both directions.</summary>
+    [InteropFact(Requires = "tshark")]
+    public async Task PacketCapture_OfLinuxPings_IsReadableByTshark()
+    {
+        InteropEnvironment.EnsureTools("tshark");
+        using var bound = new CancellationTokenSource(TestBound);
+        var (wgKey, wgPub) = await WgTools.GenKeyPairAsync(_runner);
+        using var directory = new TempDirectory();
+        var pcap = directory.File("node.pcap");
+
+        await using var node = new TailnetServer(NodeOptions(wgPub, wgEndpoint: null));
+        await node.StartAsync(bound.Token);
+        await using var wg = await StartWireGuardGoAsync(wgKey, node, peerEndpoint: NodeEndpoint(node), cancellationToken: bound.Token);
+        using var stopCapture = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
+        await using (var file = File.Create(pcap))
+        {
+            var capture = node.CapturePcapAsync(file, stopCapture.Token);
+            var ping = await wg.PingAsync(NodeAddress, count: 5, cancellationToken: bound.Token);
+            AssertNoLoss(ping, 5);
+            await stopCapture.CancelAsync();
+            await capture.WaitAsync(TimeSpan.FromSeconds(10), bound.Token);
+        }
+
+        var read = await _runner.RunAsync(
+            "tshark",
+            ["-r", pcap, "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type", "-E", "separator=,"],
+            cancellationToken: bound.Token);
+        read.Succeeded.Should().BeTrue($"tshark reads the capture: {read.StandardError}");
+        var lines = read.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        lines.Count(l => l == $"{WgAddress},{NodeAddress},8").Should().Be(5, "every echo request TsNet received");
+        lines.Count(l => l == $"{NodeAddress},{WgAddress},0").Should().Be(5, "every echo reply TsNet sent");
+    }
+
     private TailnetServerOptions NodeOptions(string wgPublicKey, string? wgEndpoint, bool ipv6 = false, string? presharedKey = null)
     {
         var options = new TailnetServerOptions

@@ -20,7 +20,7 @@ internal sealed class TcpSocket
     public TcpListenerEntry? Listener { get; set; }
 
     /// <summary>For a flow claimed by the unmatched-flow hook: receives the connection once established.</summary>
-    public Action<TcpStreamChannel>? FlowHandler { get; set; }
+    public UnmatchedTcpFlowClaim? FlowHandler { get; set; }
 
     /// <summary>The app hand-off (null until established or, for connects, set at creation).</summary>
     public TcpStreamChannel? Channel { get; set; }

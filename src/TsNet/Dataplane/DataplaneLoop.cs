@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using TsNet.Packets.Threading;
 using Microsoft.Extensions.Logging;
+using TsNet.Capture;
 using TsNet.Packets.Buffers;
 using TsNet.WireGuard.Protocol;
 
@@ -50,6 +51,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         _fromWireGuard = fromWireGuard;
         _timeProvider = timeProvider;
         _origin = timeProvider.GetTimestamp();
+        WallClockOrigin = timeProvider.GetUtcNow();
         _logger = logger;
         var options = new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _toWireGuard = Channel.CreateBounded<PacketBuffer>(options);
@@ -67,6 +69,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     public WireGuardEndpoint Core => _core;
 
+    /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
+    internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay.Receivers);
+
     public int ListenPort => _underlay.Port;
 
     /// <summary>Raised on the loop's task before each handshake retry (the facade re-resolves host names).</summary>
@@ -79,8 +84,14 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     public long UnderlaySendDrops => _underlay.SendDrops;
 
+    /// <summary>Wall-clock time of core time 0, so a core timestamp converts to the same wall time in every snapshot.</summary>
+    public DateTimeOffset WallClockOrigin { get; }
+
     /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
     public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
+
+    /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
+    public PacketCaptureHub? Capture { get; init; }
 
     /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead.</summary>
     public int MaxDatagramSize { get; init; }
@@ -232,6 +243,11 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         for (var i = 0; i < DrainBatch && _toWireGuard.Reader.TryRead(out var packet); i++)
         {
             worked = true;
+            if (Capture is { IsActive: true } capture)
+            {
+                capture.Tap(packet.Span);
+            }
+
             try
             {
                 _core.SendPacket(packet, Now, this);
@@ -253,6 +269,11 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.DeliverPacket(WireGuardPeer peer, PacketBuffer packet)
     {
+        if (Capture is { IsActive: true } capture)
+        {
+            capture.Tap(packet.Span);
+        }
+
         if (!_fromWireGuard.TryWrite(packet))
         {
             Interlocked.Increment(ref FromWireGuardDrops);

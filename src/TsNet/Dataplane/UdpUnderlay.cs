@@ -28,6 +28,9 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
     private Task[] _receivers = [];
+
+    /// <summary>The receive loops (one per address family) once started.</summary>
+    internal IReadOnlyList<Task> Receivers => _receivers;
     private int _disposed;
     private long _inboundDrops;
     private long _sendDrops;

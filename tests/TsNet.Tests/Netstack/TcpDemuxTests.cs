@@ -84,7 +84,7 @@ public sealed class TcpDemuxTests
         {
             seenSource = source;
             seenDestination = destination;
-            return _ => { };
+            return new UnmatchedTcpFlowClaim(_ => { });
         };
         core.ProcessInbound(Syn(Elsewhere, 80), 0);
         var sent = Drain(core, 0);
@@ -95,6 +95,29 @@ public sealed class TcpDemuxTests
         seenSource.Should().Be(new IPEndPoint(Peer, 40000));
         seenDestination.Should().Be(new IPEndPoint(Elsewhere, 80));
         core.TcpConnectionCount.Should().Be(1);
+    }
+
+    [Fact]
+    public void Hook_ClaimedFlowThatNeverCompletesItsHandshake_IsAbandoned()
+    {
+        var core = NewCore();
+        var (established, abandoned) = (0, 0);
+        core.UnmatchedTcpFlow = (_, _) => new UnmatchedTcpFlowClaim(_ => established++, () => abandoned++);
+        core.ProcessInbound(Syn(Elsewhere, 80), 0);
+        Drain(core, 0).Should().ContainSingle().Which.Flags.Should().Be(TcpFlags.Syn | TcpFlags.Ack);
+
+        // The peer never ACKs: SYN-ACK retransmissions run out (well within 10 virtual minutes), the flow is abandoned.
+        var now = 0L;
+        for (var step = 0; step < 600 && core.TcpConnectionCount > 0; step++)
+        {
+            now += System.Diagnostics.Stopwatch.Frequency;
+            core.Poll(now);
+            Drain(core, now);
+        }
+
+        core.TcpConnectionCount.Should().Be(0);
+        abandoned.Should().Be(1, "the claimant learns the flow is gone and can release its slot");
+        established.Should().Be(0);
     }
 
     [Fact]
@@ -115,7 +138,7 @@ public sealed class TcpDemuxTests
         core.UnmatchedTcpFlow = (_, _) =>
         {
             hookCalls++;
-            return _ => { };
+            return new UnmatchedTcpFlowClaim(_ => { });
         };
         core.ListenTcp(80);
         core.ProcessInbound(Syn(Us, 80), 0);

@@ -1,0 +1,67 @@
+// A consumer of the TsNet NuGet package: two tailnet nodes in this process, talking WireGuard over
+// loopback UDP, one TCP echo through the tailnet. Exits 0 when the echoed bytes match.
+using System.Net;
+using System.Reflection;
+using TsNet;
+
+using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+var cancellationToken = timeout.Token;
+
+var addressA = IPAddress.Parse("100.64.0.1");
+var addressB = IPAddress.Parse("100.64.0.2");
+
+await using var nodeA = new TailnetServer(new TailnetServerOptions
+{
+    PrivateKey = WireGuardKey.Generate(),
+    Addresses = { new IPNetwork(addressA, 32) },
+});
+await using var nodeB = new TailnetServer(new TailnetServerOptions
+{
+    PrivateKey = WireGuardKey.Generate(),
+    Addresses = { new IPNetwork(addressB, 32) },
+});
+await nodeA.StartAsync(cancellationToken);
+await nodeB.StartAsync(cancellationToken);
+
+// Each node learns the other once both know their (ephemeral) UDP ports.
+nodeA.AddOrUpdatePeer(new TailnetPeer
+{
+    PublicKey = nodeB.PublicKey,
+    Endpoint = $"127.0.0.1:{nodeB.ListenPort}",
+    AllowedIps = { new IPNetwork(addressB, 32) },
+});
+nodeB.AddOrUpdatePeer(new TailnetPeer
+{
+    PublicKey = nodeA.PublicKey,
+    Endpoint = $"127.0.0.1:{nodeA.ListenPort}",
+    AllowedIps = { new IPNetwork(addressA, 32) },
+    Name = "a",
+});
+
+const int EchoPort = 7000;
+await using var listener = await nodeA.ListenTcpAsync(EchoPort, cancellationToken);
+var echo = Task.Run(async () =>
+{
+    await using var connection = await listener.AcceptAsync(cancellationToken)
+        ?? throw new InvalidOperationException("the listener closed before a connection arrived");
+    await connection.CopyToAsync(connection, cancellationToken);   // echo until the client's FIN
+    await connection.ShutdownWriteAsync(cancellationToken);
+}, cancellationToken);
+
+var message = "hello over the tailnet"u8.ToArray();
+await using var client = await nodeB.ConnectTcpAsync($"a:{EchoPort}", cancellationToken);
+await client.WriteAsync(message, cancellationToken);
+await client.ShutdownWriteAsync(cancellationToken);
+var reply = new MemoryStream();
+await client.CopyToAsync(reply, cancellationToken);
+await echo;
+
+if (!reply.ToArray().AsSpan().SequenceEqual(message))
+{
+    Console.Error.WriteLine($"PackageConsumer: echo mismatch, sent {message.Length} bytes, got {reply.Length}");
+    return 1;
+}
+
+var version = typeof(TailnetServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
+Console.WriteLine($"PackageConsumer: echoed {message.Length} bytes {client.LocalEndPoint} -> {client.RemoteEndPoint} with TsNet {version}");
+return 0;

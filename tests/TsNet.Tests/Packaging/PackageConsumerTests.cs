@@ -1,0 +1,152 @@
+using System.IO.Compression;
+using System.Reflection.Metadata;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+
+namespace TsNet.Tests.Packaging;
+
+/// <summary>
+/// What <c>dotnet pack</c> produces for the src/ libraries, and that an application referencing only the
+/// <c>TsNet</c> package by version (samples/PackageConsumer) restores, builds and runs against it.
+/// </summary>
+[Collection(PackagingCollection.Name)]
+public sealed class PackageConsumerTests(PackedFeed feed)
+{
+    /// <summary>The SourceLink custom debug information kind in a portable PDB.</summary>
+    private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
+
+    private const string RepositoryUrl = "https://github.com/tsnet-dotnet/tsnet";
+
+    public static TheoryData<string> Libraries => new(PackedFeed.Libraries);
+
+    [Theory]
+    [MemberData(nameof(Libraries))]
+    public void Package_ContainsAssemblyDocsReadmeAndLicense(string id)
+    {
+        using var package = ZipFile.OpenRead(feed.PackagePath(id));
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+
+        entries.Should().Contain(
+            [$"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml", "README.md", "LICENSE"]);
+        ReadEntry(package, $"lib/net10.0/{id}.xml").Should().Contain("<member name=", "the XML documentation is not empty");
+        ReadEntry(package, "README.md").Should().StartWith("# ").And.Contain("TsNet");
+        ReadEntry(package, "LICENSE").Should().StartWith("MIT License");
+    }
+
+    [Theory]
+    [MemberData(nameof(Libraries))]
+    public void Package_Metadata_DescribesTheLibrary(string id)
+    {
+        var metadata = Child(feed.ReadNuspec(id), "metadata");
+
+        Value(metadata, "id").Should().Be(id);
+        Value(metadata, "version").Should().Be(feed.Version);
+        Value(metadata, "readme").Should().Be("README.md");
+        Value(metadata, "description").Should().NotBeNullOrWhiteSpace();
+        Value(metadata, "tags").Should().Contain("wireguard");
+        var license = Child(metadata, "license");
+        Attribute(license, "type").Should().Be("expression");
+        license.Value.Should().Be("MIT");
+        var repository = Child(metadata, "repository");
+        Attribute(repository, "url").Should().Be(RepositoryUrl);
+        Attribute(repository, "commit").Should().MatchRegex("^[0-9a-f]{40}$");
+    }
+
+    [Fact]
+    public void TsNet_DependsOnTheOtherLibraries_AtTheSameVersion()
+    {
+        var dependencies = Child(feed.ReadNuspec("TsNet"), "metadata")
+            .Descendants()
+            .Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
+
+        foreach (var library in PackedFeed.Libraries.Where(l => l != "TsNet"))
+        {
+            dependencies.Should().ContainKey(library);
+            dependencies[library].Should().Be(feed.Version, "the libraries are released together");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Libraries))]
+    public void SymbolPackage_HasPdbWithSourceLinkToTheRepository(string id)
+    {
+        File.Exists(feed.SymbolPackagePath(id)).Should().BeTrue($"{id} has a .snupkg next to its .nupkg");
+        using var symbols = ZipFile.OpenRead(feed.SymbolPackagePath(id));
+        var pdbEntry = symbols.GetEntry($"lib/net10.0/{id}.pdb");
+        pdbEntry.Should().NotBeNull();
+
+        using var pdb = new MemoryStream();
+        using (var stream = pdbEntry!.Open())
+        {
+            stream.CopyTo(pdb);
+        }
+
+        pdb.Position = 0;
+        using var provider = MetadataReaderProvider.FromPortablePdbStream(pdb);
+        var reader = provider.GetMetadataReader();
+        var sourceLinks = reader.CustomDebugInformation
+            .Select(reader.GetCustomDebugInformation)
+            .Where(info => reader.GetGuid(info.Kind) == SourceLinkKind)
+            .Select(info => Encoding.UTF8.GetString(reader.GetBlobBytes(info.Value)))
+            .ToList();
+
+        sourceLinks.Should().ContainSingle();
+        using var json = JsonDocument.Parse(sourceLinks[0]);
+        var targets = json.RootElement.GetProperty("documents").EnumerateObject().Select(p => p.Value.GetString()).ToList();
+        targets.Should().NotBeEmpty().And.AllSatisfy(url =>
+            url.Should().MatchRegex("^https://raw\\.githubusercontent\\.com/tsnet-dotnet/tsnet/[0-9a-f]{40}/\\*$"));
+    }
+
+    [Fact]
+    public async Task PackageConsumer_BuiltAgainstTheFeed_EchoesOverTheTailnet()
+    {
+        var consumer = Path.Combine(feed.RepositoryRoot, "samples", "PackageConsumer", "PackageConsumer.csproj");
+        var artifacts = Path.Combine(feed.Root, "consumer");
+        // Third-party packages come from the global packages folder (as a fallback folder, read only);
+        // the TsNet packages are extracted into the temporary folder, so nothing of this run stays behind.
+        var globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+        var build = await DotnetCommand.RunAsync(
+            feed.Root,
+            PackedFeed.StepTimeout,
+            "build", consumer,
+            "-c", "Release",
+            "--disable-build-servers",
+            "-nodeReuse:false",
+            $"-p:TsNetPackageVersion={feed.Version}",
+            $"-p:RestoreSources={feed.FeedDirectory};https://api.nuget.org/v3/index.json",
+            $"-p:RestorePackagesPath={Path.Combine(feed.Root, "packages")}",
+            $"-p:RestoreAdditionalProjectFallbackFolders={globalPackages}",
+            $"-p:ArtifactsPath={artifacts}");
+        build.ExitCode.Should().Be(0, "the consumer must build against the packed feed:\n{0}", build.Describe());
+        Directory.Exists(Path.Combine(feed.Root, "packages", "tsnet", feed.Version))
+            .Should().BeTrue("TsNet was restored from the packed feed at the test version");
+
+        var run = await DotnetCommand.RunAsync(
+            feed.Root,
+            TimeSpan.FromSeconds(90),
+            Path.Combine(artifacts, "bin", "PackageConsumer", "release", "PackageConsumer.dll"));
+
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.StandardOutput.Should().MatchRegex(
+            $@"PackageConsumer: echoed 22 bytes 100\.64\.0\.2:\d+ -> 100\.64\.0\.1:7000 with TsNet {System.Text.RegularExpressions.Regex.Escape(feed.Version)}\+[0-9a-f]{{40}}");
+    }
+
+    private static string ReadEntry(ZipArchive package, string name)
+    {
+        using var reader = new StreamReader(package.GetEntry(name)!.Open());
+        return reader.ReadToEnd();
+    }
+
+    private static XElement Child(XElement parent, string localName) =>
+        parent.Elements().SingleOrDefault(e => e.Name.LocalName == localName)
+        ?? throw new Xunit.Sdk.XunitException($"<{parent.Name.LocalName}> has no <{localName}>");
+
+    private static string Value(XElement parent, string localName) => Child(parent, localName).Value;
+
+    private static string Attribute(XElement element, string name) =>
+        element.Attribute(name)?.Value ?? throw new Xunit.Sdk.XunitException($"<{element.Name.LocalName}> has no {name} attribute");
+}
