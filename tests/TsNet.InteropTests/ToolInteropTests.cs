@@ -141,6 +141,23 @@ public sealed partial class ToolInteropTests
         tool.Lines.Where(l => !l.StartsWith('!')).Should().ContainSingle("stdout carries only the ready line");
     }
 
+    /// <summary><c>tsnet genkey</c>/<c>pubkey</c> and <c>wg genkey</c>/<c>pubkey</c> agree in both directions.</summary>
+    [InteropFact]
+    public async Task GenKeyAndPubKey_AgreeWithWg()
+    {
+        var toolKey = (await RunToolAsync(null, "genkey")).Trim();
+        var wgKey = await WgTools.GenKeyAsync(_runner);
+
+        (await WgTools.PubKeyAsync(_runner, toolKey)).Should().Be((await RunToolAsync(toolKey + "\n", "pubkey")).Trim(), "wg accepts tsnet's key and derives the same public key");
+        (await RunToolAsync(wgKey + "\n", "pubkey")).Trim().Should().Be(await WgTools.PubKeyAsync(_runner, wgKey), "tsnet derives wg's public key from wg's key");
+    }
+
+    private async Task<string> RunToolAsync(string? stdin, params string[] args)
+    {
+        var result = await _runner.RunAsync(TsNetTool.DotnetHost, [TsNetTool.DllPath, .. args], TimeSpan.FromSeconds(30), stdin);
+        return result.EnsureSuccess().StandardOutput;
+    }
+
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
     [GeneratedRegex("^ready address=(?<address>[0-9.]+) port=(?<port>[0-9]+) publickey=(?<key>[A-Za-z0-9+/]{43}=)$")]
