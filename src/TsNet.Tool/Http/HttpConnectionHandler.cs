@@ -12,8 +12,9 @@ namespace TsNet.Tool.Http;
 /// </summary>
 internal sealed class HttpConnectionHandler
 {
-    // After a small response to a request whose body the site did not read (e.g. 405 to a PUT), up to this many
-    // body bytes are read and dropped to keep the connection; a larger rest means closing it instead.
+    // A body the site has no use for (a GET with a body, a PUT to a file) is read and dropped up front when it is at
+    // most this long, so the connection can carry the next request; a longer one is left unread and the connection
+    // closes after the response.
     private const long MaxDrainBytes = 64 * 1024;
 
     private readonly FileAndSinkSite _site;
