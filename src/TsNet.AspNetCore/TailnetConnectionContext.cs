@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace TsNet.AspNetCore;
 
 /// <summary>
-/// One tailnet TCP connection as Kestrel sees it: the transport is the connection's pipe view, abort resets it (RST),
-/// dispose closes it (FIN after what Kestrel wrote). The context is also its own connection features, as Kestrel's
-/// socket transport does.
+/// One tailnet TCP connection as Kestrel sees it: the transport is the connection's pipe view, adapted to what Kestrel
+/// expects of a transport after a peer's reset (see <see cref="ResetTranslatingPipeReader"/> and
+/// <see cref="ResetTolerantPipeWriter"/>); abort resets it (RST), dispose closes it (FIN after what Kestrel wrote).
+/// The context is also its own connection features, as Kestrel's socket transport does.
 /// </summary>
 internal sealed class TailnetConnectionContext :
     ConnectionContext,
@@ -35,7 +36,7 @@ internal sealed class TailnetConnectionContext :
         _connection = connection;
         _logger = logger;
         ConnectionId = string.Create(CultureInfo.InvariantCulture, $"{s_idPrefix}:{Interlocked.Increment(ref s_lastId):X8}");
-        Transport = connection.Transport;
+        Transport = new DuplexPipe(new ResetTranslatingPipeReader(connection.Transport.Input), new ResetTolerantPipeWriter(connection.Transport.Output));
         LocalEndPoint = connection.LocalEndPoint;
         RemoteEndPoint = connection.RemoteEndPoint;
         ConnectionClosed = _closed.Token;
@@ -82,5 +83,12 @@ internal sealed class TailnetConnectionContext :
 
         await _connection.DisposeAsync().ConfigureAwait(false);
         await _closed.CancelAsync().ConfigureAwait(false);
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
     }
 }

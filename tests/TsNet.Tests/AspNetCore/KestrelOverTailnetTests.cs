@@ -4,7 +4,9 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using TsNet.AspNetCore;
@@ -26,7 +28,8 @@ public sealed class KestrelOverTailnetTests
         await using (b)
         {
             var port = TailnetTestApp.PortFreeOnHost();
-            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port));
+            var warnings = new WarningRecorder();
+            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port), warnings);
             await app.StartAsync(cts.Token);
 
             // Kestrel reports the tailnet address only, and the host has no TCP listener on the port.
@@ -45,6 +48,7 @@ public sealed class KestrelOverTailnetTests
             overV6.Should().StartWith("hello fd7a:115c:a1e0::2:").And.Contain($"on fd7a:115c:a1e0::1:{port}");
 
             await app.StopAsync(cts.Token);
+            warnings.Entries.Should().BeEmpty();
         }
     }
 
@@ -57,7 +61,8 @@ public sealed class KestrelOverTailnetTests
         await using (b)
         {
             const int port = 8080;
-            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port));
+            var warnings = new WarningRecorder();
+            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port), warnings);
             await app.StartAsync(cts.Token);
             using var http = b.CreateHttpClient();
 
@@ -93,6 +98,7 @@ public sealed class KestrelOverTailnetTests
             }
 
             await app.StopAsync(cts.Token);
+            warnings.Entries.Should().BeEmpty();
         }
     }
 
@@ -105,7 +111,8 @@ public sealed class KestrelOverTailnetTests
         await using (b)
         {
             const int port = 8081;
-            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port));
+            var warnings = new WarningRecorder();
+            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port), warnings);
             await app.StartAsync(cts.Token);
             using var http = b.CreateHttpClient();
 
@@ -114,6 +121,56 @@ public sealed class KestrelOverTailnetTests
 
             (await http.GetStringAsync(new Uri($"http://100.64.0.1:{port}/"), cts.Token)).Should().StartWith("hello 100.64.0.2:");
             await app.StopAsync(cts.Token);
+            warnings.Entries.Should().BeEmpty();
+        }
+    }
+
+    [Fact]
+    public async Task ClientResetDuringAnUpload_ReachesTheHandlerAsConnectionReset_WithoutHostWarnings()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            const int port = 8083;
+            var warnings = new WarningRecorder();
+            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port), warnings);
+            var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var failure = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            app.MapPost("/slow-upload", async (HttpRequest request) =>
+            {
+                var buffer = new byte[4096];
+                try
+                {
+                    await request.Body.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: true, cts.Token);
+                    reading.TrySetResult();
+                    while (await request.Body.ReadAsync(buffer, cts.Token) > 0)
+                    {
+                    }
+
+                    failure.TrySetResult(null);
+                }
+                catch (Exception ex)
+                {
+                    // Handled here: an exception escaping the handler would be logged as an app error.
+                    failure.TrySetResult(ex);
+                }
+            });
+            await app.StartAsync(cts.Token);
+
+            // A raw client: announce a large body, send a little of it, then reset the connection.
+            await using var client = await b.ConnectTcpAsync($"100.64.0.1:{port}", cts.Token);
+            var head = $"POST /slow-upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+            await client.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), cts.Token);
+            await client.WriteAsync(new byte[1000], cts.Token);
+            await reading.Task.WaitAsync(cts.Token);
+            client.Abort();
+
+            var seen = await failure.Task.WaitAsync(cts.Token);
+            seen.Should().BeOfType<ConnectionResetException>("a peer's reset is an ordinary disconnect for the app, as with the socket transport");
+            await app.StopAsync(cts.Token);
+            warnings.Entries.Should().BeEmpty();
         }
     }
 
@@ -126,7 +183,8 @@ public sealed class KestrelOverTailnetTests
         await using (b)
         {
             const int port = 8082;
-            var app = TailnetTestApp.Build(builder => builder.UseTailnet(a, port)); // the IHostApplicationBuilder overload
+            var warnings = new WarningRecorder();
+            var app = TailnetTestApp.Build(builder => builder.UseTailnet(a, port), warnings); // the IHostApplicationBuilder overload
             await app.StartAsync(cts.Token);
             using var http = b.CreateHttpClient();
             (await http.GetStringAsync(new Uri($"http://100.64.0.1:{port}/"), cts.Token)).Should().StartWith("hello 100.64.0.2:");
@@ -136,6 +194,7 @@ public sealed class KestrelOverTailnetTests
             await app.StopAsync(cts.Token);
             await app.DisposeAsync();
             stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20));
+            warnings.Entries.Should().BeEmpty();
 
             var later = async () => await http.GetStringAsync(new Uri($"http://100.64.0.1:{port}/"), cts.Token);
             await later.Should().ThrowAsync<HttpRequestException>();

@@ -13,10 +13,15 @@ namespace TsNet.Tests.AspNetCore;
 internal static class TailnetTestApp
 {
     /// <summary>Builds the app on a full <c>WebApplication</c> builder (socket transport registered too) without starting it.</summary>
-    public static WebApplication Build(Action<WebApplicationBuilder> useTailnet)
+    public static WebApplication Build(Action<WebApplicationBuilder> useTailnet, WarningRecorder? warnings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        if (warnings is not null)
+        {
+            builder.Logging.AddProvider(warnings);
+        }
+
         useTailnet(builder);
         var app = builder.Build();
 
