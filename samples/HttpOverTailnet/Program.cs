@@ -4,14 +4,26 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TsNet;
 using TsNet.AspNetCore;
 
+const string Usage = """
+    usage: HttpOverTailnet                              two nodes in this process: serve, fetch, print, exit
+           HttpOverTailnet --config wg0.conf [--port 80]  serve the app on a node from a wg-quick file until Ctrl-C
+    """;
+
 if (args.Length > 0)
 {
-    Console.Error.WriteLine("usage: HttpOverTailnet   (no options: starts two nodes in this process)");
-    return 2;
+    if (args is not ["--config", var configPath, ..] || args.Length is not (2 or 4) || (args.Length == 4 && args[2] != "--port")
+        || !int.TryParse(args.Length == 4 ? args[3] : "80", out var port) || port is < 1 or > 65535)
+    {
+        Console.Error.Write(Usage);
+        return 2;
+    }
+
+    return await ServeFromConfigAsync(configPath, port);
 }
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -41,6 +53,44 @@ catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutE
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 1;
+}
+
+// One node from a wg-quick file (its peers are real WireGuard peers, e.g. wg-quick or wireguard-go with this node as
+// a [Peer]); the app answers them at http://<the node's address>:<port>/.
+static async Task<int> ServeFromConfigAsync(string configPath, int port)
+{
+    TailnetServerOptions options;
+    try
+    {
+        options = TailnetServerOptions.FromWireGuardConfigFile(configPath, warning => Console.Error.WriteLine($"warning: {warning}"));
+    }
+    catch (Exception ex) when (ex is WireGuardConfigException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: {ex.Message}");
+        return 2;
+    }
+
+    await using var node = new TailnetServer(options);
+    var builder = WebApplication.CreateBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.WebHost.UseTailnet(node, port);
+    await using var app = builder.Build();
+    MapEndpoints(app);
+    await app.StartAsync();
+    Console.WriteLine($"serving {string.Join(", ", app.Urls)} on the tailnet (node {node.PublicKey}, UDP port {node.ListenPort}); Ctrl-C stops");
+    await app.WaitForShutdownAsync();
+    return 0;
+}
+
+static void MapEndpoints(WebApplication app)
+{
+    app.MapGet("/", (HttpContext context) =>
+        $"Hello {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}, this is Kestrel on {context.Connection.LocalIpAddress}:{context.Connection.LocalPort} over the tailnet.");
+    app.MapPost("/echo", async (HttpRequest request) =>
+    {
+        using var reader = new StreamReader(request.Body);
+        return $"you sent {(await reader.ReadToEndAsync(request.HttpContext.RequestAborted)).Length} characters";
+    });
 }
 
 static async Task RunAsync(CancellationToken cancellationToken)
@@ -81,13 +131,7 @@ static async Task RunAsync(CancellationToken cancellationToken)
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     builder.WebHost.UseTailnet(server, 80);
     await using var app = builder.Build();
-    app.MapGet("/", (HttpContext context) =>
-        $"Hello {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}, this is Kestrel on {context.Connection.LocalIpAddress}:{context.Connection.LocalPort} over the tailnet.");
-    app.MapPost("/echo", async (HttpRequest request) =>
-    {
-        using var reader = new StreamReader(request.Body);
-        return $"you sent {(await reader.ReadToEndAsync(request.HttpContext.RequestAborted)).Length} characters";
-    });
+    MapEndpoints(app);
     await app.StartAsync(cancellationToken);
     Console.WriteLine($"kestrel     {string.Join(", ", app.Urls)} (tailnet only)");
 
