@@ -229,6 +229,25 @@ public sealed class KestrelOverTailnetTests
     }
 
     [Fact]
+    public async Task DisposingTheNodeFirst_LetsTheHostStopCleanly()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var node = new TailnetServer(new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            Addresses = { IPNetwork.Parse("100.64.0.9/32") },
+        });
+        var warnings = new WarningRecorder();
+        await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(node, 80), warnings);
+        await app.StartAsync(cts.Token);
+
+        await node.DisposeAsync();
+        var stop = async () => await app.StopAsync(cts.Token);
+        await stop.Should().NotThrowAsync();
+        warnings.Entries.Should().BeEmpty();
+    }
+
+    [Fact]
     public void UseTailnet_RejectsPortsOutsideTheTcpRange()
     {
         var node = new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), Addresses = { IPNetwork.Parse("100.64.0.9/32") } });
