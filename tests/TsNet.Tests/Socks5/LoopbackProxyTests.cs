@@ -176,6 +176,81 @@ public sealed class LoopbackProxyTests
     }
 
     [Fact]
+    public async Task PeerReset_ReachesTheClientAsAReset()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(9, cts.Token);
+            var server = Task.Run(async () =>
+            {
+                await using var connection = await listener.AcceptAsync(cts.Token) ?? throw new InvalidOperationException("listener closed");
+                var one = new byte[1];
+                await connection.ReadExactlyAsync(one, cts.Token);
+                connection.Abort();
+            }, cts.Token);
+            await using var proxy = await a.StartLoopbackProxyAsync(cancellationToken: cts.Token);
+
+            var (socket, reply) = await Socks5TestClient.ConnectThroughAsync(proxy, new IPEndPoint(B4.Address, 9), cts.Token);
+            using (socket)
+            {
+                reply[1].Should().Be(0x00);
+                await socket.SendAsync("x"u8.ToArray(), cts.Token);
+                await server;
+                var receive = async () => await Socks5TestClient.ReadExactlyAsync(socket, 1, cts.Token);
+                (await receive.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
+            }
+
+            await PollAsync(() => proxy.ActiveConnections == 0, cts.Token);
+        }
+    }
+
+    [Fact]
+    public async Task UdpAssociate_WithADeclaredPort_DropsDatagramsFromOtherSockets()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var echoSocket = await b.BindUdpAsync(5353, cts.Token);
+            using var stopServer = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            var echo = OverlayServers.ServeUdpEchoAsync(echoSocket, stopServer.Token);
+            await using var proxy = await a.StartLoopbackProxyAsync(cancellationToken: cts.Token);
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+            using var control = await Socks5TestClient.AuthenticatedAsync(proxy, cts.Token);
+            await control.SendAsync(Socks5TestClient.Request(0x03, (IPEndPoint)client.LocalEndPoint!), cts.Token);
+            var reply = await Socks5TestClient.ReadReplyAsync(control, cts.Token);
+            reply[1].Should().Be(0x00);
+            var relay = new IPEndPoint(new IPAddress(reply.AsSpan(4, 4)), (reply[8] << 8) | reply[9]);
+
+            byte[] header = [0x00, 0x00, 0x00, 0x01, 100, 64, 0, 2, 0x14, 0xE9];
+            for (var i = 0; i < 3; i++)
+            {
+                await stranger.SendToAsync((byte[])[.. header, .. "stranger"u8], relay, cts.Token);
+            }
+
+            await client.SendToAsync((byte[])[.. header, .. "client"u8], relay, cts.Token);
+            var buffer = new byte[256];
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            wait.CancelAfter(Socks5TestClient.Step);
+            var received = await client.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), wait.Token);
+            buffer[..received.ReceivedBytes].Should().Equal([.. header, .. "client"u8], "only the declared client socket's datagrams are relayed");
+            stranger.Available.Should().Be(0);
+            client.Available.Should().Be(0);
+
+            await stopServer.CancelAsync();
+            await echo;
+        }
+    }
+
+    [Fact]
     public async Task AtTheConnectionCap_TheNextClientWaits_ThenProceedsWhenOneEnds()
     {
         using var cts = new CancellationTokenSource(Bound);
