@@ -159,7 +159,7 @@ internal sealed class Socks5Session
             case Socks5Protocol.CommandConnect:
                 return await ConnectAsync(address, host, port, cancellationToken, deadline, nodeStopping).ConfigureAwait(false);
             case Socks5Protocol.CommandUdpAssociate:
-                return await AssociateAsync(address, port, cancellationToken, nodeStopping).ConfigureAwait(false);
+                return await AssociateAsync(port, cancellationToken, nodeStopping).ConfigureAwait(false);
             default:
                 await RefuseAsync(Socks5Reply.CommandNotSupported, command == Socks5Protocol.CommandBind ? "BIND" : $"command {command}", nodeStopping).ConfigureAwait(false);
                 return null;
@@ -246,11 +246,11 @@ internal sealed class Socks5Session
         return connection;
     }
 
-    private async Task<Socks5UdpAssociation?> AssociateAsync(IPAddress? declaredAddress, int declaredPort, CancellationToken cancellationToken, CancellationToken nodeStopping)
+    private async Task<Socks5UdpAssociation?> AssociateAsync(int declaredPort, CancellationToken cancellationToken, CancellationToken nodeStopping)
     {
-        // The datagrams must come from the client's own host; a declared port narrows that to one socket (RFC 1928 §7).
+        // Datagrams must come from the control connection's address (on loopback a declared address adds nothing to
+        // that); a declared port narrows it to one socket (RFC 1928 §7).
         var clientAddress = ((IPEndPoint)_client.RemoteEndPoint!).Address;
-        _ = declaredAddress; // on loopback the declared address adds nothing to the control connection's address
         var relay = new Socket(_context.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         TailnetUdpSocket overlay;
         try
