@@ -17,7 +17,7 @@ internal sealed class UpCommand : ICommand
     /// <inheritdoc/>
     public CommandSpec Spec { get; } = new(
         "up",
-        "--config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--verbose]",
+        "--config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--verbose]",
         "run a node from a wg-quick configuration file until SIGINT/SIGTERM",
         [
             new OptionSpec("--config", "FILE", "wg-quick configuration ([Interface] and [Peer] sections; '# Name = db' names a peer)"),
@@ -25,6 +25,8 @@ internal sealed class UpCommand : ICommand
             new OptionSpec("--www", "DIR", "directory whose files --http serves"),
             new OptionSpec("--echo", "PORT", "TCP echo server on this tailnet port", Repeatable: true),
             new OptionSpec("--udp-echo", "PORT", "UDP echo server on this tailnet port", Repeatable: true),
+            new OptionSpec("--socks5", "ADDR:PORT", "loopback SOCKS5 proxy into the tailnet (127.0.0.1 or [::1] only; port 0 = ephemeral)"),
+            new OptionSpec("--socks5-password", "PW", "the proxy's password (user tsnet); default: 32 random hex characters"),
             new OptionSpec("--verbose", null, "log debug messages to stderr"),
         ]);
 
@@ -87,6 +89,11 @@ internal sealed class UpCommand : ICommand
                 stage = "starting the services";
                 await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
                 await console.Out.WriteLineAsync(ReadyLine(node)).ConfigureAwait(false);
+                foreach (var proxy in services.OfType<LoopbackProxyService>())
+                {
+                    await console.Out.WriteLineAsync(proxy.AnnouncementLine).ConfigureAwait(false);
+                }
+
                 await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
                 UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Count);
 
@@ -148,7 +155,32 @@ internal sealed class UpCommand : ICommand
             throw new UsageException($"UDP port {duplicateUdp.Key} is used twice");
         }
 
-        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose"));
+        System.Net.IPEndPoint? socks5 = null;
+        if (args.Value("--socks5") is { } socksText)
+        {
+            if (!System.Net.IPEndPoint.TryParse(socksText, out socks5) || !socksText.Contains(':', StringComparison.Ordinal))
+            {
+                throw new UsageException($"--socks5 {socksText}: expected ADDR:PORT, e.g. 127.0.0.1:1080 or [::1]:1080");
+            }
+
+            if (!(socks5.Address.Equals(System.Net.IPAddress.Loopback) || socks5.Address.Equals(System.Net.IPAddress.IPv6Loopback)))
+            {
+                throw new UsageException($"--socks5 {socksText}: the proxy binds only 127.0.0.1 or [::1] (it must not be reachable from other hosts)");
+            }
+        }
+
+        var socksPassword = args.Value("--socks5-password");
+        if (socksPassword is not null && socks5 is null)
+        {
+            throw new UsageException("--socks5-password needs --socks5 ADDR:PORT");
+        }
+
+        if (socksPassword is not null && (socksPassword.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(socksPassword) > 255))
+        {
+            throw new UsageException("--socks5-password must be 1-255 bytes (RFC 1929)");
+        }
+
+        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword };
     }
 
     private static async Task StartServicesAsync(TailnetServer node, UpSettings settings, List<ITailnetService> services, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -169,6 +201,12 @@ internal sealed class UpCommand : ICommand
         foreach (var port in settings.UdpEchoPorts)
         {
             services.Add(await UdpEchoService.StartAsync(node, port, serviceLogger, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (settings.Socks5 is { } socks5)
+        {
+            var proxy = await node.StartLoopbackProxyAsync(new LoopbackProxyOptions { EndPoint = socks5, Password = settings.Socks5Password }, cancellationToken).ConfigureAwait(false);
+            services.Add(new LoopbackProxyService(proxy));
         }
     }
 

@@ -66,7 +66,11 @@ public sealed class CliTests : IDisposable
     [InlineData("up", "--config", "x.conf", "--www", "/tmp")]
     [InlineData("up", "--config", "x.conf", "--http", "99999", "--www", "/tmp")]
     [InlineData("up", "--config", "x.conf", "--echo", "7", "--echo", "7")]
-    [InlineData("up", "--config", "x.conf", "--socks5", "127.0.0.1:1080")]
+    [InlineData("up", "--config", "x.conf", "--socks5", "0.0.0.0:1080")]
+    [InlineData("up", "--config", "x.conf", "--socks5", "192.0.2.1:1080")]
+    [InlineData("up", "--config", "x.conf", "--socks5", "localhost:1080")]
+    [InlineData("up", "--config", "x.conf", "--socks5", "127.0.0.1")]
+    [InlineData("up", "--config", "x.conf", "--socks5-password", "pw")]
     [InlineData("up", "--config", "x.conf", "--forward", "tcp:127.0.0.1:1=a:2")]
     [InlineData("up", "--config", "x.conf", "--publish", "tcp:1=127.0.0.1:2")]
     [InlineData("demo", "--timeout", "soon")]
@@ -227,6 +231,49 @@ public sealed class CliTests : IDisposable
         lines.Should().ContainSingle();
         lines[0].Should().MatchRegex($"^ready address=100\\.64\\.0\\.2,fd7a:115c:a1e0::2 port=[0-9]+ publickey={System.Text.RegularExpressions.Regex.Escape(key.PublicKey.ToString())}$");
         stderr.ToString().Should().Contain($"{path}:4: warning: DNS");
+    }
+
+    [Fact]
+    public async Task Up_WithSocks5_PrintsTheSocks5Line_AndTheProxyAnswers()
+    {
+        var path = Path.Combine(_dir, "socks.conf");
+        await File.WriteAllTextAsync(path, $"[Interface]\nPrivateKey = {WireGuardKey.Generate()}\nAddress = 100.64.0.2/32\n");
+        using var stop = new CancellationTokenSource();
+        var stdoutText = new StringWriter();
+        var stdout = TextWriter.Synchronized(stdoutText);
+        var run = TsNetCli.RunAsync(["up", "--config", path, "--socks5", "127.0.0.1:0", "--socks5-password", "s3cret"], new CliConsole(new StringReader(string.Empty), stdout, TextWriter.Synchronized(new StringWriter())), stop.Token);
+        string[] Lines()
+        {
+            lock (stdout)
+            {
+                return stdoutText.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); Lines().Length < 2 && !run.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30);)
+        {
+            await Task.Delay(20);
+        }
+
+        var lines = Lines();
+        lines.Should().HaveCount(2);
+        lines[0].Should().StartWith("ready address=100.64.0.2 ");
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], "^socks5 127\\.0\\.0\\.1:([0-9]+) username=tsnet password=s3cret$");
+        match.Success.Should().BeTrue(lines[1]);
+
+        // A SOCKS5 greeting offering username/password is answered with method 0x02.
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            var stream = client.GetStream();
+            await stream.WriteAsync(new byte[] { 5, 1, 2 });
+            var reply = new byte[2];
+            await stream.ReadExactlyAsync(reply).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            reply.Should().Equal(5, 2);
+        }
+
+        await stop.CancelAsync();
+        (await run.WaitAsync(TimeSpan.FromSeconds(30))).Should().Be(0);
     }
 
     private static Task<CliRun> RunAsync(params string[] args) => RunWithInputAsync(string.Empty, args);
