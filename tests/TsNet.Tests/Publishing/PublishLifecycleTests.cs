@@ -166,7 +166,7 @@ public sealed class PublishLifecycleTests
         var hostRead = async () => await hostClient.ReceiveAsync(new byte[16], SocketFlags.None, cts.Token);
         (await hostRead.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
         var overlayRead = async () => await overlayClient.ReadAsync(new byte[16], cts.Token);
-        await overlayRead.Should().ThrowAsync<SocketException>();
+        (await overlayRead.Should().ThrowAsync<IOException>()).WithInnerException<SocketException>().Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
 
         await publication.DisposeAsync(); // idempotent
         await cts.CancelAsync();
