@@ -17,7 +17,7 @@ internal sealed class UpCommand : ICommand
     /// <inheritdoc/>
     public CommandSpec Spec { get; } = new(
         "up",
-        "--config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--verbose]",
+        "--config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--verbose]",
         "run a node from a wg-quick configuration file until SIGINT/SIGTERM",
         [
             new OptionSpec("--config", "FILE", "wg-quick configuration ([Interface] and [Peer] sections; '# Name = db' names a peer)"),
@@ -27,6 +27,8 @@ internal sealed class UpCommand : ICommand
             new OptionSpec("--udp-echo", "PORT", "UDP echo server on this tailnet port", Repeatable: true),
             new OptionSpec("--socks5", "ADDR:PORT", "loopback SOCKS5 proxy into the tailnet (127.0.0.1 or [::1] only; port 0 = ephemeral)"),
             new OptionSpec("--socks5-password", "PW", "the proxy's password (user tsnet); default: 32 random hex characters"),
+            new OptionSpec("--forward", "tcp|udp:[LISTEN_ADDR:]PORT=TARGET:PORT", "host → tailnet: a host listener (default 127.0.0.1) proxied to a tailnet address or peer name; IPv6 in brackets", Repeatable: true),
+            new OptionSpec("--publish", "tcp|udp:PORT=HOST_ADDR:PORT", "tailnet → host: a tailnet port proxied to a host address", Repeatable: true),
             new OptionSpec("--verbose", null, "log debug messages to stderr"),
         ]);
 
@@ -180,7 +182,23 @@ internal sealed class UpCommand : ICommand
             throw new UsageException("--socks5-password must be 1-255 bytes (RFC 1929)");
         }
 
-        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword };
+        var mappings = new List<PortMapping>();
+        foreach (var (flag, parse) in new (string, Func<string, PortMapping>)[] { ("--forward", PortMapping.ParseForward), ("--publish", PortMapping.ParsePublish) })
+        {
+            foreach (var text in args.Values(flag))
+            {
+                try
+                {
+                    mappings.Add(parse(text));
+                }
+                catch (FormatException e)
+                {
+                    throw new UsageException($"{flag}: {e.Message}");
+                }
+            }
+        }
+
+        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword, PortMappings = mappings };
     }
 
     private static async Task StartServicesAsync(TailnetServer node, UpSettings settings, List<ITailnetService> services, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -201,6 +219,11 @@ internal sealed class UpCommand : ICommand
         foreach (var port in settings.UdpEchoPorts)
         {
             services.Add(await UdpEchoService.StartAsync(node, port, serviceLogger, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (settings.PortMappings.Count > 0)
+        {
+            services.Add(new PortPublicationService(await node.PublishAsync(settings.PortMappings, cancellationToken).ConfigureAwait(false)));
         }
 
         if (settings.Socks5 is { } socks5)

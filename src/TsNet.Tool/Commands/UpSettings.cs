@@ -8,4 +8,7 @@ internal sealed record UpSettings(string ConfigFile, int? HttpPort, string? Www,
 
     /// <summary>The proxy's password (<c>--socks5-password</c>); null generates one.</summary>
     public string? Socks5Password { get; init; }
+
+    /// <summary>Host → tailnet (<c>--forward</c>) and tailnet → host (<c>--publish</c>) mappings, in command-line order.</summary>
+    public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
 }

@@ -71,8 +71,10 @@ public sealed class CliTests : IDisposable
     [InlineData("up", "--config", "x.conf", "--socks5", "localhost:1080")]
     [InlineData("up", "--config", "x.conf", "--socks5", "127.0.0.1")]
     [InlineData("up", "--config", "x.conf", "--socks5-password", "pw")]
-    [InlineData("up", "--config", "x.conf", "--forward", "tcp:127.0.0.1:1=a:2")]
-    [InlineData("up", "--config", "x.conf", "--publish", "tcp:1=127.0.0.1:2")]
+    [InlineData("up", "--config", "x.conf", "--forward", "tcp:127.0.0.1:1")]
+    [InlineData("up", "--config", "x.conf", "--forward", "sctp:127.0.0.1:1=100.64.0.1:2")]
+    [InlineData("up", "--config", "x.conf", "--publish", "tcp:1=127.0.0.1:99999")]
+    [InlineData("up", "--config", "x.conf", "--publish", "tcp:127.0.0.1:1=127.0.0.1:2")]
     [InlineData("demo", "--timeout", "soon")]
     public async Task BadFlags_PrintUsageOnStderr_Exit2(params string[] args)
     {
@@ -209,7 +211,7 @@ public sealed class CliTests : IDisposable
         var stdout = TextWriter.Synchronized(stdoutText); // its methods lock on the wrapper: so can the reader below
         var stderr = new StringWriter();
 
-        var run = TsNetCli.RunAsync(["up", "--config", path, "--echo", "7", "--udp-echo", "7", "--http", "80", "--www", _dir], new CliConsole(new StringReader(string.Empty), stdout, TextWriter.Synchronized(stderr)), stop.Token);
+        var run = TsNetCli.RunAsync(["up", "--config", path, "--echo", "7", "--udp-echo", "7", "--http", "80", "--www", _dir, "--forward", "tcp:127.0.0.1:0=100.64.0.1:80", "--publish", "udp:5353=127.0.0.1:5353", "--publish", "tcp:8080=[::1]:8080"], new CliConsole(new StringReader(string.Empty), stdout, TextWriter.Synchronized(stderr)), stop.Token);
         string Written()
         {
             lock (stdout)
@@ -274,6 +276,22 @@ public sealed class CliTests : IDisposable
 
         await stop.CancelAsync();
         (await run.WaitAsync(TimeSpan.FromSeconds(30))).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Up_ForwardToABusyHostPort_Exit1NamingTheMapping()
+    {
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+        var path = Path.Combine(_dir, "fwd.conf");
+        await File.WriteAllTextAsync(path, $"[Interface]\nPrivateKey = {WireGuardKey.Generate()}\nAddress = 100.64.0.2/32\n");
+
+        var run = await RunAsync("up", "--config", path, "--publish", "tcp:8080=127.0.0.1:9", "--forward", $"tcp:127.0.0.1:{port}=100.64.0.1:80");
+
+        run.ExitCode.Should().Be(1, "a bind failure is a runtime failure");
+        run.Error.Should().Contain("failed starting the services").And.Contain($"127.0.0.1:{port}");
+        run.Out.Should().BeEmpty("the node never became ready");
     }
 
     private static Task<CliRun> RunAsync(params string[] args) => RunWithInputAsync(string.Empty, args);
