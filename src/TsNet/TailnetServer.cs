@@ -292,6 +292,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             await dataplane.DisposeAsync().ConfigureAwait(false);
         }
 
+        await DisposeRelayServersAsync().ConfigureAwait(false);
+
         // Peer updates and name lookups saw the cancellation; a host-name lookup the OS cannot cancel is bounded.
         if (!await _background.WaitAllAsync(s_backgroundDrainLimit).ConfigureAwait(false))
         {
