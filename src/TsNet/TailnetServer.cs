@@ -304,7 +304,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         LogStopped(_logger);
     }
 
-    /// <summary>Test hook: every task the node runs (loops, underlay receivers, tracked background work) at this moment.</summary>
+    /// <summary>Test hook: every task the node runs (loops, underlay and relay receivers, tracked background work) at this moment.</summary>
     internal IReadOnlyList<Task> OwnedTasks()
     {
         var tasks = new List<Task>();
@@ -319,6 +319,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             {
                 tasks.Add(_netstack.Completion);
             }
+
+            tasks.AddRange(_relayServers.SelectMany(relay => relay.Receivers));
         }
 
         tasks.AddRange(_background.Snapshot());

@@ -194,10 +194,38 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
     /// <summary>Closes the sockets, stops the collection timer and forgets every endpoint. Idempotent.</summary>
     public ValueTask DisposeAsync()
     {
+        TaskCompletionSource? first = null;
+        Task disposal;
         lock (_gate)
         {
-            _disposeTask ??= DisposeCoreAsync();
-            return new ValueTask(_disposeTask);
+            if (_disposeTask is null)
+            {
+                first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _disposeTask = first.Task;
+            }
+
+            disposal = _disposeTask;
+        }
+
+        if (first is not null)
+        {
+            // Run outside the lock: the Disposed handler takes the owning node's lock.
+            _ = CompleteDisposalAsync(first);
+        }
+
+        return new ValueTask(disposal);
+    }
+
+    private async Task CompleteDisposalAsync(TaskCompletionSource completion)
+    {
+        try
+        {
+            await DisposeCoreAsync().ConfigureAwait(false);
+            completion.SetResult();
+        }
+        catch (Exception ex)
+        {
+            completion.SetException(ex);
         }
     }
 

@@ -219,6 +219,7 @@ public sealed class UdpRelayServerTests
         relay.EndpointCount.Should().Be(0, "the relay's collection timer runs on the node's TimeProvider");
 
         var receivers = relay.Receivers;
+        node.OwnedTasks().Should().Contain(receivers).And.NotContain(early.Receivers, "a relay disposed early is forgotten");
         await node.DisposeAsync();
         receivers.Should().OnlyContain(t => t.IsCompleted);
         FluentActions.Invoking(() => relay.AllocateEndpoint(DiscoKey.Generate().PublicKey, DiscoKey.Generate().PublicKey))
