@@ -9,6 +9,7 @@ namespace TsNet.WireGuard.Relay;
 /// Bind sent to every candidate address of the server, answers the first valid Challenge, and frames traffic for the
 /// remote peer through the relay (Geneve without the control bit). One instance per handshake generation; the
 /// caller sends what it writes, to the addresses it says, and keeps the timers (handshake lifetime min(bind lifetime, 30 s)).
+/// Not thread-safe: one owner (the dataplane loop) drives it.
 /// </summary>
 internal sealed class RelayHandshakeClient
 {
