@@ -16,6 +16,17 @@ public class NaClBoxTests
     private const string BoxOutput =
         "78ea30b19d2341ebbdba54180f821eec265cf86312549bea8a37652a8bb94f07b78a73ed1708085e6ddd0e943bbdeb8755079a37eb31d86163ce241164a47629c0539f330b4914cd135b3855bc2a2dfc";
 
+    [Theory]
+    [InlineData("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", "00000000000000000000000000000000", "1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389")]
+    [InlineData("1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389", "69696ee955b62b73cd62bda875fc73d6", "dc908dda0b9344a953629b733820778880f3ceb421bb61b91cbd4c3e66256ce4")]
+    public void HSalsa20_MatchesNaClCoreVectors(string keyHex, string inputHex, string outputHex)
+    {
+        // Bernstein, "Cryptography in NaCl" §8 (libsodium's core1 and core2 tests).
+        var output = new byte[32];
+        Salsa20.HSalsa20(Hex.Decode(keyHex), Hex.Decode(inputHex), output);
+        Hex.Encode(output).Should().Be(outputHex);
+    }
+
     [Fact]
     public void Poly1305_MatchesRfc8439Section252()
     {
