@@ -80,7 +80,17 @@ public sealed class TailnetConnection : Stream
 
         while (true)
         {
-            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                // Like NetworkStream: stream readers (HttpClient, SslStream) expect IOException for transport failures.
+                throw new IOException("Unable to read data from the tailnet connection: " + ex.Message, ex);
+            }
+
             var data = result.Buffer;
             if (!data.IsEmpty)
             {

@@ -18,6 +18,11 @@ internal static class Program
             return IdleConnectionsCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args.Length > 0 && args[0] == "socks5")
+        {
+            return Socks5.Socks5Command.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -219,7 +219,8 @@ public sealed class TcpFacadeTests
             await using var server = (await accepted)!;
             client.Abort();
             var read = async () => await server.ReadAsync(new byte[10], cts.Token);
-            (await read.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
+            // Like NetworkStream: an IOException carrying the SocketException (HttpClient and SslStream expect that shape).
+            (await read.Should().ThrowAsync<IOException>()).WithInnerException<SocketException>().Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
         }
     }
 

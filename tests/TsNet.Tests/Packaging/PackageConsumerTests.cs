@@ -61,11 +61,25 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             .Where(e => e.Name.LocalName == "dependency")
             .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
 
-        foreach (var library in PackedFeed.Libraries.Where(l => l != "TsNet"))
+        foreach (var library in PackedFeed.CoreLibraries.Where(l => l != "TsNet"))
         {
             dependencies.Should().ContainKey(library);
             dependencies[library].Should().Be(feed.Version, "the libraries are released together");
         }
+
+        dependencies.Should().NotContainKey("TsNet.AspNetCore", "ASP.NET Core hosting is opt-in");
+    }
+
+    [Fact]
+    public void AspNetCore_DependsOnTsNet_AndTheSharedFramework()
+    {
+        var metadata = Child(feed.ReadNuspec("TsNet.AspNetCore"), "metadata");
+        var dependencies = metadata.Descendants()
+            .Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
+        dependencies.Should().ContainKey("TsNet").WhoseValue.Should().Be(feed.Version);
+        metadata.Descendants().Where(e => e.Name.LocalName == "frameworkReference")
+            .Select(e => e.Attribute("name")?.Value).Should().Contain("Microsoft.AspNetCore.App");
     }
 
     [Theory]

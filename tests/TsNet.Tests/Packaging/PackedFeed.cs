@@ -11,7 +11,10 @@ namespace TsNet.Tests.Packaging;
 public sealed class PackedFeed : IAsyncLifetime
 {
     /// <summary>The libraries a consumer of <c>TsNet</c> gets, in dependency order.</summary>
-    public static readonly string[] Libraries = ["TsNet.Packets", "TsNet.WireGuard", "TsNet.Netstack", "TsNet"];
+    public static readonly string[] CoreLibraries = ["TsNet.Packets", "TsNet.WireGuard", "TsNet.Netstack", "TsNet"];
+
+    /// <summary>Every src/ library: the core ones plus the ASP.NET Core integration.</summary>
+    public static readonly string[] Libraries = [.. CoreLibraries, "TsNet.AspNetCore"];
 
     /// <summary>A bound on one CLI step: far above the usual tens of seconds, for a machine under load.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);

@@ -12,6 +12,7 @@ public sealed class SampleRunTests
     [Theory]
     [InlineData("HelloTailnet", "B received \"HELLO FROM B\"")]
     [InlineData("FallbackRouter", "GET http://198.18.0.42/ -> <h1>You asked for 198.18.0.42:80</h1>")]
+    [InlineData("HttpOverTailnet", "POST http://web/echo  -> you sent 100000 characters")]
     public async Task Sample_RunsInProcess_AndExitsZero(string sample, string expectedOutput)
     {
         var root = RepositoryRoot();

@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace TsNet.Tool.Cli;
+
+/// <summary>Formats <see cref="TailnetServer.GetStatus"/> snapshots as the tables <c>tsnet demo</c> prints.</summary>
+internal static class StatusTable
+{
+    /// <summary>One row per node: name, addresses, UDP port, public key.</summary>
+    public static string Nodes(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
+        TextTable.Format(
+            ["node", "addresses", "udp port", "public key"],
+            nodes.Select(n => (IReadOnlyList<string>)
+            [
+                n.Name,
+                string.Join(", ", n.Status.Addresses),
+                n.Status.ListenPort.ToString(CultureInfo.InvariantCulture),
+                n.Status.PublicKey.ToString(),
+            ]));
+
+    /// <summary>One row per (node, peer): endpoint, session, last handshake (relative to <paramref name="now"/>), rx/tx bytes.</summary>
+    public static string Peers(IEnumerable<(string Name, TailnetStatus Status)> nodes, DateTimeOffset now) =>
+        TextTable.Format(
+            ["node", "peer", "endpoint", "session", "last handshake", "rx bytes", "tx bytes"],
+            nodes.SelectMany(n => n.Status.Peers.Select(p => (IReadOnlyList<string>)
+            [
+                n.Name,
+                p.Name ?? p.PublicKey.ToString()[..8] + "...",
+                p.Endpoint?.ToString() ?? "-",
+                p.SessionState,
+                p.LastHandshake is { } at ? Ago(now - at) : "never",
+                p.RxBytes.ToString(CultureInfo.InvariantCulture),
+                p.TxBytes.ToString(CultureInfo.InvariantCulture),
+            ])));
+
+    /// <summary>Drop counters per node, one line each (<c>node-a: reason=count ...</c>); empty when nothing was dropped.</summary>
+    public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
+        string.Concat(nodes
+            .Where(n => n.Status.Drops.Count > 0)
+            .Select(n => n.Name + ": " + string.Join(' ', n.Status.Drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value.ToString(CultureInfo.InvariantCulture))) + "\n"));
+
+    private static string Ago(TimeSpan elapsed) =>
+        elapsed < TimeSpan.Zero ? "just now" : elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s ago";
+}
