@@ -292,6 +292,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             await dataplane.DisposeAsync().ConfigureAwait(false);
         }
 
+        await DisposeRelayServersAsync().ConfigureAwait(false);
+
         // Peer updates and name lookups saw the cancellation; a host-name lookup the OS cannot cancel is bounded.
         if (!await _background.WaitAllAsync(s_backgroundDrainLimit).ConfigureAwait(false))
         {
@@ -302,7 +304,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         LogStopped(_logger);
     }
 
-    /// <summary>Test hook: every task the node runs (loops, underlay receivers, tracked background work) at this moment.</summary>
+    /// <summary>Test hook: every task the node runs (loops, underlay and relay receivers, tracked background work) at this moment.</summary>
     internal IReadOnlyList<Task> OwnedTasks()
     {
         var tasks = new List<Task>();
@@ -317,6 +319,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             {
                 tasks.Add(_netstack.Completion);
             }
+
+            tasks.AddRange(_relayServers.SelectMany(relay => relay.Receivers));
         }
 
         tasks.AddRange(_background.Snapshot());
