@@ -14,6 +14,7 @@ internal static class TsNetCli
     [
         new DemoCommand(),
         new UpCommand(),
+        new RelayCommand(),
         new GenKeyCommand(),
         new PubKeyCommand(),
     ];
