@@ -17,25 +17,9 @@ public sealed class TcpDemuxTests
 
     private NetstackCore NewCore() => new(new NetstackOptions { Addresses = [Us], Pool = _pool });
 
-    private PacketBuffer Syn(IPAddress destination, ushort port, uint isn = 1000)
-    {
-        var endpoints = new TcpEndpoints(TcpAddress.FromIPAddress(Peer), 40000, TcpAddress.FromIPAddress(destination), port);
-        var header = new TcpHeader
-        {
-            SourcePort = 40000,
-            DestinationPort = port,
-            SequenceNumber = new SeqNum(isn),
-            Flags = TcpFlags.Syn,
-            Window = 64240,
-            MaxSegmentSize = 1240,
-        };
-        var buffer = _pool.Rent();
-        var span = buffer.Append(20 + header.Length);
-        var length = header.Emit(span[20..]);
-        endpoints.FillChecksum(span.Slice(20, length));
-        new Ipv4Header(Ipv4Header.ToValue(Peer), Ipv4Header.ToValue(destination), IpProtocol.Tcp, 64, length).Emit(span);
-        return buffer;
-    }
+    private PacketBuffer Syn(IPAddress destination, ushort port, uint isn = 1000) => SynPackets.Build(_pool, Peer, 40000, destination, port, isn);
+
+    internal static List<(TcpFlags Flags, IPAddress Source, ushort SourcePort)> DrainSegments(NetstackCore core, long now) => Drain(core, now);
 
     private static List<(TcpFlags Flags, IPAddress Source, ushort SourcePort)> Drain(NetstackCore core, long now)
     {
