@@ -121,6 +121,38 @@ public sealed class RelayCommandTests
     }
 
     [Fact]
+    public async Task Stop_WithAStalledAllocationClient_ExitsWithoutWaitingForItsTimeout()
+    {
+        var relay = await RunningRelay.StartAsync("--port", "0", "--bind", "127.0.0.1", "--allocate", "127.0.0.1:0");
+        await using (relay)
+        {
+            using var stalled = new TcpClient();
+            await stalled.ConnectAsync(relay.Allocate!);
+            await stalled.GetStream().WriteAsync(Encoding.ASCII.GetBytes("POST /v0/relay/endpoint HTTP/1.1\r\nHost: x\r\n"));
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            (await relay.StopAsync()).Should().Be(0);
+            clock.Elapsed.Should().BeLessThan(TsNet.Tool.RelayApi.RelayAllocationServer.RequestTimeout, "stopping cancels open exchanges");
+
+            // The server closed the stalled connection without answering it: end of stream, or a reset when the
+            // server had not yet read the partial head when it closed.
+            var buffer = new byte[100];
+            using var timeout = new CancellationTokenSource(Deadline);
+            int read;
+            try
+            {
+                read = await stalled.GetStream().ReadAsync(buffer, timeout.Token);
+            }
+            catch (IOException)
+            {
+                read = 0;
+            }
+
+            read.Should().Be(0);
+        }
+    }
+
+    [Fact]
     public async Task Allocate_RelayWithoutCandidateAddresses_Answers503WithRetryAfter()
     {
         var options = new UdpRelayServerOptions { BindAddresses = { IPAddress.Loopback }, AdvertiseLocalAddresses = false };
