@@ -62,6 +62,12 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// <summary>The node's public key.</summary>
     public WireGuardKey PublicKey { get; }
 
+    /// <summary>
+    /// The node's disco public key (from <see cref="TailnetServerOptions.DiscoKey"/>, generated when absent): what a
+    /// relay endpoint is allocated for and what peers name in <see cref="TailnetRelayPath.PeerDiscoKey"/>.
+    /// </summary>
+    public DiscoKey DiscoPublicKey => _options.DiscoKey.PublicKey;
+
     /// <summary>The node's overlay addresses.</summary>
     public IReadOnlyList<IPAddress> Addresses => _addresses;
 
@@ -117,6 +123,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
             MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
             Capture = _capture,
+            DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
@@ -219,7 +226,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _background.Track(dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token));
+            _background.Track(dataplane.InvokeAsync<object?>((loop, now) =>
+            {
+                loop.ConfigureRelayPath(key, null, now);
+                return new ValueTask<object?>(loop.Core.RemovePeer(key));
+            }, _disposing.Token));
         }
 
         return removed;
