@@ -120,10 +120,12 @@ public sealed partial class TailnetServer : IAsyncDisposable
             _options.TimeProvider,
             _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
         {
-            // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
-            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
+            // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
+            // relay path: the largest datagram, which GSO must never split.
+            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length,
             Capture = _capture,
             DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
+            RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 

@@ -12,8 +12,6 @@ namespace TsNet.Dataplane;
 // (WireGuard's own handshake retry resends them); nothing is queued, so nothing here grows.
 internal sealed partial class DataplaneLoop
 {
-    /// <summary>Interval between Binds of one handshake while no Challenge has come back.</summary>
-    internal static readonly long BindRetryInterval = TimeSpan.FromSeconds(1).Ticks;
 
     /// <summary>Binds per handshake: it gives up after about 10 s (below tailscale's min(bind lifetime, 30 s)) and starts over.</summary>
     internal const int BindsPerHandshake = 10;
@@ -35,6 +33,9 @@ internal sealed partial class DataplaneLoop
     private long _relayUnknownPathDrops;
     private long _relayIgnored;
     private long _relayHandshakeFailures;
+
+    /// <summary>Interval between Binds of one handshake while no Challenge has come back (1 s; tests shorten it).</summary>
+    public TimeSpan RelayBindRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The node's disco private key (32 bytes); relay paths need it for the bind handshake.</summary>
     public byte[] DiscoPrivateKey { get; init; } = [];
@@ -124,6 +125,14 @@ internal sealed partial class DataplaneLoop
     private void ActOnRelayPath(RelayPath path, long now)
     {
         var client = path.Client;
+        if (client is { State: RelayHandshakeClientState.AnswerSent } && path.LastReceivedAt >= path.AnsweredAt
+            && now - path.AnsweredAt < RefreshInterval)
+        {
+            // Relayed data came back after our Answer: the binding works; refresh it later.
+            path.NextActionAt = path.AnsweredAt + RefreshInterval;
+            return;
+        }
+
         if (client is null || client.State == RelayHandshakeClientState.AnswerSent)
         {
             // First bind, refresh of a working binding, or an Answer that may have been lost.
@@ -177,7 +186,7 @@ internal sealed partial class DataplaneLoop
         var length = client.WriteBind(bind);
         _batch.Add(path.Settings.Server, bind[..length], _underlay);
         path.BindsSent++;
-        path.NextActionAt = now + BindRetryInterval;
+        path.NextActionAt = now + RelayBindRetryInterval.Ticks;
     }
 
     /// <summary>

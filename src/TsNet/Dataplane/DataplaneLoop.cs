@@ -93,7 +93,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
 
-    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead.</summary>
+    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead (and 8 of Geneve when relayed).</summary>
     public int MaxDatagramSize { get; init; }
 
     public void Start()
