@@ -159,8 +159,11 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
         return length;
     }
 
-    /// <summary>A key for per-source-address tables (port ignored).</summary>
-    public (ulong High, ulong Low, bool IsIPv6) AddressKey => (_high, _low, IsIPv6);
+    /// <summary>
+    /// A key for per-source-address tables (port ignored). The VNI counts: behind one relay address, each relay
+    /// endpoint is a different remote client.
+    /// </summary>
+    public (ulong High, ulong Low, bool IsIPv6, uint Vni) AddressKey => (_high, _low, IsIPv6, Vni);
 
     public bool Equals(UnderlayAddress other) =>
         _high == other._high && _low == other._low && Port == other.Port && IsIPv6 == other.IsIPv6 && _scopeId == other._scopeId

@@ -27,6 +27,9 @@ public sealed class UnderlayAddressVniTests
         one.ToIPEndPoint().Should().Be(IPEndPoint.Parse("192.0.2.7:3478"), "the socket address is the relay's");
         one.ToString().Should().Be("192.0.2.7:3478 vni 1");
 
+        one.AddressKey.Should().Be(oneAgain.AddressKey);
+        one.AddressKey.Should().NotBe(two.AddressKey, "per-source tables (handshake rate limits) tell relay endpoints apart");
+
         var table = new Dictionary<UnderlayAddress, int> { [direct] = 0, [one] = 1, [two] = 2 };
         table[oneAgain].Should().Be(1);
         table.Should().HaveCount(3);
