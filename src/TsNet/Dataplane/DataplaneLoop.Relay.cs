@@ -125,8 +125,7 @@ internal sealed partial class DataplaneLoop
     private void ActOnRelayPath(RelayPath path, long now)
     {
         var client = path.Client;
-        if (client is { State: RelayHandshakeClientState.AnswerSent } && path.LastReceivedAt >= path.AnsweredAt
-            && now - path.AnsweredAt < RefreshInterval)
+        if (client is { State: RelayHandshakeClientState.AnswerSent } && path.Confirmed && now - path.AnsweredAt < RefreshInterval)
         {
             // Relayed data came back after our Answer: the binding works; refresh it later.
             path.NextActionAt = path.AnsweredAt + RefreshInterval;
@@ -149,6 +148,7 @@ internal sealed partial class DataplaneLoop
             }
 
             path.Bound = false;
+            path.Confirmed = false;
             _relayHandshakeFailures++;
             StartRelayHandshake(path, now);
             return;
@@ -225,6 +225,7 @@ internal sealed partial class DataplaneLoop
         }
 
         path.LastReceivedAt = now;
+        path.Confirmed = true;
         datagram.Buffer.TrimFront(GeneveHeader.Length);
         _core.ReceiveDatagram(datagram.Buffer, path.Settings.Endpoint, now, 0, this);
         return true;
@@ -245,8 +246,7 @@ internal sealed partial class DataplaneLoop
         path.Bound = true;
         path.AnsweredAt = now;
         path.HandshakesCompleted++;
-        var confirmed = path.LastReceivedAt != Timestamps.Never && now - path.LastReceivedAt < RefreshInterval;
-        path.NextActionAt = now + (confirmed ? RefreshInterval : ConfirmTimeout);
+        path.NextActionAt = now + (path.Confirmed ? RefreshInterval : ConfirmTimeout);
         _relayNextDeadline = Math.Min(_relayNextDeadline, path.NextActionAt);
     }
 

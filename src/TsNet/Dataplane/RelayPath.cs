@@ -29,6 +29,12 @@ internal sealed class RelayPath
     /// <summary>True once an Answer was sent and until a later handshake fails: WireGuard traffic may go through.</summary>
     public bool Bound { get; set; }
 
+    /// <summary>
+    /// True once relayed data came back since the last failed handshake: the relay forwards for us. A refresh's lost
+    /// Answer then does no harm (the relay keeps the old binding), so the next refresh can wait the full interval.
+    /// </summary>
+    public bool Confirmed { get; set; }
+
     /// <summary>When the last Answer was sent (<see cref="Timestamps.Never"/> if none).</summary>
     public long AnsweredAt { get; set; } = Timestamps.Never;
 
