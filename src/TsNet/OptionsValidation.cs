@@ -77,6 +77,7 @@ internal static class OptionsValidation
         var copy = new TailnetServerOptions
         {
             PrivateKey = privateKey,
+            DiscoKey = options.DiscoKey.IsEmpty ? DiscoKey.Generate() : options.DiscoKey,
             StateDirectory = options.StateDirectory,
             DnsSuffix = dnsSuffix,
             ListenPort = options.ListenPort,
@@ -147,6 +148,41 @@ internal static class OptionsValidation
             throw new ArgumentException($"Peer {peer.PublicKey}: PersistentKeepalive must be 0-65535 s.", nameof(peer));
         }
 
+        if (peer.Relay is { } relay)
+        {
+            ValidateRelayPath(peer, relay);
+        }
+
         return peer.Clone();
+    }
+
+    private static void ValidateRelayPath(TailnetPeer peer, TailnetRelayPath relay)
+    {
+        var peerKey = peer.PublicKey;
+        if (relay.Address is not { } address)
+        {
+            throw new ArgumentException($"Peer {peerKey}: Relay.Address is required (the relay server's UDP address).", nameof(peer));
+        }
+
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) || address.Port is < 1 or > 65535
+            || address.Address.Equals(System.Net.IPAddress.Any) || address.Address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            throw new ArgumentException($"Peer {peerKey}: Relay.Address {address} is not a unicast IPv4/IPv6 address with a port 1-65535.", nameof(peer));
+        }
+
+        if (relay.Vni is 0 or > (1u << 24) - 1)
+        {
+            throw new ArgumentException($"Peer {peerKey}: Relay.Vni {relay.Vni} is outside 1-16777215 (24 bits, 0 is never allocated).", nameof(peer));
+        }
+
+        if (relay.ServerDiscoKey.IsEmpty || relay.PeerDiscoKey.IsEmpty)
+        {
+            throw new ArgumentException($"Peer {peerKey}: Relay.ServerDiscoKey and Relay.PeerDiscoKey are required.", nameof(peer));
+        }
+
+        if (relay.ServerDiscoKey == relay.PeerDiscoKey)
+        {
+            throw new ArgumentException($"Peer {peerKey}: Relay.PeerDiscoKey equals Relay.ServerDiscoKey.", nameof(peer));
+        }
     }
 }

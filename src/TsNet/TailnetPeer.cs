@@ -24,6 +24,13 @@ public sealed class TailnetPeer
     /// <summary>Interval of keepalives sent even without traffic (for NAT mappings); null or zero = off.</summary>
     public TimeSpan? PersistentKeepalive { get; set; }
 
+    /// <summary>
+    /// Optional path through a UDP relay server. When set, all traffic to this peer goes through the relay (the
+    /// <see cref="Endpoint"/> is not used): the node binds to the relay endpoint and sends WireGuard messages
+    /// Geneve-encapsulated through it. Needs the node's <see cref="TailnetServerOptions.DiscoKey"/> (generated when absent).
+    /// </summary>
+    public TailnetRelayPath? Relay { get; set; }
+
     /// <summary>Optional short name (e.g. <c>db</c>) used to dial the peer by name.</summary>
     public string? Name { get; set; }
 
@@ -36,6 +43,7 @@ public sealed class TailnetPeer
             Endpoint = Endpoint,
             PersistentKeepalive = PersistentKeepalive,
             Name = Name,
+            Relay = Relay?.Clone(),
         };
         foreach (var network in AllowedIps)
         {

@@ -17,7 +17,14 @@ public sealed partial class TailnetServer
     {
         UnderlayAddress? endpoint = null;
         string? host = null;
-        if (peer.Endpoint is { } text)
+        RelayPathSettings? relay = null;
+        if (peer.Relay is { Address: { } relayAddress } path)
+        {
+            // A relayed peer uses the relay for all its traffic: its WireGuard endpoint is the relay's address + VNI.
+            relay = new RelayPathSettings(UnderlayAddress.FromIPEndPoint(relayAddress), path.ServerDiscoKey, path.Vni, path.PeerDiscoKey);
+            endpoint = relay.Endpoint;
+        }
+        else if (peer.Endpoint is { } text)
         {
             EndpointParser.TrySplit(text, out var hostPart, out _, out _);
             if (!IPAddress.TryParse(hostPart, out _))
@@ -43,7 +50,8 @@ public sealed partial class TailnetServer
             host,
             peer.AllowedIps.ToList(),
             peer.PersistentKeepalive ?? TimeSpan.Zero,
-            peer.Name);
+            peer.Name,
+            relay);
     }
 
     private static ValueTask<object?> ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
@@ -56,6 +64,13 @@ public sealed partial class TailnetServer
         {
             core.ConfigureEndpoint(peer, endpoint);
         }
+        else if (peer.Endpoint.Vni != 0)
+        {
+            // The relay path was taken away: forget the relayed endpoint until the peer reaches us directly.
+            core.ConfigureEndpoint(peer, default);
+        }
+
+        loop.ConfigureRelayPath(settings.PublicKey, settings.Relay, now);
 
         peer.Tag = settings;
         if (settings.PersistentKeepalive != peer.PersistentKeepaliveInterval)

@@ -47,6 +47,25 @@ public sealed partial class TailnetServer
         return relay;
     }
 
+    /// <summary>Test hook: every relay path starts a new bind handshake (new generation) now.</summary>
+    internal Task<object?> RestartRelayHandshakesAsync(CancellationToken cancellationToken = default)
+    {
+        var (dataplane, _) = Started();
+        return dataplane.InvokeAsync<object?>((loop, now) =>
+        {
+            loop.RestartRelayHandshakes(now);
+            return new ValueTask<object?>((object?)null);
+        }, cancellationToken);
+    }
+
+    /// <summary>Test hook: (bound, handshakes completed, current generation) of each relay path, read on the dataplane's task.</summary>
+    internal Task<List<(bool Bound, long Handshakes, uint Generation)>> InspectRelayPathsAsync(CancellationToken cancellationToken = default)
+    {
+        var (dataplane, _) = Started();
+        return dataplane.InvokeAsync<List<(bool Bound, long Handshakes, uint Generation)>>((loop, _) =>
+            new ValueTask<object?>(loop.RelayPaths.Select(p => (p.Bound, p.HandshakesCompleted, p.Client?.Generation ?? 0u)).ToList()), cancellationToken);
+    }
+
     private void ForgetRelayServer(UdpRelayServer relay)
     {
         lock (_gate)

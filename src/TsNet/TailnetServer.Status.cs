@@ -30,6 +30,8 @@ public sealed partial class TailnetServer
                 drops["wireguard." + reason] = count;
             }
 
+            loop.AddRelayCounters(drops);
+
             return new ValueTask<object?>((peers, drops));
         }).GetAwaiter().GetResult();
 

@@ -62,6 +62,12 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// <summary>The node's public key.</summary>
     public WireGuardKey PublicKey { get; }
 
+    /// <summary>
+    /// The node's disco public key (from <see cref="TailnetServerOptions.DiscoKey"/>, generated when absent): what a
+    /// relay endpoint is allocated for and what peers name in <see cref="TailnetRelayPath.PeerDiscoKey"/>.
+    /// </summary>
+    public DiscoKey DiscoPublicKey => _options.DiscoKey.PublicKey;
+
     /// <summary>The node's overlay addresses.</summary>
     public IReadOnlyList<IPAddress> Addresses => _addresses;
 
@@ -114,9 +120,12 @@ public sealed partial class TailnetServer : IAsyncDisposable
             _options.TimeProvider,
             _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
         {
-            // A full-MTU inner packet plus the 32-byte transport header and tag: the size GSO splits sends at.
-            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize,
+            // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
+            // relay path: the largest datagram, which GSO must never split.
+            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length,
             Capture = _capture,
+            DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
+            RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
@@ -219,7 +228,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _background.Track(dataplane.InvokeAsync<object?>((loop, _) => new ValueTask<object?>(loop.Core.RemovePeer(key)), _disposing.Token));
+            _background.Track(dataplane.InvokeAsync<object?>((loop, now) =>
+            {
+                loop.ConfigureRelayPath(key, null, now);
+                return new ValueTask<object?>(loop.Core.RemovePeer(key));
+            }, _disposing.Token));
         }
 
         return removed;

@@ -37,6 +37,13 @@ public sealed class TailnetServerOptions
     /// </summary>
     public int Mtu { get; set; } = 1280;
 
+    /// <summary>
+    /// The node's disco private key (tailscale's path-discovery and relay-handshake key; see <see cref="DiscoKey.Generate"/>).
+    /// Peers' <see cref="TailnetRelayPath.PeerDiscoKey"/> name its public half (<see cref="TailnetServer.DiscoPublicKey"/>).
+    /// Default: empty, and a new key is generated for each <see cref="TailnetServer"/> (like tailscale, per process).
+    /// </summary>
+    public DiscoKey DiscoKey { get; set; }
+
     /// <summary>The node's peers.</summary>
     public IList<TailnetPeer> Peers { get; } = new List<TailnetPeer>();
 

@@ -13,4 +13,7 @@ internal sealed class TailnetTestHooks
     /// Default 128 (wireguard-go: an eighth of its 1024-entry handshake queue); 0 = always under load.
     /// </summary>
     public int UnderLoadThreshold { get; set; } = 128;
+
+    /// <summary>Interval between relay Binds while no Challenge comes back (default 1 s; a handshake gives up after 10).</summary>
+    public TimeSpan RelayBindRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -14,7 +14,7 @@ internal sealed class HandshakeRateLimiter
     private static readonly long s_maxTokens = s_packetCost * PacketsBurstable;
     private static readonly long s_garbageCollectInterval = TimeSpan.TicksPerSecond;
 
-    private readonly Dictionary<(ulong, ulong, bool), Bucket> _buckets = new();
+    private readonly Dictionary<(ulong, ulong, bool, uint), Bucket> _buckets = new();
     private readonly int _maxEntries;
     private long _lastCollection = Timestamps.Never;
 
@@ -59,7 +59,7 @@ internal sealed class HandshakeRateLimiter
     private void Collect(long now)
     {
         _lastCollection = now;
-        List<(ulong, ulong, bool)>? stale = null;
+        List<(ulong, ulong, bool, uint)>? stale = null;
         foreach (var (key, bucket) in _buckets)
         {
             if (now - bucket.LastTime > s_garbageCollectInterval)

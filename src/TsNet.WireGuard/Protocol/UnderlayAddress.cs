@@ -7,23 +7,36 @@ namespace TsNet.WireGuard.Protocol;
 /// <summary>
 /// An underlay UDP endpoint (IPv4 or IPv6 address and port) as a small value, so the hot path can compare and store
 /// packet sources without allocating an <see cref="IPEndPoint"/>. IPv4-mapped IPv6 addresses are kept as IPv4.
+/// A non-zero <see cref="Vni"/> names a path through a UDP relay: the address is the relay's, the VNI the relay
+/// endpoint's (Geneve), and the pair is the peer's endpoint, so roaming and cookie replies work per relayed peer.
 /// </summary>
 internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
 {
-    /// <summary>Longest cookie encoding: 16 address bytes and 2 port bytes.</summary>
-    public const int MaxEncodedLength = 18;
+    /// <summary>Longest cookie encoding: 16 address bytes, 2 port bytes and 3 VNI bytes (relayed sources only).</summary>
+    public const int MaxEncodedLength = 21;
 
     private readonly ulong _high;
     private readonly ulong _low;
     private readonly uint _scopeId;
 
-    private UnderlayAddress(ulong high, ulong low, ushort port, bool isIPv6, uint scopeId)
+    private UnderlayAddress(ulong high, ulong low, ushort port, bool isIPv6, uint scopeId, uint vni = 0)
     {
         _high = high;
         _low = low;
         Port = port;
         IsIPv6 = isIPv6;
         _scopeId = scopeId;
+        Vni = vni;
+    }
+
+    /// <summary>The 24-bit relay VNI: 0 for a direct path, else the relay endpoint this address goes through.</summary>
+    public uint Vni { get; }
+
+    /// <summary>The same address on the relay endpoint <paramref name="vni"/> (0 = the direct path).</summary>
+    public UnderlayAddress WithVni(uint vni)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(vni, (1u << 24) - 1);
+        return new(_high, _low, Port, IsIPv6, _scopeId, vni);
     }
 
     public ushort Port { get; }
@@ -126,27 +139,43 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
         return 4;
     }
 
-    /// <summary>Address bytes then the port little-endian (wireguard-go's cookie input); returns the length.</summary>
+    /// <summary>
+    /// Address bytes then the port little-endian (wireguard-go's cookie input), then for a relayed source the VNI
+    /// (3 bytes, big-endian) so peers behind one relay get distinct cookies; returns the length.
+    /// </summary>
     public int EncodeForCookie(Span<byte> destination)
     {
         var length = WriteAddress(destination);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[length..], Port);
-        return length + 2;
+        length += 2;
+        if (Vni != 0)
+        {
+            destination[length] = (byte)(Vni >> 16);
+            destination[length + 1] = (byte)(Vni >> 8);
+            destination[length + 2] = (byte)Vni;
+            length += 3;
+        }
+
+        return length;
     }
 
-    /// <summary>A key for per-source-address tables (port ignored).</summary>
-    public (ulong High, ulong Low, bool IsIPv6) AddressKey => (_high, _low, IsIPv6);
+    /// <summary>
+    /// A key for per-source-address tables (port ignored). The VNI counts: behind one relay address, each relay
+    /// endpoint is a different remote client.
+    /// </summary>
+    public (ulong High, ulong Low, bool IsIPv6, uint Vni) AddressKey => (_high, _low, IsIPv6, Vni);
 
     public bool Equals(UnderlayAddress other) =>
-        _high == other._high && _low == other._low && Port == other.Port && IsIPv6 == other.IsIPv6 && _scopeId == other._scopeId;
+        _high == other._high && _low == other._low && Port == other.Port && IsIPv6 == other.IsIPv6 && _scopeId == other._scopeId
+        && Vni == other.Vni;
 
     public override bool Equals(object? obj) => obj is UnderlayAddress other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_high, _low, Port, IsIPv6);
+    public override int GetHashCode() => HashCode.Combine(_high, _low, Port, IsIPv6, Vni);
 
     public static bool operator ==(UnderlayAddress left, UnderlayAddress right) => left.Equals(right);
 
     public static bool operator !=(UnderlayAddress left, UnderlayAddress right) => !left.Equals(right);
 
-    public override string ToString() => IsSet ? ToIPEndPoint().ToString() : "(none)";
+    public override string ToString() => !IsSet ? "(none)" : Vni == 0 ? ToIPEndPoint().ToString() : $"{ToIPEndPoint()} vni {Vni}";
 }

@@ -93,7 +93,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
 
-    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead.</summary>
+    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead (and 8 of Geneve when relayed).</summary>
     public int MaxDatagramSize { get; init; }
 
     public void Start()
@@ -164,6 +164,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                     worked = true;
                 }
 
+                if (_relayNextDeadline <= now)
+                {
+                    PollRelays(now);
+                    worked = true;
+                }
+
                 _batch.Flush(_underlay);
 
                 if (worked)
@@ -171,7 +177,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                     continue;
                 }
 
-                var deadline = _core.NextDeadline;
+                var deadline = Math.Min(_core.NextDeadline, _relayNextDeadline);
                 var sleep = deadline == Timestamps.NotArmed ? s_maxSleep : TimeSpan.FromTicks(Math.Max(0, deadline - now));
                 if (sleep > s_maxSleep)
                 {
@@ -217,6 +223,23 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         for (var i = 0; i < DrainBatch && _fromUnderlay.Reader.TryRead(out var datagram); i++)
         {
             worked = true;
+            if (_relayPaths.Count > 0)
+            {
+                try
+                {
+                    if (TryHandleRelayed(datagram, Now))
+                    {
+                        continue;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // As for the core: bad input is dropped inside; anything escaping is a bug, logged and survived.
+                    LogCoreFailed(_logger, ex);
+                    continue;
+                }
+            }
+
             var pending = 0;
             if (datagram.Buffer.Length >= 4 && datagram.Buffer.Span[0] is (byte)MessageLayout.TypeInitiation or (byte)MessageLayout.TypeResponse)
             {
@@ -263,6 +286,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
     {
+        if (destination.Vni != 0)
+        {
+            SendRelayed(destination, datagram);
+            return;
+        }
+
         _batch.Add(destination, datagram.Span, _underlay);
         datagram.Return();
     }

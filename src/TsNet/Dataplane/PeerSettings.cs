@@ -11,4 +11,12 @@ internal sealed record PeerSettings(
     string? EndpointHost,
     IReadOnlyList<IPNetwork> AllowedIps,
     TimeSpan PersistentKeepalive,
-    string? Name);
+    string? Name,
+    RelayPathSettings? Relay = null);
+
+/// <summary>A peer's relay path as the dataplane uses it: relay address (VNI 0), its disco key, the VNI, the peer's disco key.</summary>
+internal sealed record RelayPathSettings(UnderlayAddress Server, DiscoKey ServerKey, uint Vni, DiscoKey PeerKey)
+{
+    /// <summary>The peer's WireGuard endpoint: the relay's address on this VNI.</summary>
+    public UnderlayAddress Endpoint => Server.WithVni(Vni);
+}

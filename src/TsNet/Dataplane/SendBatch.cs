@@ -5,8 +5,10 @@ namespace TsNet.Dataplane;
 /// <summary>
 /// Collects datagrams of one loop turn and sends runs of equal-size datagrams to the same destination with one
 /// GSO send (see <see cref="UdpUnderlay.GsoSegmentSize"/>): the kernel splits them again, the peer sees ordinary
-/// datagrams. Order is kept: a run ends at a change of destination, at a shorter datagram (which may end a run),
-/// or when the staging buffer is full. Without GSO every datagram is sent on its own, immediately.
+/// datagrams. A run's segment size is its first datagram's length (full-size direct and relayed datagrams differ by
+/// the 8-byte Geneve header, so each gets runs of its own). Order is kept: a run ends at a change of destination, at
+/// a longer datagram, after a shorter one (which may end a run), or when the staging buffer is full. Without GSO
+/// every datagram is sent on its own, immediately.
 /// </summary>
 internal sealed class SendBatch
 {
@@ -40,8 +42,8 @@ internal sealed class SendBatch
         if (_segments == 0)
         {
             _destination = destination;
-            // All full segments of a run must have the socket's GSO size; a run of smaller datagrams is sent one by one.
-            _segmentSize = gso;
+            // All segments of a run but the last have the run's segment size.
+            _segmentSize = datagram.Length;
         }
 
         datagram.CopyTo(_buffer.AsSpan(_length));
@@ -58,7 +60,7 @@ internal sealed class SendBatch
     {
         if (_segments > 0)
         {
-            underlay.Send(_destination, _buffer.AsSpan(0, _length));
+            underlay.Send(_destination, _buffer.AsSpan(0, _length), _segments > 1 ? _segmentSize : 0);
         }
 
         _length = 0;

@@ -134,10 +134,17 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     }
 
     /// <summary>
-    /// The segment size both sockets split sends at (UDP generic segmentation offload), or 0 when GSO is off. One
-    /// send of N × size bytes (plus one shorter tail) leaves as N datagrams: one syscall instead of N.
+    /// The largest segment size the sockets split sends at (UDP generic segmentation offload), or 0 when GSO is off:
+    /// the largest datagram ever sent, so a single datagram is never split. One send of N × size bytes (plus one
+    /// shorter tail) leaves as N datagrams: one syscall instead of N. A batch of smaller segments (direct datagrams
+    /// while relayed ones are 8 bytes larger) sets the socket's segment size for its send (see <see cref="Send"/>).
     /// </summary>
     public int GsoSegmentSize { get; private set; }
+
+    // The UDP_SEGMENT value each socket has now; changed only when a send needs another (rare: a switch between
+    // batches of direct and relayed datagrams), so steady traffic costs no extra syscalls.
+    private int _segmentV4;
+    private int _segmentV6;
 
     /// <summary>
     /// Turns on UDP GSO with <paramref name="segmentSize"/> (the largest datagram we ever send) on both sockets.
@@ -159,6 +166,8 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
             _ipv4.SetRawSocketOption(SolUdp, UdpSegment, value);
             _ipv6?.SetRawSocketOption(SolUdp, UdpSegment, value);
             GsoSegmentSize = segmentSize;
+            _segmentV4 = segmentSize;
+            _segmentV6 = segmentSize;
             return true;
         }
         catch (SocketException)
@@ -167,8 +176,11 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one datagram now; drops (and counts) it if the socket cannot take it. Dataplane thread only.</summary>
-    public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram)
+    /// <summary>
+    /// Sends one datagram now, or with <paramref name="segmentSize"/> &gt; 0 (GSO on) a batch the kernel splits into
+    /// datagrams of that size; drops (and counts) it if the socket cannot take it. Dataplane thread only.
+    /// </summary>
+    public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram, int segmentSize = 0)
     {
         Socket? socket;
         SocketAddress address;
@@ -192,6 +204,18 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         destination.WriteTo(address);
         try
         {
+            if (GsoSegmentSize > 0)
+            {
+                ref var current = ref destination.IsIPv6 ? ref _segmentV6 : ref _segmentV4;
+                // A single datagram must not exceed the segment size (it would be split); a batch needs its own size.
+                var wanted = segmentSize > 0 ? segmentSize : datagram.Length > current ? GsoSegmentSize : current;
+                if (wanted != current)
+                {
+                    SetSegmentSize(socket, wanted);
+                    current = wanted;
+                }
+            }
+
             socket.SendTo(datagram, SocketFlags.None, address);
         }
         catch (SocketException ex)
@@ -206,6 +230,15 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         {
             Interlocked.Increment(ref _sendDrops);
         }
+    }
+
+    private static void SetSegmentSize(Socket socket, int segmentSize)
+    {
+        const int SolUdp = 17;
+        const int UdpSegment = 103;
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, segmentSize);
+        socket.SetRawSocketOption(SolUdp, UdpSegment, value);
     }
 
     private async Task ReceiveLoopAsync(Socket socket, CancellationToken cancellationToken)

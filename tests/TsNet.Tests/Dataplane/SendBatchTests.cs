@@ -67,4 +67,40 @@ public sealed class SendBatchTests
         atB.Take(2).Should().Equal((100, 6), (7, 7));
         atB.Skip(2).Should().OnlyContain(d => d.Size == 100 && d.Marker == 200);
     }
+    [Fact]
+    public async Task MixedSegmentSizes_DirectAndRelayedRuns_AreNeverSplitOrMerged()
+    {
+        // GSO is enabled at the largest datagram (a relayed one: 8 bytes of Geneve more); runs of direct datagrams
+        // use their own segment size, and a single larger datagram after them must not be cut at the smaller size.
+        var inbound = Channel.CreateUnbounded<UnderlayDatagram>();
+        await using var underlay = UdpUnderlay.Bind(0, new PacketBufferPool(), inbound.Writer, _ => { }, NullLogger.Instance);
+        underlay.TryEnableGso(108).Should().BeTrue();
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var to = UnderlayAddress.FromIPEndPoint((IPEndPoint)receiver.LocalEndPoint!);
+
+        var sizes = new[] { 100, 100, 100, 108, 108, 108, 100, 108, 108, 50, 100, 100 };
+        var batch = new SendBatch();
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var datagram = new byte[sizes[i]];
+            Array.Fill(datagram, (byte)(i + 1));
+            batch.Add(to, datagram, underlay);
+        }
+
+        batch.Flush(underlay);
+        underlay.Send(to, new byte[108]); // a lone largest datagram after batches of smaller segments
+
+        var buffer = new byte[2000];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new List<(int Size, byte Marker)>();
+        for (var i = 0; i < sizes.Length + 1; i++)
+        {
+            var n = await receiver.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            received.Add((n, buffer[0]));
+        }
+
+        received.Should().Equal(sizes.Select((size, i) => (size, (byte)(i + 1))).Append((108, (byte)0)));
+        underlay.SendDrops.Should().Be(0);
+    }
 }
