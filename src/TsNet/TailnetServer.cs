@@ -318,6 +318,15 @@ public sealed partial class TailnetServer : IAsyncDisposable
     }
 
     /// <summary>Test hook: every task the node runs (loops, underlay and relay receivers, tracked background work) at this moment.</summary>
+    /// <summary>Test hook: the node's underlay sockets (the current ones; a rebind closes the old ones itself).</summary>
+    internal IReadOnlyList<System.Net.Sockets.Socket> OwnedSockets()
+    {
+        lock (_gate)
+        {
+            return _dataplane is null ? [] : _dataplane.UnderlaySockets.ToList();
+        }
+    }
+
     internal IReadOnlyList<Task> OwnedTasks()
     {
         var tasks = new List<Task>();

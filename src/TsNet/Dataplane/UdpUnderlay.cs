@@ -29,6 +29,9 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
     private Task[] _receivers = [];
 
+    /// <summary>The underlay sockets (test hook: all closed after dispose).</summary>
+    internal IEnumerable<Socket> Sockets => _ipv6 is null ? [_ipv4] : [_ipv4, _ipv6];
+
     /// <summary>The receive loops (one per address family) once started.</summary>
     internal IReadOnlyList<Task> Receivers => _receivers;
     private int _disposed;

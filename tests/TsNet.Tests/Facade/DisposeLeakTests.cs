@@ -37,8 +37,15 @@ public sealed class DisposeLeakTests
         var ownedA = a.OwnedTasks();
         var ownedB = b.OwnedTasks();
         ownedA.Count.Should().BeGreaterThanOrEqualTo(3, "the dataplane loop, the netstack loop and at least one underlay receiver run");
+        // Both loops may be busy at this instant; within a moment one of them sleeps on a timer.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clockA.LiveTimers == 0 && clock.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            await Task.Delay(10, cts.Token);
+        }
+
         clockA.LiveTimers.Should().BeGreaterThan(0, "the loops sleep on timers while running");
-        var (portA, portB) = (a.ListenPort, b.ListenPort);
+        var sockets = a.OwnedSockets().Concat(b.OwnedSockets()).ToList();
+        sockets.Should().HaveCountGreaterThanOrEqualTo(2).And.OnlyContain(s => !s.SafeHandle.IsClosed);
 
         // Dispose with a connection, a listener, a UDP socket and a capture still open: the node owns their end.
         await a.DisposeAsync();
@@ -48,13 +55,8 @@ public sealed class DisposeLeakTests
         ownedA.Concat(ownedB).Concat(a.OwnedTasks()).Concat(b.OwnedTasks()).Should().OnlyContain(t => t.IsCompleted, "no loop or background task outlives the node");
         clockA.LiveTimers.Should().Be(0, "every timer node A created is disposed");
         clockB.LiveTimers.Should().Be(0, "every timer node B created is disposed");
-        AssertUdpPortFree(AddressFamily.InterNetwork, IPAddress.Any, portA);
-        AssertUdpPortFree(AddressFamily.InterNetwork, IPAddress.Any, portB);
-        if (Socket.OSSupportsIPv6)
-        {
-            AssertUdpPortFree(AddressFamily.InterNetworkV6, IPAddress.IPv6Any, portA);
-            AssertUdpPortFree(AddressFamily.InterNetworkV6, IPAddress.IPv6Any, portB);
-        }
+        // Checked on the sockets themselves: probing the port could race another test that binds the same ephemeral port.
+        sockets.Should().OnlyContain(s => s.SafeHandle.IsClosed, "every underlay socket is closed");
 
         // The handles the app still holds fail cleanly instead of hanging.
         var read = async () => await client.ReadAsync(new byte[10], cts.Token);
@@ -64,18 +66,6 @@ public sealed class DisposeLeakTests
         await server.DisposeAsync();
         await listener.DisposeAsync();
         await udp.DisposeAsync();
-    }
-
-    private static void AssertUdpPortFree(AddressFamily family, IPAddress any, int port)
-    {
-        using var probe = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
-        if (family == AddressFamily.InterNetworkV6)
-        {
-            probe.DualMode = false;
-        }
-
-        var bind = () => probe.Bind(new IPEndPoint(any, port));
-        bind.Should().NotThrow($"the node released UDP port {port} ({family})");
     }
 
     private static async Task ReadExactlyAsync(Stream stream, int count, CancellationToken cancellationToken)
