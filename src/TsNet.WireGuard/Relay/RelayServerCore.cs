@@ -29,7 +29,7 @@ internal sealed class RelayServerCore
     private readonly ConcurrentDictionary<uint, RelayServerEndpoint> _byVni = new();
     private readonly Dictionary<(DiscoKey, DiscoKey), RelayServerEndpoint> _byPair = new();
     private readonly Lock _allocationLock = new();
-    private readonly long[] _drops = new long[Enum.GetValues<RelayDropReason>().Length];
+    private readonly long[] _drops = new long[Enum.GetValues<UdpRelayDropReason>().Length];
     private ChallengeSecrets? _secrets;
     private uint _nextVni = 1;
     private ulong _lamportId;
@@ -77,7 +77,7 @@ internal sealed class RelayServerCore
 
     public long LegsBound => Interlocked.Read(ref _legsBound);
 
-    public long Drops(RelayDropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
+    public long Drops(UdpRelayDropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
 
     public bool TryGetEndpoint(uint vni, out RelayServerEndpoint endpoint) => _byVni.TryGetValue(vni, out endpoint!);
 
@@ -204,17 +204,17 @@ internal sealed class RelayServerCore
         destination = default;
         if (StunMessage.IsBindingMessage(packet))
         {
-            return Drop(RelayDropReason.Stun);
+            return Drop(UdpRelayDropReason.Stun);
         }
 
         if (!GeneveHeader.TryDecode(packet, out var geneve))
         {
-            return Drop(RelayDropReason.Malformed);
+            return Drop(UdpRelayDropReason.Malformed);
         }
 
         if (!_byVni.TryGetValue(geneve.Vni, out var endpoint))
         {
-            return Drop(RelayDropReason.UnknownVni);
+            return Drop(UdpRelayDropReason.UnknownVni);
         }
 
         return geneve.Control
@@ -229,18 +229,18 @@ internal sealed class RelayServerCore
         {
             if (endpoint.IsExpired(now, _bindLifetime, _steadyStateLifetime))
             {
-                return Drop(RelayDropReason.EndpointExpired);
+                return Drop(UdpRelayDropReason.EndpointExpired);
             }
 
             if (!endpoint.IsBound)
             {
-                return Drop(RelayDropReason.NotBound);
+                return Drop(UdpRelayDropReason.NotBound);
             }
 
             int leg = endpoint.LegBoundTo(from);
             if (leg < 0)
             {
-                return Drop(RelayDropReason.UnknownSource);
+                return Drop(UdpRelayDropReason.UnknownSource);
             }
 
             endpoint.RecordForwarded(leg, length, now);
@@ -258,42 +258,42 @@ internal sealed class RelayServerCore
         destination = default;
         if (geneve.Protocol != GeneveHeader.ProtocolDisco || !DiscoPacket.TryParse(payload, out var senderKey, out var nonce, out var box))
         {
-            return Drop(RelayDropReason.NotDisco);
+            return Drop(UdpRelayDropReason.NotDisco);
         }
 
         int leg = endpoint.LegOf(senderKey);
         if (leg < 0)
         {
-            return Drop(RelayDropReason.UnknownSender);
+            return Drop(UdpRelayDropReason.UnknownSender);
         }
 
         int innerLength = box.Length - NaClBox.Overhead;
         if (innerLength < DiscoPacket.MessageHeaderLength || innerLength > MaxInnerLength)
         {
-            return Drop(RelayDropReason.MalformedMessage);
+            return Drop(UdpRelayDropReason.MalformedMessage);
         }
 
         Span<byte> inner = stackalloc byte[MaxInnerLength];
         if (DiscoPacket.Open(endpoint.SharedKey(leg), nonce, box, inner) < 0)
         {
-            return Drop(RelayDropReason.DecryptFailed);
+            return Drop(UdpRelayDropReason.DecryptFailed);
         }
 
         DiscoPacket.TryReadMessageHeader(inner[..innerLength], out var type, out _, out var body);
         if (type is not (DiscoMessageType.BindUdpRelayEndpoint or DiscoMessageType.BindUdpRelayEndpointAnswer))
         {
-            return Drop(RelayDropReason.UnexpectedMessage);
+            return Drop(UdpRelayDropReason.UnexpectedMessage);
         }
 
         if (!BindUdpRelayEndpointCommon.TryParse(body, out var common))
         {
-            return Drop(RelayDropReason.MalformedMessage);
+            return Drop(UdpRelayDropReason.MalformedMessage);
         }
 
         int other = 1 - leg;
         if (common.Vni != endpoint.Vni || common.Generation == 0 || !((ReadOnlySpan<byte>)common.RemoteKey).SequenceEqual(endpoint.ClientKey(other)))
         {
-            return Drop(RelayDropReason.InvalidBind);
+            return Drop(UdpRelayDropReason.InvalidBind);
         }
 
         return type == DiscoMessageType.BindUdpRelayEndpoint
@@ -309,7 +309,7 @@ internal sealed class RelayServerCore
         {
             if (endpoint.IsExpired(now, _bindLifetime, _steadyStateLifetime))
             {
-                return Drop(RelayDropReason.EndpointExpired);
+                return Drop(UdpRelayDropReason.EndpointExpired);
             }
 
             // A new Bind does not undo an existing binding: forwarding continues until an Answer rebinds.
@@ -333,12 +333,12 @@ internal sealed class RelayServerCore
         {
             if (endpoint.IsExpired(now, _bindLifetime, _steadyStateLifetime))
             {
-                return Drop(RelayDropReason.EndpointExpired);
+                return Drop(UdpRelayDropReason.EndpointExpired);
             }
 
             if (endpoint.InProgressGeneration(leg) != common.Generation)
             {
-                return Drop(RelayDropReason.StaleAnswer);
+                return Drop(UdpRelayDropReason.StaleAnswer);
             }
         }
 
@@ -356,19 +356,19 @@ internal sealed class RelayServerCore
 
         if (!valid)
         {
-            return Drop(RelayDropReason.ChallengeMismatch);
+            return Drop(UdpRelayDropReason.ChallengeMismatch);
         }
 
         lock (endpoint.Gate)
         {
             if (endpoint.IsExpired(now, _bindLifetime, _steadyStateLifetime))
             {
-                return Drop(RelayDropReason.EndpointExpired);
+                return Drop(UdpRelayDropReason.EndpointExpired);
             }
 
             if (endpoint.InProgressGeneration(leg) != common.Generation)
             {
-                return Drop(RelayDropReason.StaleAnswer);
+                return Drop(UdpRelayDropReason.StaleAnswer);
             }
 
             endpoint.CompleteBind(leg, from, now);
@@ -452,7 +452,7 @@ internal sealed class RelayServerCore
         }
     }
 
-    private RelayPacketOutcome Drop(RelayDropReason reason)
+    private RelayPacketOutcome Drop(UdpRelayDropReason reason)
     {
         Interlocked.Increment(ref _drops[(int)reason]);
         return RelayPacketOutcome.Dropped;

@@ -181,9 +181,9 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
     public UdpRelayServerCounters GetCounters()
     {
         var drops = new Dictionary<UdpRelayDropReason, long>();
-        foreach (var reason in Enum.GetValues<RelayDropReason>())
+        foreach (var reason in Enum.GetValues<UdpRelayDropReason>())
         {
-            drops[(UdpRelayDropReason)(int)reason] = _core.Drops(reason);
+            drops[reason] = _core.Drops(reason);
         }
 
         return new UdpRelayServerCounters(

