@@ -103,10 +103,33 @@ internal static class OptionsValidation
                 throw new ArgumentException($"Peer {validated.PublicKey} is listed twice.", nameof(options));
             }
 
+            EnsureRelayPathUnused(copy.Peers, validated);
             copy.Peers.Add(validated);
         }
 
         return copy;
+    }
+
+    /// <summary>
+    /// Two peers on the same relay endpoint (relay address + VNI) could not be told apart: inbound relayed packets are
+    /// attributed by that pair, so the second would silently take over the first's path.
+    /// </summary>
+    public static void EnsureRelayPathUnused(IEnumerable<TailnetPeer> others, TailnetPeer peer)
+    {
+        if (peer.Relay is not { } relay)
+        {
+            return;
+        }
+
+        foreach (var other in others)
+        {
+            if (other.PublicKey != peer.PublicKey && other.Relay is { } taken && taken.Vni == relay.Vni && Equals(taken.Address, relay.Address))
+            {
+                throw new ArgumentException(
+                    $"Peer {peer.PublicKey}: relay endpoint {relay.Address} VNI {relay.Vni} is already the path of peer {other.PublicKey}; each relay endpoint joins one pair of nodes.",
+                    nameof(peer));
+            }
+        }
     }
 
     /// <summary>Drops one leading and one trailing dot and checks the rest is a DNS name.</summary>

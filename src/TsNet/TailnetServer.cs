@@ -202,6 +202,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            OptionsValidation.EnsureRelayPathUnused(PeerList, copy);
             PeerList.RemoveAll(p => p.PublicKey == copy.PublicKey);
             PeerList.Add(copy);
             dataplane = _dataplane;

@@ -98,6 +98,28 @@ public sealed class RelayPathOptionsTests
     }
 
     [Fact]
+    public async Task TwoPeersOnOneRelayEndpoint_AreRejected_InOptionsAndAtRuntime()
+    {
+        var path = ValidPath();
+        var options = Options(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, Relay = path });
+        var samePair = ValidPath();
+        samePair.Address = path.Address;
+        samePair.Vni = path.Vni;
+        options.Peers.Add(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, Relay = samePair });
+        var both = () => new TailnetServer(options);
+        both.Should().Throw<ArgumentException>().WithMessage("*VNI 7*already the path of peer*");
+
+        var first = new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, Relay = path };
+        await using var node = new TailnetServer(Options(first));
+        var second = () => node.AddOrUpdatePeer(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, Relay = path });
+        second.Should().Throw<ArgumentException>().WithMessage("*already the path of peer*");
+        node.AddOrUpdatePeer(new TailnetPeer { PublicKey = first.PublicKey, Relay = path }); // updating the same peer is fine
+        var elsewhere = ValidPath();
+        elsewhere.Vni = 8;
+        node.AddOrUpdatePeer(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, Relay = elsewhere });
+    }
+
+    [Fact]
     public void FromEndpoint_TakesTheEndpointsValues_AndRejectsAKeyThatIsNotAClient()
     {
         var server = DiscoKey.Generate().PublicKey;
