@@ -7,6 +7,27 @@ using TsNet;
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 var cancellationToken = timeout.Token;
 
+// Optional: against a real peer. One node from a wg-quick file dials HOST:PORT (e.g. a peer's "# Name" or a
+// tailnet IP), sends a line and prints what comes back before the peer closes.
+if (args is ["--config", var configPath, "--dial", var target])
+{
+    await using var node = new TailnetServer(TailnetServerOptions.FromWireGuardConfigFile(configPath, warning => Console.Error.WriteLine(warning)));
+    await node.StartAsync(cancellationToken);
+    await using var connection = await node.ConnectTcpAsync(target, cancellationToken);
+    await connection.WriteAsync("hello from PackageConsumer\n"u8.ToArray(), cancellationToken);
+    await connection.ShutdownWriteAsync(cancellationToken);
+    var answer = new MemoryStream();
+    await connection.CopyToAsync(answer, cancellationToken);
+    Console.WriteLine($"PackageConsumer: {connection.LocalEndPoint} -> {connection.RemoteEndPoint} answered {answer.Length} bytes");
+    return 0;
+}
+
+if (args.Length != 0)
+{
+    Console.Error.WriteLine("usage: PackageConsumer [--config wg0.conf --dial HOST:PORT]");
+    return 2;
+}
+
 var addressA = IPAddress.Parse("100.64.0.1");
 var addressB = IPAddress.Parse("100.64.0.2");
 
