@@ -1,3 +1,4 @@
+using TsNet.Dataplane;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
@@ -36,22 +37,14 @@ public sealed partial class TailnetServer
         }).GetAwaiter().GetResult();
 
         var dropsAll = snapshot.Drops;
-        AddIfNonZero(dropsAll, "underlay.InboundQueueFull", dataplane.UnderlayInboundDrops);
-        AddIfNonZero(dropsAll, "underlay.SendFailed", dataplane.UnderlaySendDrops);
-        AddIfNonZero(dropsAll, "dataplane.ToNetstackQueueFull", Interlocked.Read(ref dataplane.FromWireGuardDrops));
+        DropCounters.AddIfNonZero(dropsAll, "underlay.InboundQueueFull", dataplane.UnderlayInboundDrops);
+        DropCounters.AddIfNonZero(dropsAll, "underlay.SendFailed", dataplane.UnderlaySendDrops);
+        DropCounters.AddIfNonZero(dropsAll, "dataplane.ToNetstackQueueFull", Interlocked.Read(ref dataplane.FromWireGuardDrops));
         foreach (var reason in Enum.GetValues<Netstack.NetstackDropReason>())
         {
-            AddIfNonZero(dropsAll, "netstack." + reason, netstack.Counters.Dropped(reason));
+            DropCounters.AddIfNonZero(dropsAll, "netstack." + reason, netstack.Counters.Dropped(reason));
         }
 
         return new TailnetStatus(PublicKey, _addresses, dataplane.ListenPort, snapshot.Peers, dropsAll);
-    }
-
-    private static void AddIfNonZero(Dictionary<string, long> drops, string key, long value)
-    {
-        if (value != 0)
-        {
-            drops[key] = value;
-        }
     }
 }

@@ -169,7 +169,6 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
-        Span<byte> shared = stackalloc byte[KeySize];
         try
         {
             handshake.ChainKey.CopyTo(chainKey);
@@ -204,7 +203,6 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(shared);
         }
     }
 
@@ -223,7 +221,6 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
-        Span<byte> shared = stackalloc byte[KeySize];
         try
         {
             handshake.ChainKey.CopyTo(chainKey);
@@ -256,7 +253,6 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
-            CryptographicOperations.ZeroMemory(shared);
         }
     }
 

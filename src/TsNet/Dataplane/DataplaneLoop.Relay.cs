@@ -12,7 +12,6 @@ namespace TsNet.Dataplane;
 // (WireGuard's own handshake retry resends them); nothing is queued, so nothing here grows.
 internal sealed partial class DataplaneLoop
 {
-
     /// <summary>Binds per handshake: it gives up after about 10 s (below tailscale's min(bind lifetime, 30 s)) and starts over.</summary>
     internal const int BindsPerHandshake = 10;
 
@@ -92,18 +91,10 @@ internal sealed partial class DataplaneLoop
     /// <summary>Relay drop and failure counters for the status snapshot (loop task only).</summary>
     internal void AddRelayCounters(IDictionary<string, long> drops)
     {
-        AddIfNonZero(drops, "relay.NotBound", _relayNotBoundDrops);
-        AddIfNonZero(drops, "relay.UnknownPath", _relayUnknownPathDrops);
-        AddIfNonZero(drops, "relay.Ignored", _relayIgnored);
-        AddIfNonZero(drops, "relay.HandshakeFailed", _relayHandshakeFailures);
-
-        static void AddIfNonZero(IDictionary<string, long> drops, string key, long value)
-        {
-            if (value != 0)
-            {
-                drops[key] = value;
-            }
-        }
+        DropCounters.AddIfNonZero(drops, "relay.NotBound", _relayNotBoundDrops);
+        DropCounters.AddIfNonZero(drops, "relay.UnknownPath", _relayUnknownPathDrops);
+        DropCounters.AddIfNonZero(drops, "relay.Ignored", _relayIgnored);
+        DropCounters.AddIfNonZero(drops, "relay.HandshakeFailed", _relayHandshakeFailures);
     }
 
     private void PollRelays(long now)

@@ -69,9 +69,10 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     public WireGuardEndpoint Core => _core;
 
-    /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
+    /// <summary>The current underlay sockets (test hook: all closed after dispose).</summary>
     internal IEnumerable<System.Net.Sockets.Socket> UnderlaySockets => _underlay.Sockets;
 
+    /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
     internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay.Receivers);
 
     public int ListenPort => _underlay.Port;

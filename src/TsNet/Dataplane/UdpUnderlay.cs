@@ -28,12 +28,6 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
     private Task[] _receivers = [];
-
-    /// <summary>The underlay sockets (test hook: all closed after dispose).</summary>
-    internal IEnumerable<Socket> Sockets => _ipv6 is null ? [_ipv4] : [_ipv4, _ipv6];
-
-    /// <summary>The receive loops (one per address family) once started.</summary>
-    internal IReadOnlyList<Task> Receivers => _receivers;
     private int _disposed;
     private long _inboundDrops;
     private long _sendDrops;
@@ -136,6 +130,12 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         _receivers = receivers.ToArray();
     }
 
+    /// <summary>The underlay sockets (test hook: all closed after dispose).</summary>
+    internal IEnumerable<Socket> Sockets => _ipv6 is null ? [_ipv4] : [_ipv4, _ipv6];
+
+    /// <summary>The receive loops (one per address family) once started.</summary>
+    internal IReadOnlyList<Task> Receivers => _receivers;
+
     /// <summary>
     /// The largest segment size the sockets split sends at (UDP generic segmentation offload), or 0 when GSO is off:
     /// the largest datagram ever sent, so a single datagram is never split. One send of N × size bytes (plus one
@@ -155,9 +155,6 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     /// </summary>
     public bool TryEnableGso(int segmentSize)
     {
-        // Linux: setsockopt(SOL_UDP = 17, UDP_SEGMENT = 103, int). Receivers cannot tell the difference.
-        const int SolUdp = 17;
-        const int UdpSegment = 103;
         if (!OperatingSystem.IsLinux())
         {
             return false;
@@ -165,9 +162,12 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
 
         try
         {
-            var value = BitConverter.GetBytes(segmentSize);
-            _ipv4.SetRawSocketOption(SolUdp, UdpSegment, value);
-            _ipv6?.SetRawSocketOption(SolUdp, UdpSegment, value);
+            SetSegmentSize(_ipv4, segmentSize);
+            if (_ipv6 is not null)
+            {
+                SetSegmentSize(_ipv6, segmentSize);
+            }
+
             GsoSegmentSize = segmentSize;
             _segmentV4 = segmentSize;
             _segmentV6 = segmentSize;
@@ -235,6 +235,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
         }
     }
 
+    /// <summary>Linux <c>setsockopt(SOL_UDP = 17, UDP_SEGMENT = 103, int)</c>; receivers cannot tell the difference.</summary>
     private static void SetSegmentSize(Socket socket, int segmentSize)
     {
         const int SolUdp = 17;
