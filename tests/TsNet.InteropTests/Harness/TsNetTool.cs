@@ -7,37 +7,13 @@ namespace TsNet.InteropTests.Harness;
 /// </summary>
 public static class TsNetTool
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     /// <summary>The <c>dotnet</c> host running this test (falls back to <c>dotnet</c> on the PATH).</summary>
     public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>Full path of the tool's dll.</summary>
     /// <exception cref="FileNotFoundException">The tool is not built in this configuration.</exception>
-    public static string DllPath
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TsNet.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            if (directory is null)
-            {
-                throw new InvalidOperationException($"TsNet.sln not found above {AppContext.BaseDirectory}");
-            }
-
-            var dll = Path.Combine(directory.FullName, "src", "TsNet.Tool", "bin", Configuration, "net10.0", "TsNet.Tool.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"the tsnet tool is not built ({Configuration}): {dll}", dll);
-        }
-    }
+    public static string DllPath => TsNet.TestSupport.RepositoryPaths.ToolDll;
 
     /// <summary>Starts <c>tsnet ARGS</c> as a long-running child (output lines captured, stderr prefixed with <c>!</c>).</summary>
     public static ChildProcess Start(ProcessRunner runner, IReadOnlyList<string> args)

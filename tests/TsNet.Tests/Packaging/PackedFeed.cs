@@ -19,7 +19,7 @@ public sealed class PackedFeed : IAsyncLifetime
     /// <summary>A bound on one CLI step: far above the usual tens of seconds, for a machine under load.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 
-    public string RepositoryRoot { get; } = FindRepositoryRoot();
+    public string RepositoryRoot { get; } = TsNet.TestSupport.RepositoryPaths.Root;
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "tsnet-pack-" + Guid.NewGuid().ToString("N"));
 
@@ -69,18 +69,5 @@ public sealed class PackedFeed : IAsyncLifetime
         var entry = package.GetEntry($"{id}.nuspec") ?? throw new InvalidOperationException($"{id}: no nuspec");
         using var stream = entry.Open();
         return XDocument.Load(stream).Root ?? throw new InvalidOperationException($"{id}: empty nuspec");
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TsNet.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"TsNet.sln not found above {AppContext.BaseDirectory}");
     }
 }

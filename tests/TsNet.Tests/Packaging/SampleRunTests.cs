@@ -15,8 +15,8 @@ public sealed class SampleRunTests
     [InlineData("HttpOverTailnet", "POST http://web/echo  -> you sent 100000 characters")]
     public async Task Sample_RunsInProcess_AndExitsZero(string sample, string expectedOutput)
     {
-        var root = RepositoryRoot();
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var root = TsNet.TestSupport.RepositoryPaths.Root;
+        var configuration = TsNet.TestSupport.RepositoryPaths.Configuration;
         var assembly = Path.Combine(root, "samples", sample, "bin", configuration, "net10.0", sample + ".dll");
         if (!File.Exists(assembly))
         {
@@ -28,18 +28,5 @@ public sealed class SampleRunTests
         var run = await DotnetCommand.RunAsync(root, RunLimit, assembly);
         run.ExitCode.Should().Be(0, run.Describe());
         run.StandardOutput.Should().Contain(expectedOutput);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TsNet.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"TsNet.sln not found above {AppContext.BaseDirectory}");
     }
 }

@@ -8,32 +8,8 @@ namespace TsNet.Tests.Tool;
 /// </summary>
 internal static class ToolProcess
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    /// <summary>The tool's dll, located from the repository root (the directory holding TsNet.sln above the test's output).</summary>
-    public static string DllPath
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TsNet.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            if (directory is null)
-            {
-                throw new InvalidOperationException($"TsNet.sln not found above {AppContext.BaseDirectory}");
-            }
-
-            var dll = Path.Combine(directory.FullName, "src", "TsNet.Tool", "bin", Configuration, "net10.0", "TsNet.Tool.dll");
-            return File.Exists(dll) ? dll : throw new FileNotFoundException($"the tool is not built ({Configuration}): {dll}", dll);
-        }
-    }
+    /// <summary>The tool's dll (see <see cref="TsNet.TestSupport.RepositoryPaths.ToolDll"/>).</summary>
+    public static string DllPath => TsNet.TestSupport.RepositoryPaths.ToolDll;
 
     /// <summary>Runs the tool with <paramref name="args"/>; returns exit code and output, or throws when it outlives <paramref name="timeout"/>.</summary>
     public static async Task<(int ExitCode, string Out, string Error)> RunAsync(TimeSpan timeout, params string[] args)
