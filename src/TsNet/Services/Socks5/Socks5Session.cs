@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TsNet.Services;
 
 namespace TsNet.Services.Socks5;
 
@@ -71,7 +72,8 @@ internal sealed class Socks5Session
 
         if (connection is not null)
         {
-            await Socks5Splice.RunAsync(_client, connection, nodeStopping).ConfigureAwait(false);
+            // The same splice as port publishing: FIN passed on as FIN, a reset or the node stopping resets both sides.
+            await StreamSplice.RunAsync(new HostSpliceEnd(_client), new OverlaySpliceEnd(connection), nodeStopping).ConfigureAwait(false);
         }
         else if (association is not null)
         {

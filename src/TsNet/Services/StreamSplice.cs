@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace TsNet.Services.Publishing;
+namespace TsNet.Services;
 
 /// <summary>
 /// Copies bytes both ways between two TCP ends until both directions have ended. An end of stream in one direction

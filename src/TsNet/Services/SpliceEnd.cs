@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace TsNet.Services.Publishing;
+namespace TsNet.Services;
 
 /// <summary>One side of a relayed TCP connection: a byte stream that can be half-closed or reset.</summary>
 internal abstract class SpliceEnd : IAsyncDisposable
