@@ -8,16 +8,16 @@ namespace TsNet;
 public sealed partial class TailnetServer
 {
     /// <summary>How long <see cref="GetStatus"/> waits for the dataplane loop before it answers from the last snapshot.</summary>
-    private static readonly TimeSpan s_statusWaitLimit = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan s_statusWaitLimit = TimeSpan.FromSeconds(1);
 
     private readonly object _statusGate = new();
-    private Task<DataplaneStatusSnapshot>? _statusRequest;
+    private StatusRequest? _statusRequest;
     private DataplaneStatusSnapshot _lastDataplaneStatus = DataplaneStatusSnapshot.Empty;
 
     /// <summary>
     /// A snapshot of the node and its peers. The peer list, names, addresses and key are current (from the registry);
     /// session figures (endpoint, last handshake, bytes, session state, WireGuard drops) come from the dataplane loop,
-    /// which is given at most 500 ms to answer. When it does not answer in time (busy, stalled or failed), they are
+    /// which is given at most 1 s to answer. When it does not answer in time (busy, stalled or failed), they are
     /// the figures of the loop's last answer, and a peer added since then shows no endpoint, no handshake, zero bytes
     /// and session state <c>none</c>. Underlay and netstack drop counters are always current.
     /// </summary>
@@ -49,34 +49,44 @@ public sealed partial class TailnetServer
 
     /// <summary>
     /// Asks the loop for a fresh snapshot (one request in flight at a time, however many callers) and waits a bounded
-    /// time for it; otherwise returns the last one.
+    /// time for it; otherwise returns the last one. The loop hands the snapshot over itself and wakes the waiters
+    /// directly, so an answer needs no thread-pool continuation to arrive.
     /// </summary>
     private DataplaneStatusSnapshot TakeDataplaneStatus(DataplaneLoop dataplane)
     {
-        Task<DataplaneStatusSnapshot> request;
+        StatusRequest request;
         lock (_statusGate)
         {
-            if (_statusRequest is not { IsCompleted: false } pending)
+            if (_statusRequest is not { IsDone: false } pending)
             {
-                pending = _statusRequest = OnDataplaneAsync(dataplane, (loop, _) => SnapshotSessions(loop), CancellationToken.None);
+                pending = _statusRequest = new StatusRequest();
+                var submitted = OnDataplaneAsync(dataplane, (loop, _) =>
+                {
+                    Volatile.Write(ref _lastDataplaneStatus, SnapshotSessions(loop));
+                    return true;
+                }, CancellationToken.None);
+
+                // Answered, failed or abandoned: wake the waiters either way (a failed loop's last answer stands).
+                submitted.ContinueWith(static (_, state) => ((StatusRequest)state!).Finish(), pending, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
             request = pending;
         }
 
-        try
-        {
-            if (request.Wait(s_statusWaitLimit))
-            {
-                Volatile.Write(ref _lastDataplaneStatus, request.Result);
-            }
-        }
-        catch (AggregateException)
-        {
-            // The loop failed or stopped: its last answer stands in.
-        }
-
+        request.Wait(s_statusWaitLimit);
         return Volatile.Read(ref _lastDataplaneStatus);
+    }
+
+    /// <summary>One status question to the loop that any number of callers wait on.</summary>
+    private sealed class StatusRequest
+    {
+        private readonly ManualResetEventSlim _done = new();
+
+        public bool IsDone => _done.IsSet;
+
+        public void Finish() => _done.Set();
+
+        public void Wait(TimeSpan limit) => _done.Wait(limit);
     }
 
     /// <summary>On the dataplane's task: the core's peers and drop counters.</summary>
