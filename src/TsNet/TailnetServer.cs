@@ -49,10 +49,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _addresses = [.. _options.Addresses.Select(a => a.BaseAddress)];
         _privateKey = _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
-        foreach (var peer in _options.Peers)
-        {
-            _registry.AddOrUpdate(Registry.RegistryPeer.FromStatic(peer, _options.DnsSuffix));
-        }
+        // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
+        _registry.ReplaceAll([.. _options.Peers.Select(peer => Registry.RegistryPeer.FromStatic(peer, _options.DnsSuffix))]);
 
         _fallback = new FallbackTcpRouter(
             new FallbackTcpLimits
