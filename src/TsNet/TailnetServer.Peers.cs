@@ -152,13 +152,20 @@ public sealed partial class TailnetServer
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Drops the peer from the dataplane unless it was added back meanwhile.</summary>
+    /// <summary>
+    /// Drops the peer (and its session) from the dataplane, unless it was added back and that newer entry is what the
+    /// dataplane already runs: a removal followed by an add still starts the peer afresh.
+    /// </summary>
     private async Task UnapplyPeerAsync(DataplaneLoop dataplane, WireGuardKey publicKey, CancellationToken cancellationToken)
     {
         var key = publicKey.Bytes.ToArray();
         await OnDataplaneAsync(dataplane, (loop, now) =>
         {
-            if (!_registry.Current.TryGet(publicKey, out _))
+            var readdedAndApplied = _registry.Current.TryGet(publicKey, out var current)
+                && loop.Core.TryGetPeer(key, out var peer)
+                && peer?.Tag is PeerSettings { Entry: { } applied }
+                && ReferenceEquals(applied, current);
+            if (!readdedAndApplied)
             {
                 loop.ConfigureRelayPath(key, null, now);
                 loop.Core.RemovePeer(key);
@@ -245,7 +252,8 @@ public sealed partial class TailnetServer
             peer.AllowedIps,
             peer.PersistentKeepalive,
             peer.Name,
-            relay);
+            relay,
+            peer);
     }
 
     private static void ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)

@@ -40,6 +40,27 @@ public sealed class PeerRegistryFacadeTests
     }
 
     [Fact]
+    public async Task RemoveThenAddAgain_StartsThePeerAfresh_WhileAnUnchangedUpdateKeepsTheSession()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var a = await StartAsync("100.64.0.1", cts.Token);
+        await using var b = await StartAsync("100.64.0.2", cts.Token);
+        await a.AddOrUpdatePeerAsync(PeerOf(b), cts.Token);
+        await b.AddOrUpdatePeerAsync(PeerOf(a), cts.Token);
+        await a.PingAsync(IPAddress.Parse("100.64.0.2"), TimeSpan.FromSeconds(10), cts.Token);
+        (await a.InspectAsync(core => core.Peers.Single().SessionState, cts.Token)).Should().Be("established");
+
+        await a.AddOrUpdatePeerAsync(PeerOf(b, "renamed"), cts.Token);
+        (await a.InspectAsync(core => core.Peers.Single().SessionState, cts.Token)).Should().Be("established", "a name is not WireGuard-relevant");
+
+        a.RemovePeer(b.PublicKey).Should().BeTrue();
+        await a.AddOrUpdatePeerAsync(PeerOf(b), cts.Token);
+
+        (await a.InspectAsync(core => (core.Peers.Single().SessionState, core.Peers.Single().HandshakesCompleted), cts.Token))
+            .Should().Be(("none", 0L), "the removal wiped the session before the peer came back");
+    }
+
+    [Fact]
     public async Task AddOrUpdatePeer_UpdatesTheRegistryBeforeItReturns()
     {
         using var cts = new CancellationTokenSource(Bound);
