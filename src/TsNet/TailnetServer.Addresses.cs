@@ -13,8 +13,8 @@ public sealed partial class TailnetServer
     /// <summary>Serialises address and key changes with each other and with the start's catch-up.</summary>
     private readonly SemaphoreSlim _identityChange = new(1, 1);
 
-    /// <summary>Current addresses; replaced whole (never mutated), read with <see cref="Volatile"/>.</summary>
-    private IPAddress[] _addresses;
+    /// <summary>Current addresses; replaced whole, read-only to callers of <see cref="Addresses"/>, read with <see cref="Volatile"/>.</summary>
+    private System.Collections.ObjectModel.ReadOnlyCollection<IPAddress> _addresses;
 
     // A WireGuardKey is one reference: a read never sees half of an old and half of a new key.
     private WireGuardKey _privateKey;
@@ -54,7 +54,7 @@ public sealed partial class TailnetServer
             }
 
             // Not started yet (or starting): the start builds the netstack from this, or catches up with it.
-            Volatile.Write(ref _addresses, next);
+            Volatile.Write(ref _addresses, Array.AsReadOnly(next));
         }
         finally
         {
@@ -111,7 +111,7 @@ public sealed partial class TailnetServer
     /// At start, once the loops are published: applies an address or key change that arrived while the loops were
     /// being built from the values they were given.
     /// </summary>
-    private async Task CatchUpIdentityAsync(DataplaneLoop dataplane, NetstackLoop netstack, WireGuardKey builtWithKey, IPAddress[] builtWithAddresses, CancellationToken cancellationToken)
+    private async Task CatchUpIdentityAsync(DataplaneLoop dataplane, NetstackLoop netstack, WireGuardKey builtWithKey, IReadOnlyList<IPAddress> builtWithAddresses, CancellationToken cancellationToken)
     {
         await _identityChange.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

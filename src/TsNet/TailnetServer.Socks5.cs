@@ -61,7 +61,7 @@ public sealed partial class TailnetServer
 
     /// <summary>True when <paramref name="address"/> is one of ours or inside some peer's AllowedIPs.</summary>
     internal bool HasOverlayRoute(IPAddress address) =>
-        Array.IndexOf(Volatile.Read(ref _addresses), address) >= 0 || _registry.Current.FindByAddress(address) is not null;
+        Volatile.Read(ref _addresses).Contains(address) || _registry.Current.FindByAddress(address) is not null;
 
     /// <summary>The node as the proxy sees it: overlay dials and sockets only.</summary>
     private sealed class Socks5Overlay(TailnetServer server) : ISocks5Overlay

@@ -46,7 +46,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = OptionsValidation.Snapshot(options);
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
-        _addresses = [.. _options.Addresses.Select(a => a.BaseAddress)];
+        _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
         _privateKey = _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
         // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
