@@ -73,6 +73,44 @@ internal sealed class PeerRegistry
         }
     }
 
+    /// <summary>
+    /// Applies a batch of changes (a network map delta) as one snapshot: <paramref name="removals"/> first, then
+    /// <paramref name="upserts"/> (each replacing the entry with its node key, which moves to the end). One rebuild and
+    /// one swap however many peers change, so readers never see half of a delta.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The result would hold more than <see cref="MaxPeers"/> peers.</exception>
+    public PeerRegistrySnapshot ApplyDelta(IReadOnlyList<RegistryPeer> upserts, IReadOnlyCollection<WireGuardKey> removals)
+    {
+        ArgumentNullException.ThrowIfNull(upserts);
+        ArgumentNullException.ThrowIfNull(removals);
+        lock (_writeGate)
+        {
+            var current = _current;
+            var dropped = new HashSet<WireGuardKey>(removals);
+            foreach (var peer in upserts)
+            {
+                dropped.Add(peer.NodeKey);
+            }
+
+            var peers = new List<RegistryPeer>(current.Count + upserts.Count);
+            foreach (var existing in current.Peers)
+            {
+                if (!dropped.Contains(existing.NodeKey))
+                {
+                    peers.Add(existing);
+                }
+            }
+
+            peers.AddRange(upserts);
+            if (peers.Count > MaxPeers)
+            {
+                throw new InvalidOperationException($"At most {MaxPeers} peers.");
+            }
+
+            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, [.. peers]));
+        }
+    }
+
     /// <summary>Replaces every peer at once (a full network map); one snapshot, one swap.</summary>
     public PeerRegistrySnapshot ReplaceAll(IReadOnlyList<RegistryPeer> peers)
     {

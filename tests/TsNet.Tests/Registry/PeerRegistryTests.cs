@@ -120,6 +120,27 @@ public sealed class PeerRegistryTests
     }
 
     [Fact]
+    public void ApplyDelta_RemovesAndUpsertsInOneSnapshot()
+    {
+        var registry = new PeerRegistry();
+        var db = Peer("db", "100.64.0.2/32");
+        var web = Peer("web", "100.64.0.3/32");
+        registry.ReplaceAll([db, web]);
+        var before = registry.Current;
+        var mail = Peer("mail", "100.64.0.4/32");
+        var dbMoved = RegistryPeer.FromStatic(new TailnetPeer { PublicKey = db.NodeKey, Name = "db", AllowedIps = { IPNetwork.Parse("100.64.0.12/32") } }, null);
+
+        var after = registry.ApplyDelta([dbMoved, mail], [web.NodeKey]);
+
+        after.Version.Should().Be(before.Version + 1, "one swap for the whole delta");
+        after.Peers.Should().Equal(dbMoved, mail);
+        after.FindByAddress(IPAddress.Parse("100.64.0.12")).Should().BeSameAs(dbMoved);
+        after.FindByAddress(IPAddress.Parse("100.64.0.2")).Should().BeNull();
+        after.FindByName("web").Should().BeNull();
+        before.Peers.Should().Equal(db, web);
+    }
+
+    [Fact]
     public void ReplaceAll_RefusesTheSameKeyTwice()
     {
         var registry = new PeerRegistry();
