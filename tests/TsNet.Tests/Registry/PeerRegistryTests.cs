@@ -141,6 +141,49 @@ public sealed class PeerRegistryTests
     }
 
     [Fact]
+    public async Task Readers_SeeWholeSnapshots_WhileAWriterSwapsThem()
+    {
+        var registry = new PeerRegistry();
+        var stable = Peer("stable", "100.64.0.2/32");
+        registry.AddOrUpdate(stable);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var lookups = 0L;
+        using var started = new CountdownEvent(2);
+
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            started.Signal();
+            while (!stop.IsCancellationRequested)
+            {
+                var snapshot = registry.Current;
+                snapshot.FindByName("stable").Should().BeSameAs(stable);
+                snapshot.FindByAddress(IPAddress.Parse("100.64.0.2")).Should().BeSameAs(stable);
+                if (snapshot.FindByName("churn") is { } churn)
+                {
+                    // Within one snapshot the indexes agree: the name and the address lead to the same entry.
+                    snapshot.FindByAddress(IPAddress.Parse("100.64.0.9")).Should().BeSameAs(churn);
+                }
+
+                Interlocked.Increment(ref lookups);
+            }
+        })).ToArray();
+
+        started.Wait(stop.Token);
+        var before = Interlocked.Read(ref lookups);
+        for (var i = 0; i < 2000; i++)
+        {
+            var churn = Peer("churn", "100.64.0.9/32");
+            registry.AddOrUpdate(churn);
+            registry.Remove(churn.NodeKey).Should().NotBeNull();
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        Interlocked.Read(ref lookups).Should().BeGreaterThan(before, "readers ran while the writer swapped snapshots");
+        registry.Current.Peers.Should().Equal(stable);
+    }
+
+    [Fact]
     public void ReplaceAll_RefusesTheSameKeyTwice()
     {
         var registry = new PeerRegistry();
