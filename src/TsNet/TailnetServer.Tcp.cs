@@ -8,7 +8,11 @@ namespace TsNet;
 // TCP and UDP-free dialing surface of the facade: listeners, outbound connections, and name resolution for dials.
 public sealed partial class TailnetServer
 {
-    /// <summary>Listens for TCP connections on <paramref name="port"/> on all of the node's overlay addresses.</summary>
+    /// <summary>
+    /// Listens for TCP connections on <paramref name="port"/> on all of the node's overlay addresses, including any
+    /// the node gets later (a listener is keyed by port, not address). Its <see cref="TailnetListener.LocalEndPoint"/>
+    /// names the node's first address when it started listening (the IPv4 any-address if it had none).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The port already has a listener, or the node is not started.</exception>
     public async ValueTask<TailnetListener> ListenTcpAsync(int port, CancellationToken cancellationToken = default)
     {
