@@ -33,7 +33,11 @@ public sealed class TailnetConnection : Stream
     /// <summary>The peer's overlay address and port.</summary>
     public IPEndPoint RemoteEndPoint => _channel.RemoteEndPoint;
 
-    /// <summary>Pipe view of the same bytes (for Kestrel-style consumers): use one view or the other.</summary>
+    /// <summary>
+    /// Pipe view of the same bytes (for Kestrel-style consumers): use one view or the other. Like a socket transport's
+    /// pipes, once the connection has failed (reset, timed out) the input's reads throw the
+    /// <see cref="System.Net.Sockets.SocketException"/> and the output's flushes report <see cref="FlushResult.IsCompleted"/>.
+    /// </summary>
     public IDuplexPipe Transport { get; }
 
     /// <inheritdoc/>

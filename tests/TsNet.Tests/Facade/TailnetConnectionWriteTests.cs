@@ -31,6 +31,29 @@ public sealed class TailnetConnectionWriteTests
     }
 
     [Fact]
+    public async Task PipeViewAfterThePeersReset_ReportsTheOutputCompleted_AndTheInputThrows()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(84, cts.Token);
+            var accepted = listener.AcceptAsync(cts.Token).AsTask();
+            await using var client = await a.ConnectTcpAsync("100.64.0.2:84", cts.Token);
+            await using var server = (await accepted)!;
+
+            server.Abort();
+            var read = async () => await client.Transport.Input.ReadAsync(cts.Token);
+            (await read.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
+
+            // What a socket transport's output does after a failed send (Kestrel relies on it): no exception, completed.
+            var flush = await client.Transport.Output.WriteAsync(new byte[100], cts.Token);
+            flush.IsCompleted.Should().BeTrue();
+        }
+    }
+
+    [Fact]
     public async Task WritingToAPeerThatDoesNotRead_ThrowsIOException_OnceThePeerResets()
     {
         using var cts = new CancellationTokenSource(Bound);
