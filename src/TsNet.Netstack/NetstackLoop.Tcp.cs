@@ -318,6 +318,7 @@ internal sealed partial class NetstackLoop
         {
             channel.ReceiveCompleted = true;
             writer.Complete(ErrorOf(connection));
+            channel.SignalClosed();
         }
     }
 
@@ -348,6 +349,7 @@ internal sealed partial class NetstackLoop
             }
 
             channel.Send.Reader.Complete(error);
+            channel.SignalClosed();
         }
     }
 
@@ -417,6 +419,7 @@ internal sealed partial class NetstackLoop
             {
                 channel.Receive.Writer.Complete(reason);
                 channel.Send.Reader.Complete(reason);
+                channel.SignalClosed();
             }
         });
         _core.ForEachTcpListener(listener => listener.Accepted.Writer.TryComplete());
