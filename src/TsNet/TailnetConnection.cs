@@ -75,7 +75,7 @@ public sealed class TailnetConnection : Stream
     /// it — or the connection ended (abort, dispose, node stopped): a transport's "connection closed" signal, which
     /// Kestrel turns into <c>HttpContext.RequestAborted</c> while the app is not reading.
     /// </summary>
-    internal CancellationToken ConnectionClosed => _channel.Closed;
+    public CancellationToken ConnectionClosed => _channel.Closed;
 
     /// <summary>Resets the connection (RST): unsent data is discarded and the peer sees "connection reset".</summary>
     public void Abort()
