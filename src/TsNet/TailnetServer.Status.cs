@@ -33,7 +33,7 @@ public sealed partial class TailnetServer
 
             loop.AddRelayCounters(drops);
 
-            return new ValueTask<object?>((peers, drops));
+            return ValueTask.FromResult((peers, drops));
         }).GetAwaiter().GetResult();
 
         var dropsAll = snapshot.Drops;

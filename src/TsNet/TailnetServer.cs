@@ -135,7 +135,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 Addresses = _addresses,
                 Mtu = _options.Mtu,
                 Pool = _pool,
-                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                TimestampFrequency = global::TsNet.Loops.LoopClock.TicksPerSecond,
                 MaxTcpConnections = _options.Limits.MaxTcpConnections,
                 TcpListenBacklog = _options.Limits.TcpListenBacklog,
                 Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
@@ -175,7 +175,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         netstack.Start();
         foreach (var settings in resolved)
         {
-            await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));
@@ -229,10 +229,10 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _background.Track(dataplane.InvokeAsync<object?>((loop, now) =>
+            _background.Track(dataplane.InvokeAsync((loop, now) =>
             {
                 loop.ConfigureRelayPath(key, null, now);
-                return new ValueTask<object?>(loop.Core.RemovePeer(key));
+                return ValueTask.FromResult(loop.Core.RemovePeer(key));
             }, _disposing.Token));
         }
 
@@ -250,7 +250,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     internal Task<T> InspectAsync<T>(Func<WireGuardEndpoint, T> inspect, CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return dataplane.InvokeAsync<T>((loop, _) => new ValueTask<object?>(inspect(loop.Core)), cancellationToken);
+        return dataplane.InvokeAsync((loop, _) => ValueTask.FromResult(inspect(loop.Core)), cancellationToken);
     }
 
     /// <summary>Stops the node: closes the underlay, ends every loop, fails pending calls. Idempotent and safe while <see cref="StartAsync"/> runs.</summary>

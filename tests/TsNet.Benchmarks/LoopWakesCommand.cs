@@ -53,7 +53,7 @@ internal static class LoopWakesCommand
             {
                 Addresses = [IPAddress.Parse("100.64.0.1")],
                 Pool = pool,
-                TimestampFrequency = TimeProvider.System.TimestampFrequency,
+                TimestampFrequency = TimeSpan.TicksPerSecond,
             },
             fromWireGuard.Reader,
             toWireGuard.Writer,

@@ -428,7 +428,7 @@ public sealed class UdpLoopTests
     public async Task LoopFailure_FailsPendingReceives_AndDisposeStillWorks()
     {
         var reader = new BreakableReader();
-        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool }, reader, Channel.CreateBounded<PacketBuffer>(16).Writer, TimeProvider.System);
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool, TimestampFrequency = TimeSpan.TicksPerSecond }, reader, Channel.CreateBounded<PacketBuffer>(16).Writer, TimeProvider.System);
         loop.Start();
         var socket = await loop.BindUdpAsync(null, 7);
         var pending = socket.ReceiveFromAsync(new byte[16]).AsTask();

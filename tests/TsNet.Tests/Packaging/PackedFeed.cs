@@ -11,7 +11,7 @@ namespace TsNet.Tests.Packaging;
 public sealed class PackedFeed : IAsyncLifetime
 {
     /// <summary>The libraries a consumer of <c>TsNet</c> gets, in dependency order.</summary>
-    public static readonly string[] CoreLibraries = ["TsNet.Packets", "TsNet.WireGuard", "TsNet.Netstack", "TsNet"];
+    public static readonly string[] CoreLibraries = ["TsNet.Packets", "TsNet.Loops", "TsNet.WireGuard", "TsNet.Netstack", "TsNet"];
 
     /// <summary>Every src/ library: the core ones plus the ASP.NET Core integration.</summary>
     public static readonly string[] Libraries = [.. CoreLibraries, "TsNet.AspNetCore"];
