@@ -11,8 +11,9 @@ namespace TsNet.Loops;
 /// Failure policy: an exception escaping a turn faults the loop. The loop task then fails the command it was running,
 /// every queued command and every later one with an <see cref="InvalidOperationException"/> whose
 /// <see cref="Exception.InnerException"/> is the cause, lets the loop fail its own waiters
-/// (<see cref="ILoopBody.OnFaulted"/>), exposes the cause as <see cref="Fault"/> and raises <see cref="Faulted"/>
-/// once, so the owner logs it once and reports it. The loop task itself ends normally.
+/// (<see cref="ILoopBody.OnFaulted"/>), and — before any of that, so callers never see a failure the owner does not
+/// know of — exposes the cause as <see cref="Fault"/> and raises <see cref="Faulted"/> once, so the owner logs it once
+/// and reports it. The loop task itself ends normally.
 /// </remarks>
 /// <typeparam name="TLoop">The loop that owns this kernel.</typeparam>
 internal sealed class LoopKernel<TLoop> : IDisposable
@@ -210,15 +211,16 @@ internal sealed class LoopKernel<TLoop> : IDisposable
     private void EnterFault(Exception cause)
     {
         Volatile.Write(ref _fault, cause);
-        var failure = FailureOf(cause);
-        CloseCommands(failure);
         try
         {
-            _loop.OnFaulted(failure);
+            // First, so the owner knows (and reports) the fault before any caller sees its call fail.
+            Faulted?.Invoke(cause);
         }
         finally
         {
-            Faulted?.Invoke(cause);
+            var failure = FailureOf(cause);
+            CloseCommands(failure);
+            _loop.OnFaulted(failure);
         }
     }
 }

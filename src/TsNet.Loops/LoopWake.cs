@@ -146,7 +146,13 @@ internal sealed class LoopWake : IValueTaskSource, IDisposable
         }
     }
 
-    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+    void IValueTaskSource.GetResult(short token)
+    {
+        // The loop resumes and is about to drain: signals set until now are answered by that drain (their items were
+        // queued before them), so they must not make the next wait return at once; later ones still do.
+        Interlocked.Exchange(ref _signaled, 0);
+        _core.GetResult(token);
+    }
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 

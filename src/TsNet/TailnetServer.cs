@@ -128,6 +128,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
+        dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);
 
         var netstack = new NetstackLoop(
             new NetstackOptions
@@ -150,6 +151,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);
+        netstack.Faulted += cause => OnLoopFaulted("netstack", cause);
 
         bool disposed;
         lock (_gate)
@@ -202,6 +204,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             OptionsValidation.EnsureRelayPathUnused(PeerList, copy);
             PeerList.RemoveAll(p => p.PublicKey == copy.PublicKey);
             PeerList.Add(copy);
@@ -222,6 +225,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             removed = PeerList.RemoveAll(p => p.PublicKey == publicKey) > 0;
             dataplane = _dataplane;
         }
@@ -360,6 +364,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 throw new InvalidOperationException("The node is not started; call StartAsync first.");
             }
 
+            ThrowIfFaulted();
             return (_dataplane, _netstack);
         }
     }

@@ -51,7 +51,6 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         _fromWireGuard = fromWireGuard;
         _kernel = new LoopKernel<DataplaneLoop>(this, "dataplane", typeof(TailnetServer).FullName!, timeProvider, CommandQueueCapacity, _stopping.Token);
         _logger = logger;
-        _kernel.Faulted += cause => LogLoopFailed(_logger, cause);
         _wake = _kernel.Wake;
         var options = new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _toWireGuard = Channel.CreateBounded<PacketBuffer>(options);
@@ -95,7 +94,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Why the loop faulted (see <see cref="LoopKernel{TLoop}"/>'s failure policy); null while healthy.</summary>
     public Exception? Fault => _kernel.Fault;
 
-    /// <summary>Raised once, on the loop's task, when the loop faults; the argument is the cause.</summary>
+    /// <summary>Raised once, on the loop's task, when the loop faults; the argument is the cause (the owner logs it).</summary>
     public event Action<Exception>? Faulted
     {
         add => _kernel.Faulted += value;
@@ -325,9 +324,6 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
         _stopping.Dispose();
     }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Dataplane loop failed")]
-    private static partial void LogLoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "WireGuard core threw on a packet; packet dropped")]
     private static partial void LogCoreFailed(ILogger logger, Exception exception);

@@ -20,7 +20,7 @@ public sealed class NetstackLoopTests
     private static Channel<PacketBuffer> NewChannel(int capacity = 1024) => Channel.CreateBounded<PacketBuffer>(capacity);
 
     private NetstackLoop NewLoop(IPAddress[] addresses, Channel<PacketBuffer> fromWireGuard, Channel<PacketBuffer> toWireGuard, TimeProvider? time = null) =>
-        new(new NetstackOptions { Addresses = addresses, Pool = _pool }, fromWireGuard.Reader, toWireGuard.Writer, time ?? TimeProvider.System);
+        new(new NetstackOptions { Addresses = addresses, Pool = _pool, TimestampFrequency = TimeSpan.TicksPerSecond }, fromWireGuard.Reader, toWireGuard.Writer, time ?? TimeProvider.System);
 
     private static async Task WaitUntil(Func<bool> condition)
     {

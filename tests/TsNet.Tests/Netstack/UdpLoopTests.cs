@@ -18,7 +18,7 @@ public sealed class UdpLoopTests
     private readonly PacketBufferPool _pool = new(maxPooled: 1024);
 
     private NetstackLoop NewLoop(IPAddress[] addresses, Channel<PacketBuffer> fromWireGuard, Channel<PacketBuffer> toWireGuard, UdpOptions? udp = null) =>
-        new(new NetstackOptions { Addresses = addresses, Pool = _pool, Udp = udp ?? new UdpOptions() }, fromWireGuard.Reader, toWireGuard.Writer, TimeProvider.System);
+        new(new NetstackOptions { Addresses = addresses, Pool = _pool, Udp = udp ?? new UdpOptions(), TimestampFrequency = TimeSpan.TicksPerSecond }, fromWireGuard.Reader, toWireGuard.Writer, TimeProvider.System);
 
     private (NetstackLoop A, NetstackLoop B) StartPair(UdpOptions? udp = null)
     {
