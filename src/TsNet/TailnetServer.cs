@@ -136,6 +136,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 Addresses = _addresses,
                 Mtu = _options.Mtu,
                 Pool = _pool,
+                OutboundQueueCapacity = _options.QueueCapacity,
                 TimestampFrequency = global::TsNet.Loops.LoopClock.TicksPerSecond,
                 MaxTcpConnections = _options.Limits.MaxTcpConnections,
                 TcpListenBacklog = _options.Limits.TcpListenBacklog,
