@@ -11,7 +11,7 @@ public sealed class QueueCapacityTests
     [InlineData(65_537)]
     public void OutOfRange_IsRefusedByTheConstructor(int capacity)
     {
-        var act = () => new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), QueueCapacity = capacity });
+        var act = () => Node("100.64.0.1", capacity);
 
         act.Should().Throw<ArgumentException>().WithMessage("*QueueCapacity*");
     }
