@@ -9,9 +9,10 @@ namespace TsNet.Benchmarks;
 /// <c>TsNet.Benchmarks queue-cost [--packets 20000000] [--batch 32]</c>: what a packet costs to cross from one loop to
 /// the other through a bounded channel — one packet per item (today's <c>ToWireGuard</c>/<c>FromWireGuard</c>) versus
 /// one batch of <c>--batch</c> packets per item (design §1's <c>Channel&lt;PacketBatch&gt;</c>) — with a producer and a
-/// consumer thread running flat out, as the loops do under load. Both channels hold 1024 packets. Output:
-/// <c>mode=single ns/packet=X</c> and <c>mode=batch32 ns/packet=Y</c>; compare with the few microseconds a packet costs
-/// end to end (crypto, TCP, UDP syscalls) to judge what batching could gain.
+/// consumer thread running flat out, as the loops do under load (on a busy machine this mostly measures the
+/// scheduler), and — free of that noise — on one thread that fills and drains the channel (<c>-uncontended</c>). Both
+/// channels hold 1024 packets. Output: <c>mode=M packets=N ns/packet=X</c> per mode, three rounds; compare with the
+/// few microseconds a packet costs end to end (crypto, TCP, UDP syscalls) to judge what batching could gain.
 /// </summary>
 internal static class QueueCostCommand
 {
@@ -37,6 +38,8 @@ internal static class QueueCostCommand
         var packet = new PacketBufferPool().Rent();
         for (var round = 0; round < 3; round++)
         {
+            Report("single-uncontended", MeasureUncontended(packet, packets, 1), packets);
+            Report("batch" + batch + "-uncontended", MeasureUncontended(packet, packets, batch), packets);
             Report("single", MeasureSingle(packet, packets), packets);
             Report("batch" + batch, MeasureBatched(packet, packets, batch), packets);
         }
@@ -46,6 +49,38 @@ internal static class QueueCostCommand
 
     private static void Report(string mode, TimeSpan elapsed, int packets) =>
         Console.WriteLine($"mode={mode} packets={packets} ns/packet={(elapsed.TotalNanoseconds / packets).ToString("F1", CultureInfo.InvariantCulture)}");
+
+    /// <summary>
+    /// The channel's own CPU cost, free of scheduling noise: one thread fills the channel and drains it, as a loop
+    /// drains a queue that filled while it was busy. With <paramref name="batch"/> &gt; 1 each item carries that many
+    /// packets (a reused array, as a pooled batch would be).
+    /// </summary>
+    private static TimeSpan MeasureUncontended(PacketBuffer packet, int packets, int batch)
+    {
+        var items = new PacketBuffer[batch];
+        items.AsSpan().Fill(packet);
+        var channel = Channel.CreateBounded<PacketBuffer[]>(new BoundedChannelOptions(Capacity / batch) { SingleReader = true });
+        var perFill = Capacity / batch;
+        var fills = packets / Capacity;
+        var start = Stopwatch.GetTimestamp();
+        for (var f = 0; f < fills; f++)
+        {
+            for (var i = 0; i < perFill; i++)
+            {
+                channel.Writer.TryWrite(items);
+            }
+
+            while (channel.Reader.TryRead(out var read))
+            {
+                foreach (var item in read)
+                {
+                    _ = item.Length;
+                }
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(start) * ((double)packets / (fills * Capacity));
+    }
 
     private static TimeSpan MeasureSingle(PacketBuffer packet, int packets)
     {
