@@ -63,9 +63,9 @@ internal sealed partial class NetstackLoop
         {
             await SubmitAsync(command, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (e is ObjectDisposedException || (e is InvalidOperationException && Fault is not null))
         {
-            // The loop stopped and took every listener with it.
+            // The loop stopped or faulted and took every listener with it.
         }
     }
 

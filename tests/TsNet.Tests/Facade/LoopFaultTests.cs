@@ -22,6 +22,8 @@ public sealed class LoopFaultTests
         using var cts = new CancellationTokenSource(Bound);
         await using var node = NewNode();
         await node.StartAsync(cts.Token);
+        var listener = await node.ListenTcpAsync(8080, cts.Token);
+        var accept = listener.AcceptAsync(cts.Token).AsTask();
         // Both wait for an answer that never comes (no peer routes 100.64.0.9): without the fault they would hang
         // for a minute and for the SYN retries.
         var ping = node.PingAsync(Nobody, TimeSpan.FromMinutes(1), cts.Token).AsTask();
@@ -42,6 +44,8 @@ public sealed class LoopFaultTests
         FluentActions.Invoking(() => node.AddOrUpdatePeer(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey }))
             .Should().Throw<InvalidOperationException>().Which.InnerException.Should().BeSameAs(cause);
         node.GetStatus().Fault.Should().Contain("injected bug");
+        (await accept.WaitAsync(cts.Token)).Should().BeNull("a listener of a faulted node accepts nothing more");
+        await listener.DisposeAsync(); // does not throw: the faulted loop took the listener with it
     }
 
     [Fact]
