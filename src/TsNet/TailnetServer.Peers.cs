@@ -54,7 +54,7 @@ public sealed partial class TailnetServer
             relay);
     }
 
-    private static ValueTask<object?> ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
+    private static ValueTask<WireGuardPeer> ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
     {
         var core = loop.Core;
         var peer = core.AddPeer(settings.PublicKey);
@@ -78,7 +78,7 @@ public sealed partial class TailnetServer
             core.SetPersistentKeepalive(peer, settings.PersistentKeepalive, now, loop);
         }
 
-        return new ValueTask<object?>(peer);
+        return new ValueTask<WireGuardPeer>(peer);
     }
 
     private async Task ApplyPeerLaterAsync(DataplaneLoop dataplane, TailnetPeer peer)
@@ -86,7 +86,7 @@ public sealed partial class TailnetServer
         try
         {
             var settings = await ResolvePeerAsync(peer, _disposing.Token).ConfigureAwait(false);
-            await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), _disposing.Token).ConfigureAwait(false);
+            await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), _disposing.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -125,14 +125,12 @@ public sealed partial class TailnetServer
             var dataplane = _dataplane;
             if (dataplane is not null)
             {
-                await dataplane.InvokeAsync<object?>((loop, _) =>
+                await dataplane.InvokeAsync((loop, _) =>
                 {
                     if (loop.Core.TryGetPeer(settings.PublicKey, out var peer) && peer is not null && peer.Endpoint != endpoint)
                     {
                         loop.Core.ConfigureEndpoint(peer, endpoint);
                     }
-
-                    return new ValueTask<object?>((object?)null);
                 }, _disposing.Token).ConfigureAwait(false);
             }
         }

@@ -10,6 +10,11 @@ public sealed partial class TailnetServer
     /// <exception cref="InvalidOperationException">The node is not started.</exception>
     public TailnetStatus GetStatus()
     {
+        if (FaultedStatus() is { } faulted)
+        {
+            return faulted;
+        }
+
         var (dataplane, netstack) = Started();
         var snapshot = dataplane.InvokeAsync<(List<TailnetPeerStatus> Peers, Dictionary<string, long> Drops)>((loop, now) =>
         {
@@ -33,7 +38,7 @@ public sealed partial class TailnetServer
 
             loop.AddRelayCounters(drops);
 
-            return new ValueTask<object?>((peers, drops));
+            return ValueTask.FromResult((peers, drops));
         }).GetAwaiter().GetResult();
 
         var dropsAll = snapshot.Drops;

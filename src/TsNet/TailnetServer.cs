@@ -128,6 +128,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
+        dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);
 
         var netstack = new NetstackLoop(
             new NetstackOptions
@@ -135,7 +136,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 Addresses = _addresses,
                 Mtu = _options.Mtu,
                 Pool = _pool,
-                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                OutboundQueueCapacity = _options.QueueCapacity,
+                TimestampFrequency = global::TsNet.Loops.LoopClock.TicksPerSecond,
                 MaxTcpConnections = _options.Limits.MaxTcpConnections,
                 TcpListenBacklog = _options.Limits.TcpListenBacklog,
                 Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
@@ -150,6 +152,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);
+        netstack.Faulted += cause => OnLoopFaulted("netstack", cause);
 
         bool disposed;
         lock (_gate)
@@ -175,7 +178,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         netstack.Start();
         foreach (var settings in resolved)
         {
-            await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));
@@ -202,6 +205,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             OptionsValidation.EnsureRelayPathUnused(PeerList, copy);
             PeerList.RemoveAll(p => p.PublicKey == copy.PublicKey);
             PeerList.Add(copy);
@@ -222,6 +226,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             removed = PeerList.RemoveAll(p => p.PublicKey == publicKey) > 0;
             dataplane = _dataplane;
         }
@@ -229,10 +234,10 @@ public sealed partial class TailnetServer : IAsyncDisposable
         if (removed && dataplane is not null)
         {
             var key = publicKey.Bytes.ToArray();
-            _background.Track(dataplane.InvokeAsync<object?>((loop, now) =>
+            _background.Track(dataplane.InvokeAsync((loop, now) =>
             {
                 loop.ConfigureRelayPath(key, null, now);
-                return new ValueTask<object?>(loop.Core.RemovePeer(key));
+                return ValueTask.FromResult(loop.Core.RemovePeer(key));
             }, _disposing.Token));
         }
 
@@ -250,7 +255,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     internal Task<T> InspectAsync<T>(Func<WireGuardEndpoint, T> inspect, CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return dataplane.InvokeAsync<T>((loop, _) => new ValueTask<object?>(inspect(loop.Core)), cancellationToken);
+        return dataplane.InvokeAsync((loop, _) => ValueTask.FromResult(inspect(loop.Core)), cancellationToken);
     }
 
     /// <summary>Stops the node: closes the underlay, ends every loop, fails pending calls. Idempotent and safe while <see cref="StartAsync"/> runs.</summary>
@@ -360,6 +365,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 throw new InvalidOperationException("The node is not started; call StartAsync first.");
             }
 
+            ThrowIfFaulted();
             return (_dataplane, _netstack);
         }
     }
