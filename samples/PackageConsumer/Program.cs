@@ -1,8 +1,12 @@
-// A consumer of the TsNet NuGet package: two tailnet nodes in this process, talking WireGuard over
-// loopback UDP, one TCP echo through the tailnet. Exits 0 when the echoed bytes match.
+// A consumer of the TsNet NuGet packages: two tailnet nodes in this process, talking WireGuard over
+// loopback UDP, one TCP echo through the tailnet, then one HTTP request to Kestrel on a tailnet port
+// (TsNet.AspNetCore). Exits 0 when the echoed bytes and the HTTP answer match.
 using System.Net;
 using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using TsNet;
+using TsNet.AspNetCore;
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 var cancellationToken = timeout.Token;
@@ -82,6 +86,24 @@ if (!reply.ToArray().AsSpan().SequenceEqual(message))
     Console.Error.WriteLine($"PackageConsumer: echo mismatch, sent {message.Length} bytes, got {reply.Length}");
     return 1;
 }
+
+// Kestrel on node A's tailnet port 80 (no host socket), called from node B's HttpClient by peer name.
+var builder = WebApplication.CreateBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.UseTailnet(nodeA, 80);
+await using var app = builder.Build();
+app.MapGet("/", () => "hello from Kestrel on the tailnet");
+await app.StartAsync(cancellationToken);
+using var http = nodeB.CreateHttpClient();
+var greeting = await http.GetStringAsync(new Uri("http://a/"), cancellationToken);
+await app.StopAsync(cancellationToken);
+if (greeting != "hello from Kestrel on the tailnet")
+{
+    Console.Error.WriteLine($"PackageConsumer: unexpected HTTP answer \"{greeting}\"");
+    return 1;
+}
+
+Console.WriteLine($"PackageConsumer: GET http://a/ -> {greeting}");
 
 var version = typeof(TailnetServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
 Console.WriteLine($"PackageConsumer: echoed {message.Length} bytes {client.LocalEndPoint} -> {client.RemoteEndPoint} with TsNet {version}");

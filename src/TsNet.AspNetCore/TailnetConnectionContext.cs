@@ -9,10 +9,12 @@ using Microsoft.Extensions.Logging;
 namespace TsNet.AspNetCore;
 
 /// <summary>
-/// One tailnet TCP connection as Kestrel sees it: the transport is the connection's pipe view, adapted to what Kestrel
-/// expects of a transport after a peer's reset (see <see cref="ResetTranslatingPipeReader"/> and
-/// <see cref="ResetTolerantPipeWriter"/>); abort resets it (RST), dispose closes it (FIN after what Kestrel wrote).
-/// The context is also its own connection features, as Kestrel's socket transport does.
+/// One tailnet TCP connection as Kestrel sees it: the transport is the connection's pipe view, its input adapted to
+/// what Kestrel expects of a transport after a peer's reset (see <see cref="ResetTranslatingPipeReader"/>; the output
+/// already reports a failed connection as completed); abort resets it (RST), dispose closes it (FIN after what Kestrel
+/// wrote). <see cref="ConnectionClosed"/> is the connection's own signal: it fires when the peer's FIN or RST arrives
+/// even while nobody reads, so Kestrel can abort the request (<c>HttpContext.RequestAborted</c>), as with the socket
+/// transport. The context is also its own connection features, as Kestrel's socket transport does.
 /// </summary>
 internal sealed class TailnetConnectionContext :
     ConnectionContext,
@@ -28,7 +30,6 @@ internal sealed class TailnetConnectionContext :
 
     private readonly TailnetConnection _connection;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _closed = new();
     private int _disposed;
 
     public TailnetConnectionContext(TailnetConnection connection, ILogger logger)
@@ -36,10 +37,10 @@ internal sealed class TailnetConnectionContext :
         _connection = connection;
         _logger = logger;
         ConnectionId = string.Create(CultureInfo.InvariantCulture, $"{s_idPrefix}:{Interlocked.Increment(ref s_lastId):X8}");
-        Transport = new DuplexPipe(new ResetTranslatingPipeReader(connection.Transport.Input), new ResetTolerantPipeWriter(connection.Transport.Output));
+        Transport = new DuplexPipe(new ResetTranslatingPipeReader(connection.Transport.Input), connection.Transport.Output);
         LocalEndPoint = connection.LocalEndPoint;
         RemoteEndPoint = connection.RemoteEndPoint;
-        ConnectionClosed = _closed.Token;
+        ConnectionClosed = connection.ConnectionClosed;
 
         var features = new FeatureCollection();
         features.Set<IConnectionIdFeature>(this);
@@ -66,12 +67,12 @@ internal sealed class TailnetConnectionContext :
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        Log.Aborted(_logger, ConnectionId, abortReason.Message);
-        _connection.Abort();
+        // Kestrel passes null (despite the signature) when it aborts because the peer closed the connection.
+        Log.Aborted(_logger, ConnectionId, abortReason?.Message ?? "the peer closed the connection");
 
-        // Kestrel may call Abort from inside a ConnectionClosed callback or while holding its own locks: signal on
-        // the thread pool, as the socket transport does, so callbacks never run inline here.
-        ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
+        // Also fires ConnectionClosed, on the thread pool: Kestrel may call Abort from inside a ConnectionClosed
+        // callback or while holding its own locks, so callbacks never run inline here.
+        _connection.Abort();
     }
 
     public override async ValueTask DisposeAsync()
@@ -82,7 +83,6 @@ internal sealed class TailnetConnectionContext :
         }
 
         await _connection.DisposeAsync().ConfigureAwait(false);
-        await _closed.CancelAsync().ConfigureAwait(false);
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -1,13 +1,24 @@
 using System.Net;
+using TsNet.Loops;
 
 namespace TsNet.Netstack;
 
 /// <summary>Commands: how application calls reach the loop task without a lock around the core.</summary>
 internal sealed partial class NetstackLoop
 {
-    /// <summary>A request from the application, run by the loop task.</summary>
-    private abstract class NetstackCommand
+    /// <summary>A request from the application, run by the loop task (synchronously: the core never waits).</summary>
+    private abstract class NetstackCommand : LoopCommand<NetstackLoop>
     {
+        /// <inheritdoc />
+        public sealed override ValueTask ExecuteAsync(NetstackLoop loop, long now)
+        {
+            Execute(now);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <inheritdoc />
+        public sealed override void Fail(Exception reason) => Abandon(reason);
+
         /// <summary>Runs on the loop task.</summary>
         public abstract void Execute(long now);
 

@@ -29,7 +29,7 @@ internal sealed partial class NetstackLoop
 
         long deadline = ping.Timeout == Timeout.InfiniteTimeSpan
             ? long.MaxValue
-            : now + (long)(ping.Timeout.TotalSeconds * _timeProvider.TimestampFrequency);
+            : now + ping.Timeout.Ticks;
         _pendingPings[ping.Sequence] = new PendingPing(ping.Address, ping.Completion, now, deadline);
         _nextPingSweep = Math.Min(_nextPingSweep, Math.Min(deadline, now + SweepIntervalTicks));
     }
@@ -49,7 +49,7 @@ internal sealed partial class NetstackLoop
         {
             if (reply.Identifier == _pingIdentifier && _pendingPings.Remove(reply.Sequence, out var pending))
             {
-                pending.Completion.TrySetResult(_timeProvider.GetElapsedTime(pending.SentAt, reply.ReceivedAt));
+                pending.Completion.TrySetResult(TimeSpan.FromTicks(reply.ReceivedAt - pending.SentAt));
             }
         }
     }
@@ -81,7 +81,7 @@ internal sealed partial class NetstackLoop
         _nextPingSweep = _pendingPings.Count == 0 ? long.MaxValue : Math.Min(next, now + SweepIntervalTicks);
     }
 
-    private long SweepIntervalTicks => (long)(PingSweepInterval.TotalSeconds * _timeProvider.TimestampFrequency);
+    private static long SweepIntervalTicks => PingSweepInterval.Ticks;
 
     private sealed record PendingPing(IPAddress Address, TaskCompletionSource<TimeSpan> Completion, long SentAt, long Deadline);
 }

@@ -63,9 +63,9 @@ internal sealed partial class NetstackLoop
         {
             await SubmitAsync(command, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (e is ObjectDisposedException || (e is InvalidOperationException && Fault is not null))
         {
-            // The loop stopped and took every listener with it.
+            // The loop stopped or faulted and took every listener with it.
         }
     }
 
@@ -103,7 +103,10 @@ internal sealed partial class NetstackLoop
         {
             // Only after dispose: the channel is completed and nothing services streams any more.
             channel.MarkDequeued();
+            return;
         }
+
+        _kernel.Wake.Set();
     }
 
     /// <returns>True when the batch limit was hit.</returns>
@@ -318,6 +321,7 @@ internal sealed partial class NetstackLoop
         {
             channel.ReceiveCompleted = true;
             writer.Complete(ErrorOf(connection));
+            channel.SignalClosed();
         }
     }
 
@@ -348,6 +352,7 @@ internal sealed partial class NetstackLoop
             }
 
             channel.Send.Reader.Complete(error);
+            channel.SignalClosed();
         }
     }
 
@@ -417,6 +422,7 @@ internal sealed partial class NetstackLoop
             {
                 channel.Receive.Writer.Complete(reason);
                 channel.Send.Reader.Complete(reason);
+                channel.SignalClosed();
             }
         });
         _core.ForEachTcpListener(listener => listener.Accepted.Writer.TryComplete());
@@ -428,7 +434,7 @@ internal sealed partial class NetstackLoop
         var command = new TcpCommand<string>(this, (loop, _) =>
         {
             var lines = new System.Text.StringBuilder();
-            lines.Append("failure=").Append(loop._failure?.GetType().Name ?? "none").AppendLine();
+            lines.Append("failure=").Append(loop._kernel.Fault?.GetType().Name ?? "none").AppendLine();
             loop._core.ForEachTcpSocket(socket =>
             {
                 var c = socket.Connection;
@@ -460,16 +466,7 @@ internal sealed partial class NetstackLoop
     private async ValueTask<T> SubmitAsync<T>(TcpCommand<T> command, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        try
-        {
-            await _commands.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            throw new InvalidOperationException("The netstack loop failed.", _failure);
-        }
-
+        await _kernel.PostAsync(command, cancellationToken).ConfigureAwait(false);
         return await command.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -86,7 +86,7 @@ internal sealed partial class NetstackLoop
     internal ValueTask SendUdpAsync(UdpSocketState socket, EndpointValue remote, PacketBuffer payload, CancellationToken cancellationToken)
     {
         var send = new SendUdpCommand(this, socket, remote, payload);
-        return _commands.Writer.TryWrite(send) ? ValueTask.CompletedTask : SendUdpSlowAsync(send, payload, cancellationToken);
+        return _kernel.TryPost(send) ? ValueTask.CompletedTask : SendUdpSlowAsync(send, payload, cancellationToken);
     }
 
     private async ValueTask SendUdpSlowAsync(SendUdpCommand send, PacketBuffer payload, CancellationToken cancellationToken)
@@ -103,18 +103,8 @@ internal sealed partial class NetstackLoop
     }
 
     /// <summary>Queues a command, waiting for room in the command channel (application back-pressure).</summary>
-    private async ValueTask WriteUdpCommandAsync(NetstackCommand command, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _commands.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            throw new InvalidOperationException("The netstack loop failed.", _failure);
-        }
-    }
+    private ValueTask WriteUdpCommandAsync(NetstackCommand command, CancellationToken cancellationToken) =>
+        _kernel.PostAsync(command, cancellationToken);
 
     /// <summary>
     /// Unbinds <paramref name="socket"/> on the loop task and waits for it, so the port is free when this completes.
@@ -125,11 +115,11 @@ internal sealed partial class NetstackLoop
         var close = new CloseUdpCommand(this, socket);
         try
         {
-            await _commands.Writer.WriteAsync(close, CancellationToken.None).ConfigureAwait(false);
+            await _kernel.PostAsync(close, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ChannelClosedException or OperationCanceledException)
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {
-            return; // the loop ended (a failure completes the channel with its exception, which may be either)
+            return; // the loop ended (stopped or faulted)
         }
 
         await close.Completion.Task.ConfigureAwait(false);

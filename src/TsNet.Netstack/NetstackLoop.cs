@@ -1,26 +1,32 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using TsNet.Loops;
 using TsNet.Packets.Buffers;
 
 namespace TsNet.Netstack;
 
 /// <summary>
 /// The one task that owns a <see cref="NetstackCore"/>. It reads IP packets from the dataplane
-/// (<c>fromWireGuard</c>), writes the core's output to it (<c>toWireGuard</c>, never blocking: a full channel drops and
-/// counts), runs application commands from a bounded command channel instead of sharing a lock, and sleeps until
-/// the core's next deadline — at most <see cref="MaxIdleWait"/>.
+/// (<c>fromWireGuard</c>), writes the core's output to it (<c>toWireGuard</c>), runs application commands from a
+/// bounded command queue instead of sharing a lock, and sleeps until the core's next deadline — at most
+/// <see cref="LoopWake.MaxIdleWait"/>. The turn-and-sleep cycle, the wait, the clock (100 ns ticks, so the core is
+/// given <see cref="LoopClock.TicksPerSecond"/>), commands and the failure policy are the shared
+/// <see cref="LoopKernel{TLoop}"/>'s.
 /// </summary>
 /// <remarks>
-/// Each iteration, in order: take the time → run queued commands → process up to <see cref="InboundBatchLimit"/>
-/// inbound packets → expire pings → <see cref="NetstackCore.Poll"/> → flush outbound packets → complete pings whose
-/// reply arrived → wait for inbound packets, a command, or the next deadline.
+/// <para>Each turn, in order: run queued commands → service app notifications → process up to
+/// <see cref="InboundBatchLimit"/> inbound packets → expire pings → <see cref="NetstackCore.Poll"/> → flush outbound
+/// packets → complete pings whose reply arrived → sleep until inbound packets, a command, an app notification, room
+/// toward the dataplane (when blocked) or the next deadline.</para>
+/// <para>Toward the dataplane the netstack applies back-pressure, it does not drop: when <c>toWireGuard</c> is full,
+/// outbound packets wait in the core's own bounded queue, in order (<see cref="NetstackOptions.OutboundQueueCapacity"/>;
+/// only what overflows that is dropped and counted), and inbound packets stay queued until there is room again,
+/// because their answers (ACKs, echo replies) could only be dropped. TCP then sees its segments wait rather than
+/// vanish, so it slows down without a loss episode. The dataplane itself never blocks on its outputs.</para>
 /// </remarks>
-internal sealed partial class NetstackLoop : IAsyncDisposable
+internal sealed partial class NetstackLoop : IAsyncDisposable, ILoopBody
 {
-    /// <summary>Longest sleep with nothing scheduled: a loop never sleeps forever (design §1).</summary>
-    private static readonly TimeSpan MaxIdleWait = TimeSpan.FromSeconds(5);
-
     /// <summary>How often abandoned pings (caller cancelled, cancel command lost) are swept out.</summary>
     private static readonly TimeSpan PingSweepInterval = TimeSpan.FromSeconds(1);
 
@@ -43,8 +49,9 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     private readonly NetstackCore _core;
     private readonly ChannelReader<PacketBuffer> _fromWireGuard;
     private readonly ChannelWriter<PacketBuffer> _toWireGuard;
-    private readonly TimeProvider _timeProvider;
-    private readonly Channel<NetstackCommand> _commands;
+    private readonly LoopKernel<NetstackLoop> _kernel;
+    private readonly ChannelWakeup _inboundReady;
+    private readonly ChannelWakeup _outboundRoom;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lifecycle = new();
     private readonly ushort _pingIdentifier;
@@ -56,7 +63,6 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     private long _nextPingSweep = long.MaxValue;
     private Task? _task;
     private Task? _disposeTask;
-    private Exception? _failure;
     private volatile bool _disposed;
 
     public NetstackLoop(
@@ -69,15 +75,18 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(fromWireGuard);
         ArgumentNullException.ThrowIfNull(toWireGuard);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        if (options.TimestampFrequency != LoopClock.TicksPerSecond)
+        {
+            throw new ArgumentException(
+                $"The loop gives its core loop ticks: TimestampFrequency must be {LoopClock.TicksPerSecond}.", nameof(options));
+        }
+
         _core = new NetstackCore(options);
         _fromWireGuard = fromWireGuard;
         _toWireGuard = toWireGuard;
-        _timeProvider = timeProvider;
-        _commands = Channel.CreateBounded<NetstackCommand>(new BoundedChannelOptions(CommandQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _kernel = new LoopKernel<NetstackLoop>(this, "netstack", GetType().FullName!, timeProvider, CommandQueueCapacity, _stopping.Token);
+        _inboundReady = ChannelWakeup.WhenReadable(fromWireGuard, _kernel.Wake);
+        _outboundRoom = ChannelWakeup.WhenWritable(toWireGuard, _kernel.Wake);
         _pingIdentifier = (ushort)Interlocked.Increment(ref s_lastPingIdentifier);
     }
 
@@ -90,6 +99,22 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
     /// <summary>The loop task (completed before start and after dispose); for tests.</summary>
     internal Task Completion => _task ?? Task.CompletedTask;
 
+    /// <summary>Why the loop faulted (see <see cref="LoopKernel{TLoop}"/>'s failure policy); null while healthy.</summary>
+    public Exception? Fault => _kernel.Fault;
+
+    /// <summary>Raised once, on the loop task, when the loop faults; the argument is the cause.</summary>
+    public event Action<Exception>? Faulted
+    {
+        add => _kernel.Faulted += value;
+        remove => _kernel.Faulted -= value;
+    }
+
+    /// <summary>The loop's wait; for tests (wake counts).</summary>
+    internal LoopWake Wake => _kernel.Wake;
+
+    /// <summary>Faults the loop with <paramref name="cause"/> at its next turn (the node takes both loops down together).</summary>
+    public void RequestFault(Exception cause) => _kernel.RequestFault(cause);
+
     /// <summary>Starts the loop task. A loop starts once.</summary>
     public void Start()
     {
@@ -101,7 +126,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
                 throw new InvalidOperationException("The netstack loop is already running.");
             }
 
-            _task = Task.Run(RunAsync);
+            _task = Task.Run(_kernel.RunAsync);
         }
     }
 
@@ -134,26 +159,17 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
 
         var ping = new PingCommand(this, address, (ushort)Interlocked.Increment(ref _lastPingSequence), timeout);
+        await _kernel.PostAsync(ping, cancellationToken).ConfigureAwait(false);
         try
         {
-            await _commands.Writer.WriteAsync(ping, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            throw new InvalidOperationException("The netstack loop failed.", _failure);
-        }
-
-        try
-        {
-            return await ping.Completion.Task.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return await ping.Completion.Task.WaitAsync(timeout, _kernel.Clock.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             // Complete the ping so the sweep recognises it as abandoned (should the cancel command not fit in the
             // queue), and ask the loop to forget it now. Cancelled, not faulted: nobody observes it any more.
             ping.Completion.TrySetCanceled(CancellationToken.None);
-            _commands.Writer.TryWrite(new CancelPingCommand(this, ping.Sequence));
+            _kernel.TryPost(new CancelPingCommand(this, ping.Sequence));
             throw;
         }
     }
@@ -178,19 +194,15 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
 
     private async Task DisposeCoreAsync()
     {
-        _commands.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_task is not null)
         {
-            await _task.ConfigureAwait(false);
+            await _task.ConfigureAwait(false); // never throws: a fault was handled by the kernel's failure policy
         }
 
         // The loop task has ended: everything it owned is ours now.
         var disposed = new ObjectDisposedException(GetType().FullName);
-        while (_commands.Reader.TryRead(out var command))
-        {
-            command.Abandon(disposed);
-        }
+        _kernel.CloseCommands(disposed);
 
         foreach (var pending in _pendingPings.Values)
         {
@@ -205,197 +217,54 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
             packet.Return();
         }
 
+        _kernel.Dispose();
         _stopping.Dispose();
     }
 
-    private async Task RunAsync()
+    /// <summary>One turn (see the remarks on the class); true when a batch limit was hit and work is still waiting.</summary>
+    async ValueTask<bool> ILoopBody.StepAsync(long now)
     {
-        var stopping = _stopping.Token;
-        Task<bool>? inboundWait = null;
-        Task<bool>? commandWait = null;
-        Task<bool>? serviceWait = null;
-        Task<bool>? writeWait = null;
-        bool inboundOpen = true;
-        Task? delay = null;
-        CancellationTokenSource? delayCancellation = null;
-        long delayUntil = long.MaxValue;
-        try
+        bool moreWork = await _kernel.RunCommandsAsync(now, CommandBatchLimit).ConfigureAwait(false);
+        moreWork |= ServiceApps(now);
+        // While the dataplane's queue is full, leave inbound packets queued too: their answers (ACKs, echo replies)
+        // would only be dropped.
+        bool outputBlocked = _core.OutboundFull;
+        if (!outputBlocked)
         {
-            while (!stopping.IsCancellationRequested)
-            {
-                long now = _timeProvider.GetTimestamp();
-                bool moreWork = RunCommands(now);
-                moreWork |= ServiceApps(now);
-                // While the dataplane's queue is full, leave inbound packets queued too: their answers (ACKs,
-                // echo replies) would only be dropped.
-                bool outputBlocked = _core.OutboundFull;
-                if (!outputBlocked)
-                {
-                    moreWork |= inboundOpen && ProcessInbound(now);
-                }
-
-                ExpirePings(now);
-                _core.Poll(now);
-                ServiceTcp(now);
-                outputBlocked = !FlushOutbound();
-                CompletePings();
-                if (moreWork && !outputBlocked)
-                {
-                    continue;
-                }
-
-                // Wait for whichever comes first: a packet, a command, an app notification, room toward the
-                // dataplane (when blocked) or the next deadline. A wait that did not fire is kept for the next
-                // round rather than started again, so waiters never pile up.
-                if (!outputBlocked && inboundOpen && inboundWait is null)
-                {
-                    var wait = _fromWireGuard.WaitToReadAsync(stopping);
-                    if (wait.IsCompletedSuccessfully)
-                    {
-                        inboundOpen = wait.Result;
-                        continue;
-                    }
-
-                    inboundWait = wait.AsTask();
-                }
-
-                if (commandWait is null)
-                {
-                    var wait = _commands.Reader.WaitToReadAsync(stopping);
-                    if (wait.IsCompletedSuccessfully)
-                    {
-                        if (!wait.Result)
-                        {
-                            return; // completed by DisposeAsync
-                        }
-
-                        continue;
-                    }
-
-                    commandWait = wait.AsTask();
-                }
-
-                if (serviceWait is null)
-                {
-                    var wait = _service.Reader.WaitToReadAsync(stopping);
-                    if (wait.IsCompletedSuccessfully)
-                    {
-                        continue;
-                    }
-
-                    serviceWait = wait.AsTask();
-                }
-
-                if (outputBlocked && writeWait is null)
-                {
-                    var wait = _toWireGuard.WaitToWriteAsync(stopping);
-                    if (wait.IsCompletedSuccessfully)
-                    {
-                        continue;
-                    }
-
-                    writeWait = wait.AsTask();
-                }
-
-                long wakeAt = NextWake(now);
-                if (delay is null || wakeAt < delayUntil)
-                {
-                    if (delayCancellation is not null)
-                    {
-                        await delayCancellation.CancelAsync().ConfigureAwait(false);
-                        delayCancellation.Dispose();
-                    }
-
-                    delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                    delay = Task.Delay(_timeProvider.GetElapsedTime(now, wakeAt), _timeProvider, delayCancellation.Token);
-                    delayUntil = wakeAt;
-                }
-
-                await Task.WhenAny(
-                    (outputBlocked ? null : inboundWait) ?? delay,
-                    commandWait,
-                    serviceWait,
-                    (outputBlocked ? writeWait : null) ?? delay,
-                    delay).ConfigureAwait(false);
-                stopping.ThrowIfCancellationRequested();
-                if (inboundWait is { IsCompleted: true })
-                {
-                    inboundOpen = inboundWait.IsCompletedSuccessfully && inboundWait.Result;
-                    inboundWait = null;
-                }
-
-                if (commandWait.IsCompleted)
-                {
-                    commandWait = null;
-                }
-
-                if (serviceWait.IsCompleted)
-                {
-                    serviceWait = null;
-                }
-
-                if (writeWait is { IsCompleted: true })
-                {
-                    writeWait = null;
-                }
-
-                if (delay.IsCompleted)
-                {
-                    delay = null;
-                    delayUntil = long.MaxValue;
-                }
-            }
+            moreWork |= ProcessInbound(now);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+
+        ExpirePings(now);
+        _core.Poll(now);
+        ServiceTcp(now);
+        outputBlocked = !FlushOutbound();
+        CompletePings();
+        if (outputBlocked)
         {
-            // Disposing.
+            // Sleep until there is room toward the dataplane (or a command, or a deadline); turn again at once if
+            // there already is.
+            return _outboundRoom.Arm();
         }
-        catch (Exception e)
-        {
-            // A bug, not bad input (malformed packets never throw). Fail loudly to callers instead of leaving
-            // their pings to time out; DisposeAsync still cleans up.
-            Fail(e);
-        }
-        finally
-        {
-            delayCancellation?.Dispose();
-        }
+
+        // Before sleeping, make sure the next inbound packet wakes us; turn again at once if one already arrived.
+        return moreWork || _inboundReady.Arm();
     }
 
-    private void Fail(Exception e)
+    /// <inheritdoc />
+    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _nextPingSweep);
+
+    /// <summary>A bug, not bad input (malformed packets never throw): fail callers loudly instead of leaving their
+    /// pings to time out and their streams to hang; DisposeAsync still cleans up.</summary>
+    void ILoopBody.OnFaulted(Exception failure)
     {
-        _failure = e;
-        _commands.Writer.TryComplete(e);
-        var failure = new InvalidOperationException("The netstack loop failed.", e);
         foreach (var pending in _pendingPings.Values)
         {
             pending.Completion.TrySetException(failure);
         }
 
         _pendingPings.Clear();
-        while (_commands.Reader.TryRead(out var command))
-        {
-            command.Abandon(failure);
-        }
-
         AbandonTcp(failure);
         FailUdpSockets(failure);
-    }
-
-    /// <returns>True when the batch limit was hit and more commands may be waiting.</returns>
-    private bool RunCommands(long now)
-    {
-        for (int i = 0; i < CommandBatchLimit; i++)
-        {
-            if (!_commands.Reader.TryRead(out var command))
-            {
-                return false;
-            }
-
-            command.Execute(now);
-        }
-
-        return true;
     }
 
     /// <returns>True when the batch limit was hit and more packets may be waiting.</returns>
@@ -428,11 +297,5 @@ internal sealed partial class NetstackLoop : IAsyncDisposable
         }
 
         return true;
-    }
-
-    private long NextWake(long now)
-    {
-        long idle = now + (long)(MaxIdleWait.TotalSeconds * _timeProvider.TimestampFrequency);
-        return Math.Max(now, Math.Min(Math.Min(_core.NextDeadline, _nextPingSweep), idle));
     }
 }

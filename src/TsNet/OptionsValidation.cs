@@ -13,6 +13,10 @@ internal static class OptionsValidation
     /// <summary>Largest MTU: jumbo frames top out near 9000 bytes including our overhead.</summary>
     public const int MaxMtu = 9000;
 
+    /// <summary>Largest queue between loops: the netstack allocates its outbound queue at this size up front, and 64 Ki
+    /// MTU-sized packets (about 128 MiB of pooled buffers) already hold seconds of traffic at Gbit/s rates.</summary>
+    public const int MaxQueueCapacity = 65536;
+
     public static TailnetServerOptions Snapshot(TailnetServerOptions options)
     {
         var hasKey = !options.PrivateKey.IsEmpty;
@@ -58,9 +62,9 @@ internal static class OptionsValidation
             throw new ArgumentException($"Mtu {options.Mtu} is outside {MinMtu}-{MaxMtu}.", nameof(options));
         }
 
-        if (options.QueueCapacity < 1)
+        if (options.QueueCapacity is < 1 or > MaxQueueCapacity)
         {
-            throw new ArgumentException("QueueCapacity must be positive.", nameof(options));
+            throw new ArgumentException($"QueueCapacity {options.QueueCapacity} is outside 1-{MaxQueueCapacity}.", nameof(options));
         }
 
         ArgumentNullException.ThrowIfNull(options.LoggerFactory);

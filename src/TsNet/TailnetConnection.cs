@@ -33,7 +33,11 @@ public sealed class TailnetConnection : Stream
     /// <summary>The peer's overlay address and port.</summary>
     public IPEndPoint RemoteEndPoint => _channel.RemoteEndPoint;
 
-    /// <summary>Pipe view of the same bytes (for Kestrel-style consumers): use one view or the other.</summary>
+    /// <summary>
+    /// Pipe view of the same bytes (for Kestrel-style consumers): use one view or the other. Like a socket transport's
+    /// pipes, once the connection has failed (reset, timed out) the input's reads throw the
+    /// <see cref="System.Net.Sockets.SocketException"/> and the output's flushes report <see cref="FlushResult.IsCompleted"/>.
+    /// </summary>
     public IDuplexPipe Transport { get; }
 
     /// <inheritdoc/>
@@ -66,8 +70,19 @@ public sealed class TailnetConnection : Stream
         }
     }
 
+    /// <summary>
+    /// Fires (on the thread pool) once the peer closed the connection — its FIN or RST arrived, after every byte before
+    /// it — or the connection ended (abort, dispose, node stopped): a transport's "connection closed" signal, which
+    /// Kestrel turns into <c>HttpContext.RequestAborted</c> while the app is not reading.
+    /// </summary>
+    public CancellationToken ConnectionClosed => _channel.Closed;
+
     /// <summary>Resets the connection (RST): unsent data is discarded and the peer sees "connection reset".</summary>
-    public void Abort() => _channel.RequestAbort();
+    public void Abort()
+    {
+        _channel.RequestAbort();
+        _channel.SignalClosed();
+    }
 
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -127,7 +142,10 @@ public sealed class TailnetConnection : Stream
         var result = await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (result.IsCompleted)
         {
-            throw new IOException("The connection was closed.", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset));
+            // Like NetworkStream (and ReadAsync): an IOException carrying the SocketException — the connection's own
+            // error (reset, timed out) when it failed, else a reset: the peer is gone and the bytes went nowhere.
+            var error = _output.Error ?? new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset);
+            throw new IOException("Unable to write data to the tailnet connection: " + error.Message, error);
         }
     }
 
@@ -162,6 +180,7 @@ public sealed class TailnetConnection : Stream
 
         await _output.CompleteAsync().ConfigureAwait(false);
         await _input.CompleteAsync().ConfigureAwait(false);
+        _channel.SignalClosed();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -172,6 +191,7 @@ public sealed class TailnetConnection : Stream
         {
             _output.Complete();
             _input.Complete();
+            _channel.SignalClosed();
         }
 
         base.Dispose(disposing);

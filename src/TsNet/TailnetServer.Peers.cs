@@ -21,6 +21,7 @@ public sealed partial class TailnetServer
     /// waits for that). Before start, changes the initial peer list.
     /// </summary>
     /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public void AddOrUpdatePeer(TailnetPeer peer)
     {
@@ -38,6 +39,7 @@ public sealed partial class TailnetServer
     /// completes without applying the older settings.
     /// </summary>
     /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public async ValueTask AddOrUpdatePeerAsync(TailnetPeer peer, CancellationToken cancellationToken = default)
     {
@@ -52,6 +54,7 @@ public sealed partial class TailnetServer
     /// Removes a peer and wipes its session; false when it was not configured. The registry forgets it before this
     /// returns; the dataplane shortly after (<see cref="RemovePeerAsync"/> waits for that).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public bool RemovePeer(WireGuardKey publicKey)
     {
@@ -67,6 +70,7 @@ public sealed partial class TailnetServer
     /// <summary>
     /// Removes a peer and wipes its session, completing once the dataplane dropped it; false when it was not configured.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public async ValueTask<bool> RemovePeerAsync(WireGuardKey publicKey, CancellationToken cancellationToken = default)
     {
@@ -89,6 +93,7 @@ public sealed partial class TailnetServer
         {
             // Under the node's gate, so a start either sees this entry in the registry or this call sees its dataplane.
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             _registry.AddOrUpdate(entry, EnsureRelayPathUnused);
             return (entry, _dataplane);
         }
@@ -99,6 +104,7 @@ public sealed partial class TailnetServer
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
             return (_registry.Remove(publicKey) is not null, _dataplane);
         }
     }
@@ -211,8 +217,8 @@ public sealed partial class TailnetServer
     /// Runs <paramref name="action"/> on the dataplane's task (the one place the registry code submits work to the
     /// loop, so a change of the loop's command API touches only this method).
     /// </summary>
-    private static async Task<T> OnDataplaneAsync<T>(DataplaneLoop dataplane, Func<DataplaneLoop, long, T> action, CancellationToken cancellationToken) =>
-        await dataplane.InvokeAsync<T>((loop, now) => new ValueTask<object?>(action(loop, now)), cancellationToken).ConfigureAwait(false);
+    private static Task<T> OnDataplaneAsync<T>(DataplaneLoop dataplane, Func<DataplaneLoop, long, T> action, CancellationToken cancellationToken) =>
+        dataplane.InvokeAsync((loop, now) => ValueTask.FromResult(action(loop, now)), cancellationToken);
 
     private async Task<PeerSettings> ResolvePeerAsync(RegistryPeer peer, CancellationToken cancellationToken)
     {

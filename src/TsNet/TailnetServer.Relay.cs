@@ -48,14 +48,10 @@ public sealed partial class TailnetServer
     }
 
     /// <summary>Test hook: every relay path starts a new bind handshake (new generation) now.</summary>
-    internal Task<object?> RestartRelayHandshakesAsync(CancellationToken cancellationToken = default)
+    internal Task RestartRelayHandshakesAsync(CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return dataplane.InvokeAsync<object?>((loop, now) =>
-        {
-            loop.RestartRelayHandshakes(now);
-            return new ValueTask<object?>((object?)null);
-        }, cancellationToken);
+        return dataplane.InvokeAsync((loop, now) => loop.RestartRelayHandshakes(now), cancellationToken);
     }
 
     /// <summary>Test hook: (bound, handshakes completed, current generation) of each relay path, read on the dataplane's task.</summary>
@@ -63,7 +59,7 @@ public sealed partial class TailnetServer
     {
         var (dataplane, _) = Started();
         return dataplane.InvokeAsync<List<(bool Bound, long Handshakes, uint Generation)>>((loop, _) =>
-            new ValueTask<object?>(loop.RelayPaths.Select(p => (p.Bound, p.HandshakesCompleted, p.Client?.Generation ?? 0u)).ToList()), cancellationToken);
+            ValueTask.FromResult(loop.RelayPaths.Select(p => (p.Bound, p.HandshakesCompleted, p.Client?.Generation ?? 0u)).ToList()), cancellationToken);
     }
 
     private void ForgetRelayServer(UdpRelayServer relay)

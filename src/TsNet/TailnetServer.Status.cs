@@ -24,6 +24,11 @@ public sealed partial class TailnetServer
     /// <exception cref="InvalidOperationException">The node is not started.</exception>
     public TailnetStatus GetStatus()
     {
+        if (FaultedStatus() is { } faulted)
+        {
+            return faulted;
+        }
+
         var (dataplane, netstack) = Started();
         var registry = _registry.Current;
         var sessions = TakeDataplaneStatus(dataplane);

@@ -127,6 +127,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
+        dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);
 
         var netstack = new NetstackLoop(
             new NetstackOptions
@@ -134,7 +135,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 Addresses = addresses,
                 Mtu = _options.Mtu,
                 Pool = _pool,
-                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                OutboundQueueCapacity = _options.QueueCapacity,
+                TimestampFrequency = global::TsNet.Loops.LoopClock.TicksPerSecond,
                 MaxTcpConnections = _options.Limits.MaxTcpConnections,
                 TcpListenBacklog = _options.Limits.TcpListenBacklog,
                 Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
@@ -149,6 +151,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             fromWireGuard.Reader,
             dataplane.ToWireGuard,
             _options.TimeProvider);
+        netstack.Faulted += cause => OnLoopFaulted("netstack", cause);
 
         bool disposed;
         lock (_gate)
@@ -198,7 +201,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     internal Task<T> InspectAsync<T>(Func<WireGuardEndpoint, T> inspect, CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return dataplane.InvokeAsync<T>((loop, _) => new ValueTask<object?>(inspect(loop.Core)), cancellationToken);
+        return dataplane.InvokeAsync((loop, _) => ValueTask.FromResult(inspect(loop.Core)), cancellationToken);
     }
 
     /// <summary>Stops the node: closes the underlay, ends every loop, fails pending calls. Idempotent and safe while <see cref="StartAsync"/> runs.</summary>
@@ -308,6 +311,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 throw new InvalidOperationException("The node is not started; call StartAsync first.");
             }
 
+            ThrowIfFaulted();
             return (_dataplane, _netstack);
         }
     }

@@ -62,7 +62,13 @@ public sealed class TailnetServerOptions
     /// <summary>Clock for every protocol timer; defaults to <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Capacity of each queue between the node's loops; a full queue drops and counts (default 1024).</summary>
+    /// <summary>
+    /// Capacity, in packets, of each queue between the node's loops (default 1024; 1 to 65 536): underlay → dataplane
+    /// and dataplane → netstack, where a full queue drops and counts (the dataplane never blocks), and netstack →
+    /// dataplane, where a full queue applies back-pressure instead: the netstack keeps its outbound packets, in
+    /// order, in its own queue of the same capacity (only what overflows that is dropped and counted) and reads no
+    /// further inbound packets until there is room again.
+    /// </summary>
     public int QueueCapacity { get; set; } = 1024;
 
     /// <summary>

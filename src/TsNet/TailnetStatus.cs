@@ -28,6 +28,12 @@ public sealed class TailnetStatus
 
     /// <summary>Dropped packets by reason (only reasons that occurred), from the WireGuard core, the underlay and the netstack.</summary>
     public IReadOnlyDictionary<string, long> Drops { get; }
+
+    /// <summary>
+    /// Why the node stopped working — a bug escaped one of its loops (<c>type: message</c> of the cause) — or null while
+    /// it is healthy. A faulted node fails every pending and later call with that cause and reports no peers; dispose it.
+    /// </summary>
+    public string? Fault { get; internal init; }
 }
 
 /// <summary>One peer's session as the node sees it.</summary>

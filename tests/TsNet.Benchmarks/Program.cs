@@ -23,6 +23,16 @@ internal static class Program
             return Socks5.Socks5Command.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args.Length > 0 && args[0] == "loop-wakes")
+        {
+            return LoopWakesCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
+        if (args.Length > 0 && args[0] == "queue-cost")
+        {
+            return QueueCostCommand.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "relay")
         {
             return Relay.RelayBenchCommand.RunAsync(args[1..]).GetAwaiter().GetResult();

@@ -23,6 +23,8 @@ internal sealed class TcpStreamChannel
     private int _abortRequested;
     private int _throttledFlag;
     private long _writtenSnapshot;
+    private CancellationTokenSource? _closedSource;
+    private int _closedSignaled;
 
     public TcpStreamChannel(IPEndPoint local, IPEndPoint remote, Action<TcpStreamChannel> schedule)
     {
@@ -96,6 +98,44 @@ internal sealed class TcpStreamChannel
         Volatile.Write(ref _abortRequested, 1);
         Notify();
     }
+
+    /// <summary>
+    /// App side: fires once the peer's FIN or RST arrived (after every byte before it went into <see cref="Receive"/>)
+    /// or the connection ended, like a socket transport's "connection closed" (Kestrel's RequestAborted hangs on it).
+    /// The source is created on first use, so connections nobody watches pay nothing.
+    /// </summary>
+    public CancellationToken Closed
+    {
+        get
+        {
+            var source = Volatile.Read(ref _closedSource);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _closedSource, created, null) ?? created;
+                // Signalled before the source existed: the signal saw no source, so fire here (both may fire; harmless).
+                if (Volatile.Read(ref _closedSignaled) != 0)
+                {
+                    Fire(source);
+                }
+            }
+
+            return source.Token;
+        }
+    }
+
+    /// <summary>Either side: the connection is closed for reading (peer's FIN or RST, or the end); fires <see cref="Closed"/> once.</summary>
+    public void SignalClosed()
+    {
+        if (Interlocked.Exchange(ref _closedSignaled, 1) == 0 && Volatile.Read(ref _closedSource) is { } source)
+        {
+            Fire(source);
+        }
+    }
+
+    // Never inline: the loop (or a caller holding its own locks) must not run the app's callbacks.
+    private static void Fire(CancellationTokenSource source) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Cancel(), source, preferLocal: false);
 
     /// <summary>Queues this channel for the loop (at most once until the loop takes it).</summary>
     public void Notify()

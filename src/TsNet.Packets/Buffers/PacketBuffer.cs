@@ -7,7 +7,7 @@ namespace TsNet.Packets.Buffers;
 /// headers (the WireGuard transport header, later Geneve) can be prepended and trailers (padding, the AEAD
 /// tag) appended in place. A buffer has exactly one owner at a time; the owner returns it with <see cref="Return"/>.
 /// </summary>
-public sealed class PacketBuffer
+internal sealed class PacketBuffer
 {
     private readonly PacketBufferPool? _pool;
 

@@ -4,7 +4,7 @@ namespace TsNet.Packets.Buffers;
 /// A bounded pool of equally sized <see cref="PacketBuffer"/>s. Renting never fails: when the pool is empty a new
 /// buffer is made; returning keeps at most <see cref="MaxPooled"/> buffers, so the pool's memory has a bound.
 /// </summary>
-public sealed class PacketBufferPool
+internal sealed class PacketBufferPool
 {
     /// <summary>Headroom reserved in front of an IP packet: the 16-byte WireGuard transport header, an 8-byte
     /// Geneve header and an 8-byte margin for later encapsulations.</summary>

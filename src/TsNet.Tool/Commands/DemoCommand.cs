@@ -103,8 +103,7 @@ internal sealed class DemoCommand : ICommand
         await Step($"{NameB}: ping {a.Addresses[0]}: reply in {rtt.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms (WireGuard handshake done)");
 
         await File.WriteAllTextAsync(Path.Combine(www, "hello.txt"), Greeting, cancellationToken).ConfigureAwait(false);
-        var site = new FileAndSinkSite(new WwwRoot(www), new HttpServerOptions().BufferBytes);
-        await using var http = await TailnetHttpServer.StartAsync(a, HttpPort, site, new HttpServerOptions(), loggerFactory.CreateLogger("TsNet.Tool.Http"), cancellationToken).ConfigureAwait(false);
+        await using var http = await TailnetHttpService.StartAsync(a, HttpPort, www, loggerFactory, verbose: false, cancellationToken).ConfigureAwait(false);
         await Step($"{NameA}: serving HTTP on the tailnet at http://{a.Addresses[0]}:{HttpPort}/ (hello.txt, PUT /sink)");
 
         using var client = b.CreateHttpClient();

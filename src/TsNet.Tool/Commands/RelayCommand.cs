@@ -77,9 +77,9 @@ internal sealed class RelayCommand : ICommand
                     try
                     {
                         var handler = new RelayAllocationHandler(relay, loggerFactory.CreateLogger("TsNet.Tool.RelayApi"));
-                        allocation = RelayAllocationServer.Start(allocate, handler, loggerFactory.CreateLogger("TsNet.Tool.RelayApi"));
+                        allocation = await RelayAllocationServer.StartAsync(allocate, handler, loggerFactory, settings.Verbose, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (SocketException e)
+                    catch (Exception e) when (e is IOException or SocketException)
                     {
                         await console.Error.WriteLineAsync($"tsnet relay: failed listening on --allocate {allocate}: {e.Message}").ConfigureAwait(false);
                         return ExitCodes.Failure;

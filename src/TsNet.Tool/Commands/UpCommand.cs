@@ -21,7 +21,7 @@ internal sealed class UpCommand : ICommand
         "run a node from a wg-quick configuration file until SIGINT/SIGTERM",
         [
             new OptionSpec("--config", "FILE", "wg-quick configuration ([Interface] and [Peer] sections; '# Name = db' names a peer)"),
-            new OptionSpec("--http", "PORT", "serve HTTP/1.1 on this tailnet TCP port (needs --www): GET /NAME, PUT or POST /sink"),
+            new OptionSpec("--http", "PORT", "serve HTTP/1.1 (Kestrel) on this tailnet TCP port (needs --www): GET/HEAD /NAME with ranges, PUT or POST /sink"),
             new OptionSpec("--www", "DIR", "directory whose files --http serves"),
             new OptionSpec("--echo", "PORT", "TCP echo server on this tailnet port", Repeatable: true),
             new OptionSpec("--udp-echo", "PORT", "UDP echo server on this tailnet port", Repeatable: true),
@@ -205,9 +205,7 @@ internal sealed class UpCommand : ICommand
     {
         if (settings.HttpPort is { } httpPort)
         {
-            var options = new HttpServerOptions();
-            var site = new FileAndSinkSite(new WwwRoot(settings.Www!), options.BufferBytes);
-            services.Add(await TailnetHttpServer.StartAsync(node, httpPort, site, options, loggerFactory.CreateLogger("TsNet.Tool.Http"), cancellationToken).ConfigureAwait(false));
+            services.Add(await TailnetHttpService.StartAsync(node, httpPort, settings.Www!, loggerFactory, settings.Verbose, cancellationToken).ConfigureAwait(false));
         }
 
         var serviceLogger = loggerFactory.CreateLogger("TsNet.Tool.Services");

@@ -1,148 +1,57 @@
-using System.Buffers;
-using System.Globalization;
-using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.StaticFiles;
 
 namespace TsNet.Tool.Http;
 
 /// <summary>
-/// What <c>tsnet up --http PORT --www DIR</c> serves: <c>GET</c>/<c>HEAD /NAME</c> streams <c>DIR/NAME</c>;
-/// <c>PUT</c>/<c>POST /sink</c> reads the whole body (hashing it as it streams by) and answers
-/// <c>{"bytes":N,"sha256":"HEX"}</c>.
+/// What <c>tsnet up --http PORT --www DIR</c> serves, as an ASP.NET Core pipeline: <c>GET</c>/<c>HEAD /NAME</c>
+/// serves <c>DIR/NAME</c> through the static file middleware (ranges, conditional requests, content types by
+/// extension; any other name as <c>application/octet-stream</c>, so every file downloads); <c>PUT</c>/<c>POST
+/// /sink</c> is the <see cref="SinkHandler"/>. A target leaving the directory is 400
+/// (<see cref="RequestTargetGuard"/>), a missing file 404, another method 405 with <c>Allow</c>.
 /// </summary>
-internal sealed class FileAndSinkSite
+internal static class FileAndSinkSite
 {
-    /// <summary>The upload target.</summary>
-    public const string SinkPath = "/sink";
-
-    private readonly WwwRoot? _root;
-    private readonly int _bufferBytes;
-
-    /// <summary>A site serving files from <paramref name="root"/> (null: no files, only the sink).</summary>
-    public FileAndSinkSite(WwwRoot? root, int bufferBytes)
+    /// <summary>Adds the site to <paramref name="app"/>'s pipeline, serving files from <paramref name="files"/>.</summary>
+    public static void Map(WebApplication app, WwwFileProvider files)
     {
-        _root = root;
-        _bufferBytes = bufferBytes;
-    }
-
-    /// <summary>Answers one request.</summary>
-    public async Task HandleAsync(HttpRequestHead request, HttpRequestBody body, HttpResponseWriter response, CancellationToken cancellationToken)
-    {
-        var path = request.Target.Split('?', 2)[0];
-        if (path == SinkPath)
+        app.Use(RequestTargetGuard.InvokeAsync);
+        app.Use((context, next) =>
         {
-            if (request.Method is "PUT" or "POST")
+            if (!context.Request.Path.Equals(SinkHandler.Path, StringComparison.Ordinal))
             {
-                await SinkAsync(body, response, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await response.WriteErrorAsync(405, cancellationToken, [new("Allow", "PUT, POST")]).ConfigureAwait(false);
+                return next(context);
             }
 
-            return;
-        }
-
-        if (request.Method is not ("GET" or "HEAD"))
+            return HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method)
+                ? SinkHandler.HandleAsync(context)
+                : MethodNotAllowed(context, "PUT, POST");
+        });
+        app.UseStaticFiles(new StaticFileOptions
         {
-            await response.WriteErrorAsync(405, cancellationToken, [new("Allow", "GET, HEAD")]).ConfigureAwait(false);
-            return;
-        }
-
-        if (_root is null)
+            FileProvider = files,
+            ContentTypeProvider = new FileExtensionContentTypeProvider(),
+            ServeUnknownFileTypes = true,
+            DefaultContentType = "application/octet-stream",
+        });
+        app.Run(context =>
         {
-            await response.WriteErrorAsync(404, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        switch (_root.Resolve(request.Target, out var file))
-        {
-            case WwwRoot.Resolution.BadRequest:
-                await response.WriteErrorAsync(400, cancellationToken).ConfigureAwait(false);
-                return;
-            case WwwRoot.Resolution.NotFound:
-                await response.WriteErrorAsync(404, cancellationToken).ConfigureAwait(false);
-                return;
-        }
-
-        await ServeFileAsync(file, response, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task ServeFileAsync(string file, HttpResponseWriter response, CancellationToken cancellationToken)
-    {
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, _bufferBytes, useAsync: true);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            await response.WriteErrorAsync(404, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            await response.WriteErrorAsync(403, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await using (stream.ConfigureAwait(false))
-        {
-            var length = stream.Length;
-            await response.WriteHeadAsync(200, length, ContentType(file), null, cancellationToken).ConfigureAwait(false);
-            if (!response.OmitBody)
+            // The static files answered every GET/HEAD of an existing file; what reaches here is missing or not a read.
+            if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
             {
-                // Exactly the announced length, even if the file grows meanwhile; a shrinking file ends the connection.
-                var buffer = ArrayPool<byte>.Shared.Rent(_bufferBytes);
-                try
-                {
-                    for (long sent = 0; sent < length;)
-                    {
-                        var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(_bufferBytes, length - sent)), cancellationToken).ConfigureAwait(false);
-                        if (read == 0)
-                        {
-                            throw new IOException($"{file} shrank while being sent");
-                        }
-
-                        await response.WriteBodyAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        sent += read;
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
             }
 
-            await response.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
+            return MethodNotAllowed(context, "GET, HEAD");
+        });
     }
 
-    private async Task SinkAsync(HttpRequestBody body, HttpResponseWriter response, CancellationToken cancellationToken)
+    private static Task MethodNotAllowed(HttpContext context, string allow)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(_bufferBytes);
-        try
-        {
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, _bufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        var json = string.Create(CultureInfo.InvariantCulture, $"{{\"bytes\":{body.BytesRead},\"sha256\":\"{Convert.ToHexStringLower(hash.GetHashAndReset())}\"}}");
-        await response.WriteTextAsync(200, "application/json", json, cancellationToken).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        context.Response.Headers.Allow = allow;
+        return Task.CompletedTask;
     }
-
-    private static string ContentType(string file) => Path.GetExtension(file).ToLowerInvariant() switch
-    {
-        ".txt" => "text/plain; charset=utf-8",
-        ".html" or ".htm" => "text/html; charset=utf-8",
-        ".json" => "application/json",
-        _ => "application/octet-stream",
-    };
 }

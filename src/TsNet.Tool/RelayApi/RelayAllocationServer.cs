@@ -1,276 +1,180 @@
-using System.IO.Pipelines;
 using System.Net;
-using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using TsNet.Tool.Http;
+using TsNet.Tool.Hosting;
 
 namespace TsNet.Tool.RelayApi;
 
 /// <summary>
-/// A minimal HTTP/1.1 server for the relay allocation endpoint (<see cref="RelayAllocationHandler"/>) on a host TCP
-/// listener (loopback: the caller checks). One request per connection, answered with <c>Content-Length</c> and
-/// <c>Connection: close</c>; the head is bounded to <see cref="MaxHeadBytes"/>, the body to
-/// <see cref="RelayAllocationHandler.MaxBodyBytes"/>, a whole exchange to <see cref="RequestTimeout"/>, and at most
-/// <see cref="MaxConnections"/> connections are served at once (more are closed at once).
+/// The relay allocation endpoint (<see cref="RelayAllocationHandler"/>) on Kestrel, on a host TCP listener (loopback:
+/// the caller checks). One request per connection (every answer says <c>Connection: close</c>); the head is bounded
+/// to <see cref="MaxHeadBytes"/>, the body to <see cref="RelayAllocationHandler.MaxBodyBytes"/>, the head and the
+/// body to <see cref="RequestTimeout"/> each, and at most <see cref="MaxConnections"/> connections are served at once
+/// (Kestrel closes more at once and logs a warning).
 /// </summary>
 internal sealed class RelayAllocationServer : IAsyncDisposable
 {
-    /// <summary>Largest request head: an allocation request's head is a few hundred bytes; curl's and Go's fit easily.</summary>
+    /// <summary>Largest request line and header block: an allocation request's head is a few hundred bytes.</summary>
     public const int MaxHeadBytes = 8 * 1024;
 
     /// <summary>Connections served at once: allocations are instantaneous, so more than this means clients that stall.</summary>
     public const int MaxConnections = 32;
 
-    /// <summary>How long one connection may take from accept to the end of the response; bounds what a silent client holds.</summary>
+    /// <summary>How long a client may take to send the head, and then the body; bounds what a silent client holds.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    // After answering, unread request bytes (a body too large or never wanted) are read and dropped for a moment
-    // before closing: closing with unread bytes sends a reset, which may destroy the response in the client's buffer.
-    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(1);
-    private const long MaxLingerBytes = 64 * 1024;
+    // Unread request bytes dropped before answering, at most (beyond, the connection may end with a reset).
+    private const int MaxDrainBytes = 64 * 1024;
 
-    private readonly Socket _listener;
+    private readonly WebApplication _app;
     private readonly RelayAllocationHandler _handler;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly HashSet<Task> _connections = [];
-    private readonly Lock _gate = new();
-    private Task _acceptLoop = Task.CompletedTask;
-    private Task? _disposeTask;
+    private int _disposed;
 
-    private RelayAllocationServer(Socket listener, RelayAllocationHandler handler, ILogger logger)
+    private RelayAllocationServer(WebApplication app, RelayAllocationHandler handler, ILogger logger)
     {
-        _listener = listener;
+        _app = app;
         _handler = handler;
         _logger = logger;
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
     }
 
     /// <summary>The bound address (the actual port when 0 was asked for).</summary>
-    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    /// <summary>Binds <paramref name="endPoint"/> and starts accepting.</summary>
-    /// <exception cref="SocketException">The address could not be bound (e.g. the port is in use).</exception>
-    public static RelayAllocationServer Start(IPEndPoint endPoint, RelayAllocationHandler handler, ILogger logger)
+    /// <summary>Binds <paramref name="endPoint"/> and starts serving.</summary>
+    /// <exception cref="IOException">The address could not be bound (e.g. the port is in use).</exception>
+    public static async Task<RelayAllocationServer> StartAsync(IPEndPoint endPoint, RelayAllocationHandler handler, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
     {
-        var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var builder = ToolWebHost.CreateBuilder(loggerFactory, verbose);
+        builder.WebHost.ConfigureKestrel(options =>
+        {
+            options.Listen(endPoint);
+            ApplyLimits(options.Limits);
+        });
+        var app = builder.Build();
+        var server = new RelayAllocationServer(app, handler, loggerFactory.CreateLogger("TsNet.Tool.RelayApi"));
+        app.Run(server.ServeAsync);
         try
         {
-            listener.Bind(endPoint);
-            listener.Listen(MaxConnections);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            listener.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
-        var server = new RelayAllocationServer(listener, handler, logger);
-        server._acceptLoop = Task.Run(server.AcceptLoopAsync);
-        RelayApiLog.Listening(logger, server.LocalEndPoint.ToString());
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var uri = new Uri(bound);
+        server.LocalEndPoint = new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port);
+        RelayApiLog.Listening(server._logger, server.LocalEndPoint.ToString());
         return server;
     }
 
-    /// <summary>Stops accepting, cancels open exchanges and waits for them. Idempotent.</summary>
+    /// <summary>Stops serving: open exchanges get <see cref="ToolWebHost.StopGrace"/>, then their connections are aborted. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
-        Task disposal;
-        lock (_gate)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _disposeTask ??= DisposeCoreAsync();
-            disposal = _disposeTask;
+            await ToolWebHost.StopAndDisposeAsync(_app).ConfigureAwait(false);
         }
-
-        await disposal.ConfigureAwait(false);
     }
 
-    private async Task DisposeCoreAsync()
+    private static void ApplyLimits(KestrelServerLimits limits)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
-        Task[] open;
-        lock (_gate)
-        {
-            open = [.. _connections];
-        }
-
-        await Task.WhenAll(open).ConfigureAwait(false);
-        _stopping.Dispose();
+        limits.MaxConcurrentConnections = MaxConnections;
+        limits.MaxRequestLineSize = MaxHeadBytes;
+        limits.MaxRequestHeadersTotalSize = MaxHeadBytes;
+        limits.RequestHeadersTimeout = RequestTimeout;
+        limits.KeepAliveTimeout = RequestTimeout;
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task ServeAsync(HttpContext context)
     {
-        var token = _stopping.Token;
-        while (!token.IsCancellationRequested)
+        var request = context.Request;
+        var remote = context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort).ToString() : "?";
+        RelayAllocationResponse response;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
         {
-            Socket socket;
+            deadline.CancelAfter(RequestTimeout);
             try
             {
-                socket = await _listener.AcceptAsync(token).ConfigureAwait(false);
+                var refused = RelayAllocationHandler.CheckRequestLine(request.Method, request.Path.Value ?? "/") ?? RefuseLargeBody(request);
+                response = refused ?? await ReadAndAllocateAsync(request, deadline.Token).ConfigureAwait(false);
+
+                // Unread request bytes (a body too large or never wanted) are read and dropped before answering:
+                // closing with unread bytes sends a reset, which may destroy the response in the client's buffer.
+                // Not when the client still waits for "100 Continue": it sends no body then, and a read would invite it.
+                if (refused is null || !request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase))
+                {
+                    await DrainAsync(request, deadline.Token).ConfigureAwait(false);
+                }
+                else if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                {
+                    // Kestrel itself would wait for the unread body before closing; a zero limit makes it close at once.
+                    limit.MaxRequestBodySize = 0;
+                }
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || token.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or OperationCanceledException)
             {
+                // The client went away, stalled past the deadline, or sent a malformed body (Kestrel's
+                // BadHttpRequestException is an IOException): end the connection without an answer.
+                RelayApiLog.ConnectionEnded(_logger, remote, e.Message);
+                context.Abort();
                 return;
             }
-            catch (SocketException e)
-            {
-                // E.g. out of file descriptors: back off instead of spinning on the same error.
-                RelayApiLog.AcceptFailed(_logger, e);
-                await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
-                continue;
-            }
-
-            lock (_gate)
-            {
-                _connections.RemoveWhere(t => t.IsCompleted);
-                if (_connections.Count >= MaxConnections)
-                {
-                    RelayApiLog.TooManyConnections(_logger, socket.RemoteEndPoint?.ToString() ?? "?", MaxConnections);
-                    socket.Dispose();
-                    continue;
-                }
-
-                _connections.Add(Task.Run(() => ServeAsync(socket, token), CancellationToken.None));
-            }
-        }
-    }
-
-    private async Task ServeAsync(Socket socket, CancellationToken stopping)
-    {
-        var remote = socket.RemoteEndPoint?.ToString() ?? "?";
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        deadline.CancelAfter(RequestTimeout);
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        await using (stream.ConfigureAwait(false))
-        {
-            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
-            try
-            {
-                if (await ServeRequestAsync(stream, reader, remote, deadline.Token).ConfigureAwait(false))
-                {
-                    socket.Shutdown(SocketShutdown.Send);
-                    await LingerAsync(reader, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                RelayApiLog.ConnectionEnded(_logger, remote, e.Message);
-            }
-            finally
-            {
-                await reader.CompleteAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    // Returns true when a response was written (false: the client closed before sending a request).
-    private async Task<bool> ServeRequestAsync(NetworkStream stream, PipeReader reader, string remote, CancellationToken cancellationToken)
-    {
-        HttpRequestHead? head;
-        try
-        {
-            head = await ReadHeadAsync(reader, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestRejectedException e)
-        {
-            RelayApiLog.BadRequest(_logger, remote, e.StatusCode, e.Message);
-            await WriteAsync(new HttpResponseWriter(stream, null, null), RelayAllocationResponse.Error(e.StatusCode, e.Message), cancellationToken).ConfigureAwait(false);
-            return true;
         }
 
-        if (head is null)
-        {
-            return false;
-        }
-
-        // Connection: close on every answer; the writer says so when the request does not ask to keep the connection.
-        var writer = new HttpResponseWriter(stream, head with { KeepAlive = false }, null);
-        var response = RelayAllocationHandler.CheckRequestLine(head.Method, head.Target)
-            ?? await ReadAndAllocateAsync(reader, head, writer, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != 200)
+        if (response.StatusCode != StatusCodes.Status200OK)
         {
             RelayApiLog.BadRequest(_logger, remote, response.StatusCode, System.Text.Encoding.UTF8.GetString(response.Body).TrimEnd());
         }
 
-        await WriteAsync(writer, response, cancellationToken).ConfigureAwait(false);
-        RelayApiLog.Request(_logger, remote, head.Method, head.Target, response.StatusCode);
-        return true;
+        var answer = context.Response;
+        answer.StatusCode = response.StatusCode;
+        answer.ContentType = response.ContentType;
+        answer.ContentLength = response.Body.Length;
+        answer.Headers.Connection = "close";
+        foreach (var (name, value) in response.Headers)
+        {
+            answer.Headers[name] = value;
+        }
+
+        if (!HttpMethods.IsHead(request.Method))
+        {
+            await answer.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        RelayApiLog.Request(_logger, remote, request.Method, request.Path.Value ?? "/", response.StatusCode);
     }
 
-    private async Task<RelayAllocationResponse> ReadAndAllocateAsync(PipeReader reader, HttpRequestHead head, HttpResponseWriter writer, CancellationToken cancellationToken)
+    // A body announced too large is refused before "100 Continue" (Kestrel sends it on the first body read).
+    private static RelayAllocationResponse? RefuseLargeBody(HttpRequest request) =>
+        request.ContentLength > RelayAllocationHandler.MaxBodyBytes
+            ? RelayAllocationResponse.Error(StatusCodes.Status413PayloadTooLarge, $"request body larger than {RelayAllocationHandler.MaxBodyBytes} bytes")
+            : null;
+
+    private async Task<RelayAllocationResponse> ReadAndAllocateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        const int limit = RelayAllocationHandler.MaxBodyBytes;
-        if (head.ContentLength > limit)
-        {
-            // Refused before "100 Continue": a client that waits for it never sends the body.
-            return RelayAllocationResponse.Error(413, $"request body larger than {limit} bytes");
-        }
-
-        var body = new HttpRequestBody(reader, head, MaxHeadBytes, writer.WriteContinueAsync);
-        var buffer = new byte[limit + 1];
-        int length = 0;
-        try
-        {
-            while (length < buffer.Length)
-            {
-                int read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-            }
-        }
-        catch (HttpRequestRejectedException e)
-        {
-            return RelayAllocationResponse.Error(e.StatusCode, e.Message);
-        }
-
+        var buffer = new byte[RelayAllocationHandler.MaxBodyBytes + 1];
+        var length = await request.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         return _handler.Allocate(buffer.AsSpan(0, length));
     }
 
-    private static async Task WriteAsync(HttpResponseWriter writer, RelayAllocationResponse response, CancellationToken cancellationToken)
+    private static async Task DrainAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        await writer.WriteHeadAsync(response.StatusCode, response.Body.Length, response.ContentType, response.Headers, cancellationToken).ConfigureAwait(false);
-        if (!writer.OmitBody)
-        {
-            await writer.WriteBodyAsync(response.Body, cancellationToken).ConfigureAwait(false);
-        }
-
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    // The request head, or null when the client closed without sending one.
-    private static async Task<HttpRequestHead?> ReadHeadAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        while (true)
+        var reader = request.BodyReader;
+        long dropped = 0;
+        while (dropped <= MaxDrainBytes)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (HttpHeadParser.TryParse(buffer, MaxHeadBytes, out var head, out var consumed))
-            {
-                reader.AdvanceTo(consumed);
-                return head;
-            }
-
-            reader.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-            {
-                return buffer.IsEmpty ? null : throw new HttpRequestRejectedException("connection closed inside the request head");
-            }
-        }
-    }
-
-    private static async Task LingerAsync(PipeReader reader, CancellationToken stopping)
-    {
-        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        linger.CancelAfter(LingerTimeout);
-        long dropped = 0;
-        while (dropped <= MaxLingerBytes)
-        {
-            var result = await reader.ReadAsync(linger.Token).ConfigureAwait(false);
             dropped += result.Buffer.Length;
             reader.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)

@@ -17,12 +17,6 @@ internal static partial class RelayApiLog
     [LoggerMessage(EventId = 2323, Level = LogLevel.Debug, Message = "{Remote}: connection ended: {Reason}")]
     public static partial void ConnectionEnded(ILogger logger, string remote, string reason);
 
-    [LoggerMessage(EventId = 2324, Level = LogLevel.Warning, Message = "{Remote}: refused, {Limit} allocation connections are already open")]
-    public static partial void TooManyConnections(ILogger logger, string remote, int limit);
-
     [LoggerMessage(EventId = 2325, Level = LogLevel.Debug, Message = "allocated relay endpoint VNI {Vni} (Lamport id {LamportId})")]
     public static partial void Allocated(ILogger logger, uint vni, ulong lamportId);
-
-    [LoggerMessage(EventId = 2326, Level = LogLevel.Error, Message = "relay allocation endpoint: accepting failed")]
-    public static partial void AcceptFailed(ILogger logger, Exception exception);
 }

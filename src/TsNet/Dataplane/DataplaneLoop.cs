@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using TsNet.Packets.Threading;
 using Microsoft.Extensions.Logging;
 using TsNet.Capture;
+using TsNet.Loops;
 using TsNet.Packets.Buffers;
 using TsNet.WireGuard.Protocol;
 
@@ -12,23 +12,23 @@ namespace TsNet.Dataplane;
 /// datagrams from the underlay (<c>FromUnderlay</c>) and commands; outputs: decrypted packets to the netstack
 /// (<c>FromWireGuard</c>) and datagrams to the underlay socket. It sleeps until the core's next timer deadline
 /// (never longer than 5 s) or until an input arrives. Full output queues drop and count; nothing here blocks.
+/// The turn-and-sleep cycle, the wait, the clock, commands and the failure policy are the shared
+/// <see cref="LoopKernel{TLoop}"/>'s.
 /// </summary>
-internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
+internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable, ILoopBody
 {
-    /// <summary>Upper bound on a sleep, so a lost wake-up or a clock oddity can never park the loop for long.</summary>
-    private static readonly TimeSpan s_maxSleep = TimeSpan.FromSeconds(5);
-
     /// <summary>Items drained per input per turn: bounds latency for the other inputs and timers.</summary>
     private const int DrainBatch = 256;
+
+    /// <summary>Commands waiting at most; senders wait for room (application back-pressure).</summary>
+    private const int CommandQueueCapacity = 256;
 
     private readonly WireGuardEndpoint _core;
     private readonly Channel<PacketBuffer> _toWireGuard;
     private readonly Channel<UnderlayDatagram> _fromUnderlay;
-    private readonly Channel<DataplaneCommand> _commands;
     private readonly ChannelWriter<PacketBuffer> _fromWireGuard;
-    private readonly WakeSignal _wake = new();
-    private readonly TimeProvider _timeProvider;
-    private readonly long _origin;
+    private readonly LoopKernel<DataplaneLoop> _kernel;
+    private readonly LoopWake _wake;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Func<int, UdpUnderlay> _bindUnderlay;
@@ -49,14 +49,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     {
         _core = core;
         _fromWireGuard = fromWireGuard;
-        _timeProvider = timeProvider;
-        _origin = timeProvider.GetTimestamp();
-        WallClockOrigin = timeProvider.GetUtcNow();
+        _kernel = new LoopKernel<DataplaneLoop>(this, "dataplane", typeof(TailnetServer).FullName!, timeProvider, CommandQueueCapacity, _stopping.Token);
         _logger = logger;
+        _wake = _kernel.Wake;
         var options = new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _toWireGuard = Channel.CreateBounded<PacketBuffer>(options);
         _fromUnderlay = Channel.CreateBounded<UnderlayDatagram>(new BoundedChannelOptions(queueCapacity) { SingleReader = true });
-        _commands = Channel.CreateBounded<DataplaneCommand>(new BoundedChannelOptions(256) { SingleReader = true });
         ToWireGuard = new SignalingChannelWriter<PacketBuffer>(_toWireGuard.Writer, _wake);
         var fromUnderlayWriter = new SignalingChannelWriter<UnderlayDatagram>(_fromUnderlay.Writer, _wake);
         _bindUnderlay = port => bindUnderlay(fromUnderlayWriter, CountHandshake, port);
@@ -88,10 +86,20 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     public long UnderlaySendDrops => _underlay.SendDrops;
 
     /// <summary>Wall-clock time of core time 0, so a core timestamp converts to the same wall time in every snapshot.</summary>
-    public DateTimeOffset WallClockOrigin { get; }
+    public DateTimeOffset WallClockOrigin => _kernel.Clock.WallClockOrigin;
 
-    /// <summary>Core time now: 100 ns ticks since the loop was made.</summary>
-    public long Now => _timeProvider.GetElapsedTime(_origin).Ticks;
+    /// <summary>Core time now: 100 ns ticks since the loop was made (the loop kernel's one time unit).</summary>
+    public long Now => _kernel.Now;
+
+    /// <summary>Why the loop faulted (see <see cref="LoopKernel{TLoop}"/>'s failure policy); null while healthy.</summary>
+    public Exception? Fault => _kernel.Fault;
+
+    /// <summary>Raised once, on the loop's task, when the loop faults; the argument is the cause (the owner logs it).</summary>
+    public event Action<Exception>? Faulted
+    {
+        add => _kernel.Faulted += value;
+        remove => _kernel.Faulted -= value;
+    }
 
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
@@ -107,26 +115,33 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         }
 
         _underlay.Start();
-        _task = Task.Run(() => RunAsync(_stopping.Token));
+        _task = Task.Run(_kernel.RunAsync);
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop's task and returns its result.</summary>
-    public async Task<T> InvokeAsync<T>(Func<DataplaneLoop, long, ValueTask<object?>> action, CancellationToken cancellationToken = default)
+    /// <exception cref="ObjectDisposedException">The node is (or gets) disposed.</exception>
+    /// <exception cref="InvalidOperationException">The loop faulted; the inner exception is the cause.</exception>
+    public async Task<T> InvokeAsync<T>(Func<DataplaneLoop, long, ValueTask<T>> action, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, typeof(TailnetServer));
-        var command = new DelegateCommand(action);
-        await _commands.Writer.WriteAsync(command, cancellationToken).ConfigureAwait(false);
-        _wake.Set();
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            command.Cancel();
-        }
-
-        return (T)(await command.Completion.WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        return await _kernel.InvokeAsync(new DataplaneCommand<T>(action), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Runs <paramref name="action"/> on the loop's task.</summary>
+    /// <exception cref="ObjectDisposedException">The node is (or gets) disposed.</exception>
+    /// <exception cref="InvalidOperationException">The loop faulted; the inner exception is the cause.</exception>
+    public Task InvokeAsync(Action<DataplaneLoop, long> action, CancellationToken cancellationToken = default) =>
+        InvokeAsync<bool>((loop, now) =>
+        {
+            action(loop, now);
+            return ValueTask.FromResult(true);
+        }, cancellationToken);
+
+    /// <summary>Faults the loop with <paramref name="cause"/> at its next turn (the node takes both loops down together).</summary>
+    public void RequestFault(Exception cause) => _kernel.RequestFault(cause);
+
     /// <summary>Moves the underlay to another port (test hook for roaming); returns the new port.</summary>
-    internal async ValueTask<object?> RebindAsync(int port)
+    internal async ValueTask<int> RebindAsync(int port)
     {
         var replacement = _bindUnderlay(port);
         if (MaxDatagramSize > 0)
@@ -150,74 +165,36 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>One turn: commands, underlay datagrams, netstack packets, core and relay timers, then the send batch.</summary>
+    async ValueTask<bool> ILoopBody.StepAsync(long now)
     {
-        try
+        var more = await _kernel.RunCommandsAsync(now, DrainBatch).ConfigureAwait(false);
+        more |= DrainUnderlay();
+        more |= DrainOutbound();
+        now = Now;
+        if (_core.NextDeadline <= now)
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                _wake.Reset();
-                var worked = await RunCommandsAsync().ConfigureAwait(false);
-                worked |= DrainUnderlay();
-                worked |= DrainOutbound();
-                var now = Now;
-                if (_core.NextDeadline <= now)
-                {
-                    _core.Poll(now, this);
-                    worked = true;
-                }
-
-                if (_relayNextDeadline <= now)
-                {
-                    PollRelays(now);
-                    worked = true;
-                }
-
-                _batch.Flush(_underlay);
-
-                if (worked)
-                {
-                    continue;
-                }
-
-                var deadline = Math.Min(_core.NextDeadline, _relayNextDeadline);
-                var sleep = deadline == Timestamps.NotArmed ? s_maxSleep : TimeSpan.FromTicks(Math.Max(0, deadline - now));
-                if (sleep > s_maxSleep)
-                {
-                    sleep = s_maxSleep;
-                }
-
-                await _wake.WaitAsync(sleep, _timeProvider, cancellationToken).ConfigureAwait(false);
-            }
+            _core.Poll(now, this);
+            more = true;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        if (_relayNextDeadline <= now)
         {
-            // Stopping.
+            PollRelays(now);
+            more = true;
         }
-        catch (Exception ex)
-        {
-            LogLoopFailed(_logger, ex);
-            throw;
-        }
+
+        _batch.Flush(_underlay);
+        return more;
     }
 
-    private async ValueTask<bool> RunCommandsAsync()
-    {
-        var worked = false;
-        for (var i = 0; i < DrainBatch && _commands.Reader.TryRead(out var command); i++)
-        {
-            worked = true;
-            try
-            {
-                command.Complete(await command.ExecuteAsync(this, Now).ConfigureAwait(false));
-            }
-            catch (Exception ex)
-            {
-                command.Fail(ex);
-            }
-        }
+    /// <inheritdoc />
+    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _relayNextDeadline);
 
-        return worked;
+    /// <inheritdoc />
+    void ILoopBody.OnFaulted(Exception failure)
+    {
+        // Commands were failed by the kernel; packets in the queues are returned by DisposeAsync.
     }
 
     private bool DrainUnderlay()
@@ -323,21 +300,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_task is not null)
         {
-            try
-            {
-                await _task.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Already logged by the loop.
-            }
+            await _task.ConfigureAwait(false); // never throws: a fault was handled by the kernel's failure policy
         }
 
         await _underlay.DisposeAsync().ConfigureAwait(false);
-        while (_commands.Reader.TryRead(out var command))
-        {
-            command.Cancel();
-        }
+        _kernel.CloseCommands(new ObjectDisposedException(typeof(TailnetServer).FullName));
+        _kernel.Dispose();
 
         while (_fromUnderlay.Reader.TryRead(out var datagram))
         {
@@ -356,9 +324,6 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
         _stopping.Dispose();
     }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Dataplane loop failed")]
-    private static partial void LogLoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "WireGuard core threw on a packet; packet dropped")]
     private static partial void LogCoreFailed(ILogger logger, Exception exception);

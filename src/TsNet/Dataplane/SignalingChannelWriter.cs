@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using TsNet.Packets.Threading;
+using TsNet.Loops;
 
 namespace TsNet.Dataplane;
 
@@ -7,9 +7,9 @@ namespace TsNet.Dataplane;
 internal sealed class SignalingChannelWriter<T> : ChannelWriter<T>
 {
     private readonly ChannelWriter<T> _inner;
-    private readonly WakeSignal _signal;
+    private readonly LoopWake _signal;
 
-    public SignalingChannelWriter(ChannelWriter<T> inner, WakeSignal signal)
+    public SignalingChannelWriter(ChannelWriter<T> inner, LoopWake signal)
     {
         _inner = inner;
         _signal = signal;

@@ -327,10 +327,10 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
     }
 
     // Replies and forwards leave on a socket of the destination's family (v4 <-> v6 relaying is allowed).
-    private void Send(UnderlayAddress destination, ReadOnlySpan<byte> datagram, SocketAddress sendV4, SocketAddress sendV6)
+    // Per relayed datagram: allocation-free (the socket addresses are the receive loop's own).
+    internal void Send(UnderlayAddress destination, ReadOnlySpan<byte> datagram, SocketAddress sendV4, SocketAddress sendV6)
     {
-        var family = destination.IsIPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
-        var socket = Array.Find(_sockets, s => s.AddressFamily == family);
+        var socket = SocketFor(destination.IsIPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
         if (socket is null)
         {
             Interlocked.Increment(ref _sendFailures);
@@ -347,6 +347,20 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
         {
             Interlocked.Increment(ref _sendFailures);
         }
+    }
+
+    /// <summary>The bound socket of <paramref name="family"/>, or null; a plain loop, so no closure per datagram.</summary>
+    private Socket? SocketFor(AddressFamily family)
+    {
+        foreach (var socket in _sockets)
+        {
+            if (socket.AddressFamily == family)
+            {
+                return socket;
+            }
+        }
+
+        return null;
     }
 
     private void ThrowIfDisposed()

@@ -174,6 +174,47 @@ public sealed class KestrelOverTailnetTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClientClosingWhileTheHandlerIsNotReading_FiresRequestAborted(bool reset)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            const int port = 8084;
+            var warnings = new WarningRecorder();
+            await using var app = TailnetTestApp.Build(builder => builder.WebHost.UseTailnet(a, port), warnings);
+            var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            app.MapGet("/wait", async (HttpContext context) =>
+            {
+                // Neither reads the request nor writes: only the connection's closed signal can end this.
+                using var registration = context.RequestAborted.Register(() => aborted.TrySetResult());
+                waiting.TrySetResult();
+                await aborted.Task.WaitAsync(cts.Token);
+            });
+            await app.StartAsync(cts.Token);
+
+            var client = await b.ConnectTcpAsync($"100.64.0.1:{port}", cts.Token);
+            await client.WriteAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), cts.Token);
+            await waiting.Task.WaitAsync(cts.Token);
+            aborted.Task.IsCompleted.Should().BeFalse("the client has not closed yet");
+            if (reset)
+            {
+                client.Abort();
+            }
+
+            await client.DisposeAsync(); // FIN, or nothing more after the reset
+
+            await aborted.Task.WaitAsync(TimeSpan.FromSeconds(10), cts.Token);
+            await app.StopAsync(cts.Token);
+            warnings.Entries.Should().BeEmpty();
+        }
+    }
+
     [Fact]
     public async Task StoppingTheHost_EndsPromptly_ClosesTheTailnetPort_AndLaterRequestsFail()
     {

@@ -20,7 +20,7 @@ public sealed class NetstackLoopTests
     private static Channel<PacketBuffer> NewChannel(int capacity = 1024) => Channel.CreateBounded<PacketBuffer>(capacity);
 
     private NetstackLoop NewLoop(IPAddress[] addresses, Channel<PacketBuffer> fromWireGuard, Channel<PacketBuffer> toWireGuard, TimeProvider? time = null) =>
-        new(new NetstackOptions { Addresses = addresses, Pool = _pool }, fromWireGuard.Reader, toWireGuard.Writer, time ?? TimeProvider.System);
+        new(new NetstackOptions { Addresses = addresses, Pool = _pool, TimestampFrequency = TimeSpan.TicksPerSecond }, fromWireGuard.Reader, toWireGuard.Writer, time ?? TimeProvider.System);
 
     private static async Task WaitUntil(Func<bool> condition)
     {
@@ -180,7 +180,7 @@ public sealed class NetstackLoopTests
     {
         var pool = new PacketBufferPool(maxPooled: 16);
         var fromWireGuard = NewChannel();
-        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = pool }, fromWireGuard.Reader, NewChannel().Writer, TimeProvider.System);
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = pool, TimestampFrequency = TimeSpan.TicksPerSecond }, fromWireGuard.Reader, NewChannel().Writer, TimeProvider.System);
         var given = new HashSet<PacketBuffer>();
         for (int i = 0; i < 3; i++)
         {
@@ -253,7 +253,7 @@ public sealed class NetstackLoopTests
     {
         var reader = new FailingReader();
         var toWireGuard = NewChannel();
-        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool }, reader, toWireGuard.Writer, TimeProvider.System);
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool, TimestampFrequency = TimeSpan.TicksPerSecond }, reader, toWireGuard.Writer, TimeProvider.System);
         loop.Start();
         var ping = loop.PingAsync(B4, TestTimeout).AsTask();
         (await toWireGuard.Reader.ReadAsync().AsTask().WaitAsync(TestTimeout)).Return();

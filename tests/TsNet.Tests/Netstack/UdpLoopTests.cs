@@ -18,7 +18,7 @@ public sealed class UdpLoopTests
     private readonly PacketBufferPool _pool = new(maxPooled: 1024);
 
     private NetstackLoop NewLoop(IPAddress[] addresses, Channel<PacketBuffer> fromWireGuard, Channel<PacketBuffer> toWireGuard, UdpOptions? udp = null) =>
-        new(new NetstackOptions { Addresses = addresses, Pool = _pool, Udp = udp ?? new UdpOptions() }, fromWireGuard.Reader, toWireGuard.Writer, TimeProvider.System);
+        new(new NetstackOptions { Addresses = addresses, Pool = _pool, Udp = udp ?? new UdpOptions(), TimestampFrequency = TimeSpan.TicksPerSecond }, fromWireGuard.Reader, toWireGuard.Writer, TimeProvider.System);
 
     private (NetstackLoop A, NetstackLoop B) StartPair(UdpOptions? udp = null)
     {
@@ -428,7 +428,7 @@ public sealed class UdpLoopTests
     public async Task LoopFailure_FailsPendingReceives_AndDisposeStillWorks()
     {
         var reader = new BreakableReader();
-        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool }, reader, Channel.CreateBounded<PacketBuffer>(16).Writer, TimeProvider.System);
+        var loop = new NetstackLoop(new NetstackOptions { Addresses = [A4], Pool = _pool, TimestampFrequency = TimeSpan.TicksPerSecond }, reader, Channel.CreateBounded<PacketBuffer>(16).Writer, TimeProvider.System);
         loop.Start();
         var socket = await loop.BindUdpAsync(null, 7);
         var pending = socket.ReceiveFromAsync(new byte[16]).AsTask();

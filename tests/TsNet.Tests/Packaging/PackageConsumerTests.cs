@@ -7,8 +7,9 @@ using System.Xml.Linq;
 namespace TsNet.Tests.Packaging;
 
 /// <summary>
-/// What <c>dotnet pack</c> produces for the src/ libraries, and that an application referencing only the
-/// <c>TsNet</c> package by version (samples/PackageConsumer) restores, builds and runs against it.
+/// What <c>dotnet pack</c> produces for the src/ libraries (one <c>TsNet</c> package carrying the lower
+/// assemblies, plus <c>TsNet.AspNetCore</c>), and that an application referencing only those packages by
+/// version (samples/PackageConsumer) restores, builds and runs against them.
 /// </summary>
 [Collection(PackagingCollection.Name)]
 public sealed class PackageConsumerTests(PackedFeed feed)
@@ -19,6 +20,22 @@ public sealed class PackageConsumerTests(PackedFeed feed)
     private const string RepositoryUrl = "https://github.com/tsnet-dotnet/tsnet";
 
     public static TheoryData<string> Libraries => new(PackedFeed.Libraries);
+
+    /// <summary>Every assembly with symbols: the two packages' own and the lower ones inside <c>TsNet</c>.</summary>
+    public static TheoryData<string, string> PackagedAssemblies
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var assembly in PackedFeed.TsNetPackageAssemblies)
+            {
+                data.Add("TsNet", assembly);
+            }
+
+            data.Add("TsNet.AspNetCore", "TsNet.AspNetCore");
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Libraries))]
@@ -54,41 +71,62 @@ public sealed class PackageConsumerTests(PackedFeed feed)
     }
 
     [Fact]
-    public void TsNet_DependsOnTheOtherLibraries_AtTheSameVersion()
+    public void LowerProjects_AreFound_AndIncludeTheKnownLayers()
     {
-        var dependencies = Child(feed.ReadNuspec("TsNet"), "metadata")
-            .Descendants()
-            .Where(e => e.Name.LocalName == "dependency")
-            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
+        PackedFeed.LowerProjects.Should().Contain(["TsNet.Packets", "TsNet.WireGuard", "TsNet.Netstack"]);
+    }
 
-        foreach (var library in PackedFeed.CoreLibraries.Where(l => l != "TsNet"))
+    [Fact]
+    public void TsNet_CarriesTheLowerAssemblies_WithTheirDocs()
+    {
+        using var package = ZipFile.OpenRead(feed.PackagePath("TsNet"));
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+
+        foreach (var assembly in PackedFeed.LowerProjects)
         {
-            dependencies.Should().ContainKey(library);
-            dependencies[library].Should().Be(feed.Version, "the libraries are released together");
+            entries.Should().Contain([$"lib/net10.0/{assembly}.dll", $"lib/net10.0/{assembly}.xml"], "{0} ships inside the TsNet package", assembly);
+            ReadEntry(package, $"lib/net10.0/{assembly}.xml").Should().Contain($"<name>{assembly}</name>");
         }
 
-        dependencies.Should().NotContainKey("TsNet.AspNetCore", "ASP.NET Core hosting is opt-in");
+        entries.Should().NotContain(e => e.EndsWith(".pdb", StringComparison.Ordinal), "symbols go into the .snupkg");
+    }
+
+    [Fact]
+    public void LowerProjects_AreNoPackagesOfTheirOwn()
+    {
+        var packages = Directory.GetFiles(feed.FeedDirectory, "*.nupkg").Select(Path.GetFileName).ToList();
+
+        packages.Should().BeEquivalentTo(PackedFeed.Libraries.Select(id => $"{id}.{feed.Version}.nupkg"));
+    }
+
+    [Fact]
+    public void TsNet_DependsOnThirdPartyPackagesOnly()
+    {
+        var dependencies = Dependencies("TsNet");
+
+        dependencies.Keys.Should().BeEquivalentTo(["Microsoft.Extensions.Logging.Abstractions", "Portable.BouncyCastle"],
+            "the lower assemblies are inside the package, so their NuGet dependencies are its own");
+        dependencies.Keys.Should().NotContain(id => id.StartsWith("TsNet", StringComparison.Ordinal), "ASP.NET Core hosting is opt-in");
     }
 
     [Fact]
     public void AspNetCore_DependsOnTsNet_AndTheSharedFramework()
     {
         var metadata = Child(feed.ReadNuspec("TsNet.AspNetCore"), "metadata");
-        var dependencies = metadata.Descendants()
-            .Where(e => e.Name.LocalName == "dependency")
-            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
-        dependencies.Should().ContainKey("TsNet").WhoseValue.Should().Be(feed.Version);
+        var dependencies = Dependencies("TsNet.AspNetCore");
+        dependencies.Keys.Should().Equal(["TsNet"], "everything else it needs comes with TsNet");
+        dependencies["TsNet"].Should().Be(feed.Version, "the packages are released together");
         metadata.Descendants().Where(e => e.Name.LocalName == "frameworkReference")
             .Select(e => e.Attribute("name")?.Value).Should().Contain("Microsoft.AspNetCore.App");
     }
 
     [Theory]
-    [MemberData(nameof(Libraries))]
-    public void SymbolPackage_HasPdbWithSourceLinkToTheRepository(string id)
+    [MemberData(nameof(PackagedAssemblies))]
+    public void SymbolPackage_HasPdbWithSourceLinkToTheRepository(string id, string assembly)
     {
         File.Exists(feed.SymbolPackagePath(id)).Should().BeTrue($"{id} has a .snupkg next to its .nupkg");
         using var symbols = ZipFile.OpenRead(feed.SymbolPackagePath(id));
-        var pdbEntry = symbols.GetEntry($"lib/net10.0/{id}.pdb");
+        var pdbEntry = symbols.GetEntry($"lib/net10.0/{assembly}.pdb");
         pdbEntry.Should().NotBeNull();
 
         using var pdb = new MemoryStream();
@@ -136,8 +174,11 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             $"-p:RestoreAdditionalProjectFallbackFolders={globalPackages}",
             $"-p:ArtifactsPath={artifacts}");
         build.ExitCode.Should().Be(0, "the consumer must build against the packed feed:\n{0}", build.Describe());
-        Directory.Exists(Path.Combine(feed.Root, "packages", "tsnet", feed.Version))
-            .Should().BeTrue("TsNet was restored from the packed feed at the test version");
+        foreach (var id in PackedFeed.Libraries)
+        {
+            Directory.Exists(Path.Combine(feed.Root, "packages", id.ToLowerInvariant(), feed.Version))
+                .Should().BeTrue($"{id} was restored from the packed feed at the test version");
+        }
 
         var run = await DotnetCommand.RunAsync(
             feed.Root,
@@ -145,9 +186,16 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             Path.Combine(artifacts, "bin", "PackageConsumer", "release", "PackageConsumer.dll"));
 
         run.ExitCode.Should().Be(0, run.Describe());
+        run.StandardOutput.Should().Contain("PackageConsumer: GET http://a/ -> hello from Kestrel on the tailnet", "Kestrel serves through TsNet.AspNetCore");
         run.StandardOutput.Should().MatchRegex(
             $@"PackageConsumer: echoed 22 bytes 100\.64\.0\.2:\d+ -> 100\.64\.0\.1:7000 with TsNet {System.Text.RegularExpressions.Regex.Escape(feed.Version)}\+[0-9a-f]{{40}}");
     }
+
+    private Dictionary<string, string> Dependencies(string id) =>
+        Child(feed.ReadNuspec(id), "metadata")
+            .Descendants()
+            .Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => e.Attribute("id")!.Value, e => e.Attribute("version")!.Value);
 
     private static string ReadEntry(ZipArchive package, string name)
     {

@@ -10,11 +10,27 @@ namespace TsNet.Tests.Packaging;
 /// </summary>
 public sealed class PackedFeed : IAsyncLifetime
 {
-    /// <summary>The libraries a consumer of <c>TsNet</c> gets, in dependency order.</summary>
-    public static readonly string[] CoreLibraries = ["TsNet.Packets", "TsNet.WireGuard", "TsNet.Netstack", "TsNet"];
+    /// <summary>The library packages: <c>TsNet</c> and the ASP.NET Core integration (the tool is packed apart).</summary>
+    public static readonly string[] Libraries = ["TsNet", "TsNet.AspNetCore"];
 
-    /// <summary>Every src/ library: the core ones plus the ASP.NET Core integration.</summary>
-    public static readonly string[] Libraries = [.. CoreLibraries, "TsNet.AspNetCore"];
+    /// <summary>Every project under src/ that is a package of its own (Directory.Build.props, TsNetPackageProjects).</summary>
+    public static readonly string[] PackageProjects = [.. Libraries, "TsNet.Tool"];
+
+    /// <summary>
+    /// The lower projects: every other project under src/. They are no packages; their assemblies ship inside
+    /// the <c>TsNet</c> package. Found on disk, so a lower project added later is checked without a test edit.
+    /// </summary>
+    public static string[] LowerProjects { get; } = Directory
+        .GetDirectories(Path.Combine(TsNet.TestSupport.RepositoryPaths.Root, "src"))
+        .Select(Path.GetFileName)
+        .OfType<string>()
+        .Where(name => File.Exists(Path.Combine(TsNet.TestSupport.RepositoryPaths.Root, "src", name, name + ".csproj")))
+        .Except(PackageProjects)
+        .Order(StringComparer.Ordinal)
+        .ToArray();
+
+    /// <summary>The assemblies in the <c>TsNet</c> package: its own and every lower project's.</summary>
+    public static string[] TsNetPackageAssemblies { get; } = ["TsNet", .. LowerProjects];
 
     /// <summary>A bound on one CLI step: far above the usual tens of seconds, for a machine under load.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
@@ -31,7 +47,8 @@ public sealed class PackedFeed : IAsyncLifetime
     {
         Directory.CreateDirectory(Root);
         var solutionFilter = Path.Combine(Root, "pack.slnf");
-        var projects = string.Join(",", Libraries.Select(l => $"\"src/{l}/{l}.csproj\""));
+        // The lower projects are packed too: they must produce no package of their own.
+        var projects = string.Join(",", Libraries.Concat(LowerProjects).Select(l => $"\"src/{l}/{l}.csproj\""));
         var solution = Path.Combine(RepositoryRoot, "TsNet.sln").Replace("\\", "\\\\", StringComparison.Ordinal);
         await File.WriteAllTextAsync(solutionFilter, $$$"""{"solution":{"path":"{{{solution}}}","projects":[{{{projects}}}]}}""");
 

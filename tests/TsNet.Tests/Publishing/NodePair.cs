@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace TsNet.Tests.Publishing;
 
@@ -19,9 +21,9 @@ internal sealed class NodePair : IAsyncDisposable
 
     public TailnetServer B { get; }
 
-    public static async Task<NodePair> StartAsync(CancellationToken cancellationToken, TailnetLimits? limitsOfA = null, TailnetLimits? limitsOfB = null)
+    public static async Task<NodePair> StartAsync(CancellationToken cancellationToken, TailnetLimits? limitsOfA = null, TailnetLimits? limitsOfB = null, ILoggerFactory? loggerFactoryOfA = null)
     {
-        var a = new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), Addresses = { IPNetwork.Parse("100.64.0.1/32") }, Limits = limitsOfA ?? new() });
+        var a = new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), Addresses = { IPNetwork.Parse("100.64.0.1/32") }, Limits = limitsOfA ?? new(), LoggerFactory = loggerFactoryOfA ?? NullLoggerFactory.Instance });
         var b = new TailnetServer(new TailnetServerOptions { PrivateKey = WireGuardKey.Generate(), Addresses = { IPNetwork.Parse("100.64.0.2/32") }, Limits = limitsOfB ?? new() });
         await a.StartAsync(cancellationToken);
         await b.StartAsync(cancellationToken);

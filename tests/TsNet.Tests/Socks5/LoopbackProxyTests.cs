@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using TsNet.Tests.Facade;
+using TsNet.Tests.Publishing;
+using TsNet.Tests.Services;
 
 namespace TsNet.Tests.Socks5;
 
@@ -10,6 +12,9 @@ public sealed class LoopbackProxyTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
     private static readonly IPEndPoint B4 = new(IPAddress.Parse("100.64.0.2"), 0);
+
+    /// <summary>Socks5Log.AtCapacity: the accept loop paused because every connection slot is taken.</summary>
+    private const int AtCapacityEvent = 3102;
 
     [Theory]
     [InlineData("127.0.0.1", "http://100.64.0.2/by-ip", "hello /by-ip from 100.64.0.2:80")]
@@ -254,9 +259,9 @@ public sealed class LoopbackProxyTests
     public async Task AtTheConnectionCap_TheNextClientWaits_ThenProceedsWhenOneEnds()
     {
         using var cts = new CancellationTokenSource(Bound);
-        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token);
-        await using (a)
-        await using (b)
+        var log = new LogRecorder();
+        await using var pair = await NodePair.StartAsync(cts.Token, loggerFactoryOfA: log);
+        var (a, b) = (pair.A, pair.B);
         {
             await using var listener = await b.ListenTcpAsync(7, cts.Token);
             using var stopServer = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
@@ -274,9 +279,12 @@ public sealed class LoopbackProxyTests
                 using var third = await Socks5TestClient.ConnectAsync(proxy, cts.Token);
                 await third.SendAsync(Socks5TestClient.Greeting(), cts.Token);
                 var greetingAnswer = Socks5TestClient.ReadExactlyAsync(third, 2, cts.Token);
-                var waited = await Task.WhenAny(greetingAnswer, Task.Delay(TimeSpan.FromMilliseconds(500), cts.Token));
-                waited.Should().NotBeSameAs(greetingAnswer, "the proxy is at its cap and must not accept the third client yet");
+
+                // The accept loop logs that it paused at the cap, then waits for a slot: while the two sessions hold
+                // theirs, it cannot accept the third client, so no answer can have come (no time window involved).
+                await PollAsync(() => log.Messages(AtCapacityEvent).Count > 0, cts.Token);
                 proxy.ActiveConnections.Should().Be(2);
+                greetingAnswer.IsCompleted.Should().BeFalse("the proxy is at its cap and must not accept the third client yet");
 
                 first.Dispose();
                 (await greetingAnswer).Should().Equal(0x05, 0x02);

@@ -26,8 +26,9 @@ internal static partial class PublishingLog
     [LoggerMessage(EventId = 3206, Level = LogLevel.Debug, Message = "{Mapping}: UDP session for {Client} expired after being idle")]
     public static partial void UdpSessionExpired(ILogger logger, PortMapping mapping, string client);
 
-    [LoggerMessage(EventId = 3207, Level = LogLevel.Debug, Message = "{Mapping}: datagram from {Client} dropped: the session limit ({Limit}) is reached")]
-    public static partial void UdpSessionLimit(ILogger logger, PortMapping mapping, string client, int limit);
+    /// <summary>Rate-limited per mapping (<see cref="LogRateLimiter"/>): <paramref name="suppressed"/> drops went unlogged before this one.</summary>
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Debug, Message = "{Mapping}: datagram from {Client} dropped: the session limit ({Limit}) is reached ({Suppressed} more dropped since the last such line)")]
+    public static partial void UdpSessionLimit(ILogger logger, PortMapping mapping, string client, int limit, long suppressed);
 
     [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "{Mapping}: datagram from {Client} dropped: no socket could be opened for its session")]
     public static partial void UdpSessionOpenFailed(ILogger logger, PortMapping mapping, string client, Exception exception);

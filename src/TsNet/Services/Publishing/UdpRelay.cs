@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using Microsoft.Extensions.Logging;
 
 namespace TsNet.Services.Publishing;
 
@@ -22,6 +23,9 @@ internal sealed class UdpRelay(PortMapping mapping, PublishingContext context) :
     private const int SessionBufferSize = 16 * 1024;
 
     private readonly object _gate = new();
+
+    /// <summary>Over the session cap every new sender's datagram is dropped: one line per interval for this mapping.</summary>
+    private readonly LogRateLimiter _sessionLimitLog = new(context.TimeProvider, LogRateLimiter.DefaultInterval);
     private DatagramChannel? _front;
     private IPEndPoint? _target;
     private UdpSessionTable<UdpSession>? _sessions;
@@ -165,7 +169,11 @@ internal sealed class UdpRelay(PortMapping mapping, PublishingContext context) :
         if (!sessions.HasRoom)
         {
             Port.DatagramDropped();
-            PublishingLog.UdpSessionLimit(Context.Logger, Mapping, client.ToString(), Context.UdpMaxSessions);
+            if (_sessionLimitLog.ShouldLog(Context.Logger, LogLevel.Debug, out var suppressed))
+            {
+                PublishingLog.UdpSessionLimit(Context.Logger, Mapping, client.ToString(), Context.UdpMaxSessions, suppressed);
+            }
+
             return null;
         }
 

@@ -35,6 +35,7 @@ internal static partial class Socks5Log
     [LoggerMessage(EventId = 3115, Level = LogLevel.Warning, Message = "SOCKS5 session of {Client} failed")]
     public static partial void SessionFailed(ILogger logger, string client, Exception exception);
 
-    [LoggerMessage(EventId = 3120, Level = LogLevel.Debug, Message = "SOCKS5 UDP datagram dropped: {Reason}")]
-    public static partial void DatagramDropped(ILogger logger, string reason);
+    /// <summary>Rate-limited per association (<see cref="LogRateLimiter"/>): <paramref name="suppressed"/> drops went unlogged before this one.</summary>
+    [LoggerMessage(EventId = 3120, Level = LogLevel.Debug, Message = "SOCKS5 UDP datagram dropped: {Reason} ({Suppressed} more dropped since the last such line)")]
+    public static partial void DatagramDropped(ILogger logger, string reason, long suppressed);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace TsNet.Services.Socks5;
 
@@ -18,6 +19,9 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
     private readonly IPAddress _clientAddress;
     private readonly int _declaredPort;
     private readonly Socks5Context _context;
+
+    /// <summary>Every drop is per datagram: one line per interval for this association, whatever the flood.</summary>
+    private readonly LogRateLimiter _dropLog;
     private IPEndPoint? _clientEndPoint;
 
     public Socks5UdpAssociation(Socket relay, TailnetUdpSocket overlay, IPAddress clientAddress, int declaredPort, Socks5Context context)
@@ -27,6 +31,7 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
         _clientAddress = clientAddress;
         _declaredPort = declaredPort;
         _context = context;
+        _dropLog = new LogRateLimiter(context.TimeProvider, LogRateLimiter.DefaultInterval);
     }
 
     /// <summary>Relays until <paramref name="control"/> ends (or either socket fails, or the node stops); then disposes itself.</summary>
@@ -94,20 +99,24 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
                 var from = (IPEndPoint)received.RemoteEndPoint;
                 if (!from.Address.Equals(_clientAddress) || (_declaredPort != 0 && from.Port != _declaredPort))
                 {
-                    Socks5Log.DatagramDropped(_context.Logger, $"from {from}, not the associated client");
+                    if (_dropLog.ShouldLog(_context.Logger, LogLevel.Debug, out var suppressed))
+                    {
+                        Socks5Log.DatagramDropped(_context.Logger, $"from {from}, not the associated client", suppressed);
+                    }
+
                     continue;
                 }
 
                 var datagram = buffer.AsMemory(0, received.ReceivedBytes);
                 if (!Socks5UdpHeader.TryParse(datagram.Span, out var header))
                 {
-                    Socks5Log.DatagramDropped(_context.Logger, "malformed header");
+                    LogDropped("malformed header");
                     continue;
                 }
 
                 if (header.Fragment != 0)
                 {
-                    Socks5Log.DatagramDropped(_context.Logger, "fragment (FRAG != 0)");
+                    LogDropped("fragment (FRAG != 0)");
                     continue;
                 }
 
@@ -128,7 +137,11 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
             var target = header.Host is { } host ? _context.Overlay.Resolve(host, header.Port) : new IPEndPoint(header.Address!, header.Port);
             if (target.Port == 0 || !_context.Overlay.HasRoute(target.Address))
             {
-                Socks5Log.DatagramDropped(_context.Logger, $"no route to {target}");
+                if (_dropLog.ShouldLog(_context.Logger, LogLevel.Debug, out var suppressed))
+                {
+                    Socks5Log.DatagramDropped(_context.Logger, $"no route to {target}", suppressed);
+                }
+
                 return;
             }
 
@@ -136,7 +149,16 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
         }
         catch (Exception ex) when (ex is ArgumentException or SocketException)
         {
-            Socks5Log.DatagramDropped(_context.Logger, ex.Message);
+            LogDropped(ex.Message);
+        }
+    }
+
+    /// <summary>A drop whose reason is already a string: nothing is built for a line that is not written.</summary>
+    private void LogDropped(string reason)
+    {
+        if (_dropLog.ShouldLog(_context.Logger, LogLevel.Debug, out var suppressed))
+        {
+            Socks5Log.DatagramDropped(_context.Logger, reason, suppressed);
         }
     }
 
@@ -150,7 +172,7 @@ internal sealed class Socks5UdpAssociation : IAsyncDisposable
                 var received = await _overlay.ReceiveFromAsync(buffer.AsMemory(Socks5Protocol.MaxUdpReplyHeaderLength), cancellationToken).ConfigureAwait(false);
                 if (Volatile.Read(ref _clientEndPoint) is not { } client)
                 {
-                    Socks5Log.DatagramDropped(_context.Logger, "reply before the client sent anything");
+                    LogDropped("reply before the client sent anything");
                     continue;
                 }
 

@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using TsNet.AspNetCore;
+using TsNet.Tool.Hosting;
+using TsNet.Tool.Services;
+
+namespace TsNet.Tool.Http;
+
+/// <summary>
+/// The tool's HTTP server on a tailnet TCP port: Kestrel through <c>UseTailnet</c> (no host socket) serving the
+/// <see cref="FileAndSinkSite"/>. Disposing stops it, giving requests in flight <see cref="ToolWebHost.StopGrace"/>.
+/// </summary>
+internal sealed class TailnetHttpService : ITailnetService
+{
+    /// <summary>
+    /// Largest request line, and largest header block, in bytes; larger is answered 414 or 431. 16 KiB holds any head
+    /// curl or HttpClient sends while bounding what one connection can make the server buffer.
+    /// </summary>
+    public const int MaxHeadBytes = 16 * 1024;
+
+    /// <summary>
+    /// How long a connection may take to deliver a complete request head, and how long it may sit idle between
+    /// keep-alive requests; then it is closed. Bounds what a silent client holds.
+    /// </summary>
+    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly WebApplication _app;
+    private readonly WwwFileProvider _files;
+    private int _disposed;
+
+    private TailnetHttpService(WebApplication app, WwwFileProvider files, int port)
+    {
+        _app = app;
+        _files = files;
+        Description = $"http on tcp/{port}";
+    }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <summary>Serves <paramref name="www"/> and the sink on <paramref name="port"/> of <paramref name="node"/>.</summary>
+    /// <exception cref="InvalidOperationException">The tailnet port is taken.</exception>
+    public static async Task<TailnetHttpService> StartAsync(TailnetServer node, int port, string www, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
+    {
+        var builder = ToolWebHost.CreateBuilder(loggerFactory, verbose);
+        builder.WebHost.UseTailnet(node, port);
+        builder.WebHost.ConfigureKestrel(options => ApplyLimits(options.Limits));
+        var app = builder.Build();
+        var files = new WwwFileProvider(www);
+        FileAndSinkSite.Map(app, files);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            files.Dispose();
+            throw;
+        }
+
+        return new TailnetHttpService(app, files, port);
+    }
+
+    /// <summary>The limits the server runs with.</summary>
+    internal static void ApplyLimits(KestrelServerLimits limits)
+    {
+        limits.MaxRequestLineSize = MaxHeadBytes;
+        limits.MaxRequestHeadersTotalSize = MaxHeadBytes;
+        limits.RequestHeadersTimeout = HeadTimeout;
+        limits.KeepAliveTimeout = HeadTimeout;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await ToolWebHost.StopAndDisposeAsync(_app).ConfigureAwait(false);
+            _files.Dispose();
+        }
+    }
+}
