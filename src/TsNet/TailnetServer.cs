@@ -23,7 +23,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly List<IPAddress> _addresses;
-    private readonly PacketBufferPool _pool = new();
+    private readonly PacketBufferPool _pool;
     private readonly CancellationTokenSource _disposing = new();
     private readonly BackgroundTaskTracker _background = new();
     private readonly FallbackTcpRouter _fallback;
@@ -49,6 +49,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
         PublicKey = _options.PrivateKey.PublicKey;
+        _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         _fallback = new FallbackTcpRouter(
             new FallbackTcpLimits
             {
@@ -76,9 +77,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     /// <summary>
     /// Binds the underlay and starts the node's loops. Idempotent: later calls return the first call's outcome.
-    /// Cancelling stops this caller's wait, not a start already in progress.
+    /// Cancelling stops this caller's wait, not a start already in progress. A start that fails releases whatever
+    /// it had bound before it throws, and later calls throw the same error.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The underlay port could not be bound (for example it is in use).</exception>
     public ValueTask StartAsync(CancellationToken cancellationToken = default)
     {
         Task start;
@@ -110,72 +113,97 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
-        var underlayLogger = _options.LoggerFactory.CreateLogger("TsNet.Underlay");
-        var dataplane = new DataplaneLoop(
-            core,
-            _options.QueueCapacity,
-            fromWireGuard.Writer,
-            (writer, onReceived, port) => UdpUnderlay.Bind(port, _pool, writer, onReceived, underlayLogger),
-            _options.ListenPort,
-            _options.TimeProvider,
-            _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
+        DataplaneLoop? dataplane = null;
+        NetstackLoop? netstack = null;
+        try
         {
-            // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
-            // relay path: the largest datagram, which GSO must never split.
-            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length,
-            Capture = _capture,
-            DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
-            RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
-        };
-        dataplane.HandshakeRetrying += OnHandshakeRetrying;
-
-        var netstack = new NetstackLoop(
-            new NetstackOptions
+            dataplane = new DataplaneLoop(
+                core,
+                _options.QueueCapacity,
+                fromWireGuard.Writer,
+                CreateUnderlayBinder(),
+                _options.ListenPort,
+                _options.TimeProvider,
+                _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
             {
-                Addresses = _addresses,
-                Mtu = _options.Mtu,
-                Pool = _pool,
-                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
-                MaxTcpConnections = _options.Limits.MaxTcpConnections,
-                TcpListenBacklog = _options.Limits.TcpListenBacklog,
-                Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
-                TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
+                Capture = _capture,
+                DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
+                RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
+            };
+            dataplane.HandshakeRetrying += OnHandshakeRetrying;
+
+            netstack = new NetstackLoop(
+                new NetstackOptions
                 {
-                    SendBufferSize = _options.Limits.TcpInitialBufferSize,
-                    ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
-                    MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
-                    MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
+                    Addresses = _addresses,
+                    Mtu = _options.Mtu,
+                    Pool = _pool,
+                    TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                    MaxTcpConnections = _options.Limits.MaxTcpConnections,
+                    TcpListenBacklog = _options.Limits.TcpListenBacklog,
+                    Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
+                    TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
+                    {
+                        SendBufferSize = _options.Limits.TcpInitialBufferSize,
+                        ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
+                        MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
+                        MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
+                    },
                 },
-            },
-            fromWireGuard.Reader,
-            dataplane.ToWireGuard,
-            _options.TimeProvider);
+                fromWireGuard.Reader,
+                dataplane.ToWireGuard,
+                _options.TimeProvider);
 
-        bool disposed;
-        lock (_gate)
-        {
-            disposed = _disposeTask is not null;
-            if (!disposed)
+            lock (_gate)
             {
+                if (_disposeTask is not null)
+                {
+                    // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
+                    throw new ObjectDisposedException(nameof(TailnetServer));
+                }
+
                 _dataplane = dataplane;
                 _netstack = netstack;
             }
-        }
 
-        if (disposed)
-        {
-            // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
-            await dataplane.DisposeAsync().ConfigureAwait(false);
-            await netstack.DisposeAsync().ConfigureAwait(false);
-            throw new ObjectDisposedException(nameof(TailnetServer));
+            _fallback.Attach(netstack);
+            // The only place the underlay is bound: constructing the loops above took no socket.
+            dataplane.Start();
+            _options.TestHooks.AfterUnderlayBound?.Invoke();
+            netstack.Start();
+            foreach (var settings in resolved)
+            {
+                await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            }
         }
-
-        _fallback.Attach(netstack);
-        dataplane.Start();
-        netstack.Start();
-        foreach (var settings in resolved)
+        catch (Exception ex)
         {
-            await dataplane.InvokeAsync<object?>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            // A failed start leaves nothing behind: no bound socket, no running loop; a later StartAsync rethrows.
+            lock (_gate)
+            {
+                if (_dataplane == dataplane)
+                {
+                    _dataplane = null;
+                    _netstack = null;
+                }
+            }
+
+            if (netstack is not null)
+            {
+                await netstack.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (dataplane is not null)
+            {
+                await dataplane.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (ex is not (ObjectDisposedException or OperationCanceledException))
+            {
+                LogStartFailed(_logger, ex);
+            }
+
+            throw;
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));

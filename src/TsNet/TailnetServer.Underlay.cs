@@ -1,0 +1,50 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TsNet.Dataplane;
+using TsNet.Netstack;
+using TsNet.Packets.Buffers;
+using TsNet.Underlay;
+using TsNet.WireGuard.Protocol;
+
+namespace TsNet;
+
+// Which underlay the node binds (UDP sockets, or a port on an in-memory hub in tests) and the buffer pool sized
+// for the configured MTU.
+public sealed partial class TailnetServer
+{
+    /// <summary>
+    /// Pool buffer size for <paramref name="mtu"/>: headroom, an MTU-sized inner packet and WireGuard's padding and
+    /// tag must fit one buffer (the netstack checks this), so jumbo MTUs get larger buffers than the default 2 KiB.
+    /// </summary>
+    internal static int PoolBufferSize(int mtu)
+    {
+        var needed = PacketBufferPool.DefaultHeadroom + mtu + NetstackCore.WireGuardTailroom;
+        return needed <= PacketBufferPool.DefaultBufferSize ? PacketBufferPool.DefaultBufferSize : (needed + 1023) / 1024 * 1024;
+    }
+
+    /// <summary>
+    /// What the dataplane calls (in its <c>Start</c> and on a rebind) to bind an underlay on a port: the test hook's
+    /// in-memory hub, else UDP sockets with GSO sized to the largest datagram.
+    /// </summary>
+    private Func<ChannelWriter<UnderlayDatagram>, Action<ReadOnlySpan<byte>>, int, IUnderlay> CreateUnderlayBinder()
+    {
+        if (_options.TestHooks.InMemoryUnderlay is { } hub)
+        {
+            return (writer, onReceived, port) => hub.Attach(port, _pool, writer, onReceived);
+        }
+
+        var logger = _options.LoggerFactory.CreateLogger("TsNet.Underlay");
+        // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
+        // relay path: the largest datagram, which GSO must never split.
+        var maxDatagram = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length;
+        return (writer, onReceived, port) =>
+        {
+            var udp = UdpUnderlay.Bind(port, _pool, writer, onReceived, logger);
+            udp.TryEnableGso(maxDatagram);
+            return udp;
+        };
+    }
+
+    [LoggerMessage(EventId = 1120, Level = LogLevel.Error, Message = "The node could not start; everything it had bound was released")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception);
+}
