@@ -45,6 +45,29 @@ public sealed partial class TailnetServer
         };
     }
 
+    /// <summary>
+    /// A start that failed after the loops were published: unpublish and dispose them, so no socket, task or timer
+    /// outlives the failure (the start task keeps the error; a later <see cref="StartAsync"/> rethrows it).
+    /// </summary>
+    private async Task ReleaseFailedStartAsync(DataplaneLoop dataplane, NetstackLoop netstack, Exception error)
+    {
+        lock (_gate)
+        {
+            if (_dataplane == dataplane)
+            {
+                _dataplane = null;
+                _netstack = null;
+            }
+        }
+
+        await netstack.DisposeAsync().ConfigureAwait(false);
+        await dataplane.DisposeAsync().ConfigureAwait(false);
+        if (error is not (ObjectDisposedException or OperationCanceledException))
+        {
+            LogStartFailed(_logger, error);
+        }
+    }
+
     [LoggerMessage(EventId = 1120, Level = LogLevel.Error, Message = "The node could not start; everything it had bound was released")]
     private static partial void LogStartFailed(ILogger logger, Exception exception);
 }

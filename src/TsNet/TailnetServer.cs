@@ -113,60 +113,65 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
-        DataplaneLoop? dataplane = null;
-        NetstackLoop? netstack = null;
-        try
+        var dataplane = new DataplaneLoop(
+            core,
+            _options.QueueCapacity,
+            fromWireGuard.Writer,
+            CreateUnderlayBinder(),
+            _options.ListenPort,
+            _options.TimeProvider,
+            _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
         {
-            dataplane = new DataplaneLoop(
-                core,
-                _options.QueueCapacity,
-                fromWireGuard.Writer,
-                CreateUnderlayBinder(),
-                _options.ListenPort,
-                _options.TimeProvider,
-                _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
-            {
-                Capture = _capture,
-                DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
-                RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
-            };
-            dataplane.HandshakeRetrying += OnHandshakeRetrying;
+            Capture = _capture,
+            DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
+            RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
+        };
+        dataplane.HandshakeRetrying += OnHandshakeRetrying;
 
-            netstack = new NetstackLoop(
-                new NetstackOptions
+        var netstack = new NetstackLoop(
+            new NetstackOptions
+            {
+                Addresses = _addresses,
+                Mtu = _options.Mtu,
+                Pool = _pool,
+                TimestampFrequency = _options.TimeProvider.TimestampFrequency,
+                MaxTcpConnections = _options.Limits.MaxTcpConnections,
+                TcpListenBacklog = _options.Limits.TcpListenBacklog,
+                Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
+                TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
                 {
-                    Addresses = _addresses,
-                    Mtu = _options.Mtu,
-                    Pool = _pool,
-                    TimestampFrequency = _options.TimeProvider.TimestampFrequency,
-                    MaxTcpConnections = _options.Limits.MaxTcpConnections,
-                    TcpListenBacklog = _options.Limits.TcpListenBacklog,
-                    Udp = new global::TsNet.Netstack.UdpOptions { ReceiveQueueCapacity = _options.Limits.UdpReceiveQueueCapacity },
-                    TcpTuning = global::TsNet.Netstack.Tcp.TcpConfig.Default with
-                    {
-                        SendBufferSize = _options.Limits.TcpInitialBufferSize,
-                        ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
-                        MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
-                        MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
-                    },
+                    SendBufferSize = _options.Limits.TcpInitialBufferSize,
+                    ReceiveBufferSize = _options.Limits.TcpInitialBufferSize,
+                    MaxSendBufferSize = _options.Limits.TcpMaxBufferSize,
+                    MaxReceiveBufferSize = _options.Limits.TcpMaxBufferSize,
                 },
-                fromWireGuard.Reader,
-                dataplane.ToWireGuard,
-                _options.TimeProvider);
+            },
+            fromWireGuard.Reader,
+            dataplane.ToWireGuard,
+            _options.TimeProvider);
 
-            lock (_gate)
+        bool disposed;
+        lock (_gate)
+        {
+            disposed = _disposeTask is not null;
+            if (!disposed)
             {
-                if (_disposeTask is not null)
-                {
-                    // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
-                    throw new ObjectDisposedException(nameof(TailnetServer));
-                }
-
                 _dataplane = dataplane;
                 _netstack = netstack;
             }
+        }
 
-            _fallback.Attach(netstack);
+        if (disposed)
+        {
+            // Disposed while we were resolving: nothing may outlive the node (its dispose waits for this start).
+            await dataplane.DisposeAsync().ConfigureAwait(false);
+            await netstack.DisposeAsync().ConfigureAwait(false);
+            throw new ObjectDisposedException(nameof(TailnetServer));
+        }
+
+        _fallback.Attach(netstack);
+        try
+        {
             // The only place the underlay is bound: constructing the loops above took no socket.
             dataplane.Start();
             _options.TestHooks.AfterUnderlayBound?.Invoke();
@@ -178,31 +183,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // A failed start leaves nothing behind: no bound socket, no running loop; a later StartAsync rethrows.
-            lock (_gate)
-            {
-                if (_dataplane == dataplane)
-                {
-                    _dataplane = null;
-                    _netstack = null;
-                }
-            }
-
-            if (netstack is not null)
-            {
-                await netstack.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (dataplane is not null)
-            {
-                await dataplane.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (ex is not (ObjectDisposedException or OperationCanceledException))
-            {
-                LogStartFailed(_logger, ex);
-            }
-
+            await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
             throw;
         }
 
