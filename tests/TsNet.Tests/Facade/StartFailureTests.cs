@@ -42,6 +42,24 @@ public sealed class StartFailureTests
     }
 
     [Fact]
+    public async Task Constructor_BindsNothing_StartAsyncBinds_DisposeReleases()
+    {
+        var port = NodePair.FreeHostPort(SocketType.Dgram);
+        var node = new TailnetServer(new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            Addresses = { IPNetwork.Parse("100.64.0.1/32") },
+            ListenPort = port,
+        });
+        NodePair.HostPortIsFree(SocketType.Dgram, port).Should().BeTrue("a constructed node holds no socket");
+        await node.StartAsync();
+        NodePair.HostPortIsFree(SocketType.Dgram, port).Should().BeFalse();
+        node.OwnedSockets().Should().NotBeEmpty();
+        await node.DisposeAsync();
+        NodePair.HostPortIsFree(SocketType.Dgram, port).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task PortInUse_FailsTheStart_AndReleasesNothingItDidNotOwn()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
