@@ -30,6 +30,12 @@ public sealed partial class TailnetServer
     {
         if (_options.TestHooks.InMemoryUnderlay is { } hub)
         {
+            if (hub.TimeProvider != _options.TimeProvider)
+            {
+                // A delay on another clock than the node's would never line up with the node's timers.
+                throw new InvalidOperationException("The in-memory underlay hub must run on the node's TimeProvider.");
+            }
+
             return (writer, onReceived, port) => hub.Attach(port, _pool, writer, onReceived);
         }
 

@@ -43,6 +43,9 @@ internal sealed class InMemoryUnderlayHub : IDisposable
         _timer = timeProvider.CreateTimer(_ => DeliverDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>The clock delays run on; the nodes on the hub must use the same one.</summary>
+    public TimeProvider TimeProvider => _timeProvider;
+
     /// <summary>How the hub treats datagrams from now on (may change while nodes talk).</summary>
     public InMemoryLinkSettings Link { get; set; } = InMemoryLinkSettings.Perfect;
 
