@@ -137,8 +137,6 @@ internal sealed partial class UdpUnderlay : IUnderlay
     internal IEnumerable<Socket> Sockets => _ipv6 is null ? [_ipv4] : [_ipv4, _ipv6];
 
     /// <summary>The receive loops (one per address family) once started.</summary>
-    internal IReadOnlyList<Task> Receivers => _receivers;
-
     public IEnumerable<Task> Tasks => _receivers;
 
     /// <summary>Plain UDP has no timers of its own.</summary>
