@@ -23,7 +23,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly List<IPAddress> _addresses;
-    private readonly PacketBufferPool _pool = new();
+    private readonly PacketBufferPool _pool;
     private readonly CancellationTokenSource _disposing = new();
     private readonly BackgroundTaskTracker _background = new();
     private readonly FallbackTcpRouter _fallback;
@@ -49,6 +49,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
         PublicKey = _options.PrivateKey.PublicKey;
+        _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         _fallback = new FallbackTcpRouter(
             new FallbackTcpLimits
             {
@@ -76,9 +77,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     /// <summary>
     /// Binds the underlay and starts the node's loops. Idempotent: later calls return the first call's outcome.
-    /// Cancelling stops this caller's wait, not a start already in progress.
+    /// Cancelling stops this caller's wait, not a start already in progress. A start that fails releases whatever
+    /// it had bound before it throws, and later calls throw the same error.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The underlay port could not be bound (for example it is in use).</exception>
     public ValueTask StartAsync(CancellationToken cancellationToken = default)
     {
         Task start;
@@ -110,19 +113,15 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
-        var underlayLogger = _options.LoggerFactory.CreateLogger("TsNet.Underlay");
         var dataplane = new DataplaneLoop(
             core,
             _options.QueueCapacity,
             fromWireGuard.Writer,
-            (writer, onReceived, port) => UdpUnderlay.Bind(port, _pool, writer, onReceived, underlayLogger),
+            CreateUnderlayBinder(),
             _options.ListenPort,
             _options.TimeProvider,
             _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
         {
-            // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
-            // relay path: the largest datagram, which GSO must never split.
-            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length,
             Capture = _capture,
             DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
@@ -174,11 +173,21 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
 
         _fallback.Attach(netstack);
-        dataplane.Start();
-        netstack.Start();
-        foreach (var settings in resolved)
+        try
         {
-            await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            // The only place the underlay is bound: constructing the loops above took no socket.
+            dataplane.Start();
+            _options.TestHooks.AfterUnderlayBound?.Invoke();
+            netstack.Start();
+            foreach (var settings in resolved)
+            {
+                await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
+            throw;
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));
