@@ -22,7 +22,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly TailnetServerOptions _options;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private readonly PacketBufferPool _pool = new();
+    private readonly PacketBufferPool _pool;
     private readonly CancellationTokenSource _disposing = new();
     private readonly BackgroundTaskTracker _background = new();
     private readonly FallbackTcpRouter _fallback;
@@ -49,6 +49,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
         _privateKey = _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
+        _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
         _registry.ReplaceAll([.. _options.Peers.Select(peer => Registry.RegistryPeer.FromStatic(peer, _options.DnsSuffix))]);
 
@@ -79,9 +80,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     /// <summary>
     /// Binds the underlay and starts the node's loops. Idempotent: later calls return the first call's outcome.
-    /// Cancelling stops this caller's wait, not a start already in progress.
+    /// Cancelling stops this caller's wait, not a start already in progress. A start that fails releases whatever
+    /// it had bound before it throws, and later calls throw the same error.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The underlay port could not be bound (for example it is in use).</exception>
     public ValueTask StartAsync(CancellationToken cancellationToken = default)
     {
         Task start;
@@ -109,19 +112,15 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
-        var underlayLogger = _options.LoggerFactory.CreateLogger("TsNet.Underlay");
         var dataplane = new DataplaneLoop(
             core,
             _options.QueueCapacity,
             fromWireGuard.Writer,
-            (writer, onReceived, port) => UdpUnderlay.Bind(port, _pool, writer, onReceived, underlayLogger),
+            CreateUnderlayBinder(),
             _options.ListenPort,
             _options.TimeProvider,
             _options.LoggerFactory.CreateLogger("TsNet.Dataplane"))
         {
-            // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
-            // relay path: the largest datagram, which GSO must never split.
-            MaxDatagramSize = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length,
             Capture = _capture,
             DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
@@ -173,10 +172,20 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
 
         _fallback.Attach(netstack);
-        dataplane.Start();
-        netstack.Start();
-        await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
-        await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The only place the underlay is bound: constructing the loops above took no socket.
+            dataplane.Start();
+            _options.TestHooks.AfterUnderlayBound?.Invoke();
+            netstack.Start();
+            await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
+            await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
+            throw;
+        }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", Addresses));
     }

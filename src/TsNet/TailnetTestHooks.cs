@@ -16,4 +16,13 @@ internal sealed class TailnetTestHooks
 
     /// <summary>Interval between relay Binds while no Challenge comes back (default 1 s; a handshake gives up after 10).</summary>
     public TimeSpan RelayBindRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When set, the node's underlay is a port on this in-process hub instead of UDP sockets (reached at
+    /// <c>127.0.0.1:</c><see cref="TailnetServer.ListenPort"/> by the hub's other nodes).
+    /// </summary>
+    public Underlay.InMemoryUnderlayHub? InMemoryUnderlay { get; set; }
+
+    /// <summary>Runs during start right after the underlay was bound; an exception it throws fails the start (leak tests).</summary>
+    public Action? AfterUnderlayBound { get; set; }
 }

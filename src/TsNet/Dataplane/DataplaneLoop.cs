@@ -3,14 +3,16 @@ using Microsoft.Extensions.Logging;
 using TsNet.Capture;
 using TsNet.Loops;
 using TsNet.Packets.Buffers;
+using TsNet.Underlay;
 using TsNet.WireGuard.Protocol;
+using TsNet.WireGuard.Relay;
 
 namespace TsNet.Dataplane;
 
 /// <summary>
 /// The task that owns the WireGuard core. Inputs: inner IP packets from the netstack (<c>ToWireGuard</c>),
 /// datagrams from the underlay (<c>FromUnderlay</c>) and commands; outputs: decrypted packets to the netstack
-/// (<c>FromWireGuard</c>) and datagrams to the underlay socket. It sleeps until the core's next timer deadline
+/// (<c>FromWireGuard</c>) and datagrams to the underlay (<see cref="IUnderlay"/>, bound in <see cref="Start"/>). It sleeps until the core's next timer deadline
 /// (never longer than 5 s) or until an input arrives. Full output queues drop and count; nothing here blocks.
 /// The turn-and-sleep cycle, the wait, the clock, commands and the failure policy are the shared
 /// <see cref="LoopKernel{TLoop}"/>'s.
@@ -31,9 +33,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     private readonly LoopWake _wake;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Func<int, UdpUnderlay> _bindUnderlay;
-    private readonly SendBatch _batch = new();
-    private UdpUnderlay _underlay;
+    private readonly Func<int, IUnderlay> _bindUnderlay;
+    private readonly int _listenPort;
+    private RelayUnderlay? _underlay;
     private Task? _task;
     private int _pendingHandshakes;
     private int _disposed;
@@ -42,7 +44,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         WireGuardEndpoint core,
         int queueCapacity,
         ChannelWriter<PacketBuffer> fromWireGuard,
-        Func<ChannelWriter<UnderlayDatagram>, Action<ReadOnlySpan<byte>>, int, UdpUnderlay> bindUnderlay,
+        Func<ChannelWriter<UnderlayDatagram>, Action<ReadOnlySpan<byte>>, int, IUnderlay> bindUnderlay,
         int listenPort,
         TimeProvider timeProvider,
         ILogger logger)
@@ -57,8 +59,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         _fromUnderlay = Channel.CreateBounded<UnderlayDatagram>(new BoundedChannelOptions(queueCapacity) { SingleReader = true });
         ToWireGuard = new SignalingChannelWriter<PacketBuffer>(_toWireGuard.Writer, _wake);
         var fromUnderlayWriter = new SignalingChannelWriter<UnderlayDatagram>(_fromUnderlay.Writer, _wake);
+        // Binding waits for Start: a constructed loop holds no socket.
         _bindUnderlay = port => bindUnderlay(fromUnderlayWriter, CountHandshake, port);
-        _underlay = _bindUnderlay(listenPort);
+        _listenPort = listenPort;
         _core.HandshakeRetrying += peer => HandshakeRetrying?.Invoke(peer);
     }
 
@@ -67,13 +70,14 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     public WireGuardEndpoint Core => _core;
 
-    /// <summary>The current underlay sockets (test hook: all closed after dispose).</summary>
-    internal IEnumerable<System.Net.Sockets.Socket> UnderlaySockets => _underlay.Sockets;
+    /// <summary>The current underlay sockets, if the underlay is UDP (test hook: all closed after dispose).</summary>
+    internal IEnumerable<System.Net.Sockets.Socket> UnderlaySockets => (_underlay?.Inner as UdpUnderlay)?.Sockets ?? [];
 
     /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
-    internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay.Receivers);
+    internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay?.Tasks ?? []);
 
-    public int ListenPort => _underlay.Port;
+    /// <summary>The underlay's port once started, the configured one before.</summary>
+    public int ListenPort => _underlay?.Port ?? _listenPort;
 
     /// <summary>Raised on the loop's task before each handshake retry (the facade re-resolves host names).</summary>
     public event Action<WireGuardPeer>? HandshakeRetrying;
@@ -81,9 +85,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Packets dropped because the netstack's inbound queue was full.</summary>
     public long FromWireGuardDrops;
 
-    public long UnderlayInboundDrops => _underlay.InboundDrops;
+    public long UnderlayInboundDrops => _underlay?.InboundDrops ?? 0;
 
-    public long UnderlaySendDrops => _underlay.SendDrops;
+    public long UnderlaySendDrops => _underlay?.SendDrops ?? 0;
 
     /// <summary>Wall-clock time of core time 0, so a core timestamp converts to the same wall time in every snapshot.</summary>
     public DateTimeOffset WallClockOrigin => _kernel.Clock.WallClockOrigin;
@@ -104,16 +108,15 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
 
-    /// <summary>Largest datagram we send: an MTU-sized inner packet plus the 32 bytes of WireGuard transport overhead (and 8 of Geneve when relayed).</summary>
-    public int MaxDatagramSize { get; init; }
-
+    /// <summary>
+    /// Binds the underlay and starts the loop. If binding throws, nothing was bound; anything bound before a later
+    /// failure is released by <see cref="DisposeAsync"/>.
+    /// </summary>
     public void Start()
     {
-        if (MaxDatagramSize > 0)
-        {
-            _underlay.TryEnableGso(MaxDatagramSize);
-        }
-
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, typeof(TailnetServer));
+        var relay = new RelayClientCore(DiscoPrivateKey, RelayBindRetryInterval.Ticks);
+        _underlay = new RelayUnderlay(_bindUnderlay(_listenPort), relay, _logger);
         _underlay.Start();
         _task = Task.Run(_kernel.RunAsync);
     }
@@ -143,15 +146,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Moves the underlay to another port (test hook for roaming); returns the new port.</summary>
     internal async ValueTask<int> RebindAsync(int port)
     {
+        var underlay = Started();
         var replacement = _bindUnderlay(port);
-        if (MaxDatagramSize > 0)
-        {
-            replacement.TryEnableGso(MaxDatagramSize);
-        }
-
-        _batch.Flush(_underlay);
-        var old = _underlay;
-        _underlay = replacement;
+        underlay.Flush();
+        var old = underlay.Inner;
+        // The relay layer stays: its paths keep their bindings across the move, like a roaming client's.
+        underlay.Inner = replacement;
         replacement.Start();
         await old.DisposeAsync().ConfigureAwait(false);
         return replacement.Port;
@@ -178,18 +178,19 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             more = true;
         }
 
-        if (_relayNextDeadline <= now)
+        var underlay = _underlay!;
+        if (underlay.NextDeadline <= now)
         {
-            PollRelays(now);
+            underlay.Poll(now);
             more = true;
         }
 
-        _batch.Flush(_underlay);
+        underlay.Flush();
         return more;
     }
 
     /// <inheritdoc />
-    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _relayNextDeadline);
+    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _underlay?.NextDeadline ?? Timestamps.NotArmed);
 
     /// <inheritdoc />
     void ILoopBody.OnFaulted(Exception failure)
@@ -203,25 +204,26 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         for (var i = 0; i < DrainBatch && _fromUnderlay.Reader.TryRead(out var datagram); i++)
         {
             worked = true;
-            if (_relayPaths.Count > 0)
+            UnderlayReceiveResult received;
+            try
             {
-                try
-                {
-                    if (TryHandleRelayed(datagram, Now))
-                    {
-                        continue;
-                    }
-                }
-                catch (Exception ex)
-                {
-                    // As for the core: bad input is dropped inside; anything escaping is a bug, logged and survived.
-                    LogCoreFailed(_logger, ex);
-                    continue;
-                }
+                received = _underlay!.Receive(ref datagram, Now);
+            }
+            catch (Exception ex)
+            {
+                // As for the core: bad input is dropped inside; anything escaping is a bug, logged and survived.
+                LogCoreFailed(_logger, ex);
+                datagram.Buffer.Return();
+                continue;
+            }
+
+            if (received == UnderlayReceiveResult.Consumed)
+            {
+                continue;
             }
 
             var pending = 0;
-            if (datagram.Buffer.Length >= 4 && datagram.Buffer.Span[0] is (byte)MessageLayout.TypeInitiation or (byte)MessageLayout.TypeResponse)
+            if (received == UnderlayReceiveResult.Direct && datagram.Buffer.Length >= 4 && datagram.Buffer.Span[0] is (byte)MessageLayout.TypeInitiation or (byte)MessageLayout.TypeResponse)
             {
                 pending = Math.Max(0, Interlocked.Decrement(ref _pendingHandshakes));
             }
@@ -266,13 +268,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
     {
-        if (destination.Vni != 0)
-        {
-            SendRelayed(destination, datagram);
-            return;
-        }
-
-        _batch.Add(destination, datagram.Span, _underlay);
+        _underlay!.Send(destination, datagram);
         datagram.Return();
     }
 
@@ -303,7 +299,11 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             await _task.ConfigureAwait(false); // never throws: a fault was handled by the kernel's failure policy
         }
 
-        await _underlay.DisposeAsync().ConfigureAwait(false);
+        if (_underlay is not null)
+        {
+            await _underlay.DisposeAsync().ConfigureAwait(false);
+        }
+
         _kernel.CloseCommands(new ObjectDisposedException(typeof(TailnetServer).FullName));
         _kernel.Dispose();
 

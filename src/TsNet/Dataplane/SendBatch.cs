@@ -29,7 +29,7 @@ internal sealed class SendBatch
         if (gso == 0 || datagram.Length > gso)
         {
             Flush(underlay);
-            underlay.Send(destination, datagram);
+            underlay.SendNow(destination, datagram);
             return;
         }
 
@@ -60,7 +60,7 @@ internal sealed class SendBatch
     {
         if (_segments > 0)
         {
-            underlay.Send(_destination, _buffer.AsSpan(0, _length), _segments > 1 ? _segmentSize : 0);
+            underlay.SendNow(_destination, _buffer.AsSpan(0, _length), _segments > 1 ? _segmentSize : 0);
         }
 
         _length = 0;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TsNet.Packets.Buffers;
+using TsNet.Underlay;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet.Dataplane;
@@ -11,9 +12,10 @@ namespace TsNet.Dataplane;
 /// The UDP sockets WireGuard messages travel over: one IPv4 and (when the host has IPv6) one IPv6 socket on the
 /// same port. Receiving runs on one task per socket, allocation-free (<c>ReceiveFromAsync</c> into pooled buffers
 /// with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is synchronous
-/// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue).
+/// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue), staged per
+/// loop turn in a <see cref="SendBatch"/> so runs of datagrams to one destination leave in one GSO send.
 /// </summary>
-internal sealed partial class UdpUnderlay : IAsyncDisposable
+internal sealed partial class UdpUnderlay : IUnderlay
 {
     // Larger kernel buffers absorb bursts (a TCP window's worth of segments) without drops.
     private const int SocketBufferBytes = 4 * 1024 * 1024;
@@ -27,6 +29,7 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
+    private readonly SendBatch _batch = new();
     private Task[] _receivers = [];
     private int _disposed;
     private long _inboundDrops;
@@ -134,13 +137,28 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
     internal IEnumerable<Socket> Sockets => _ipv6 is null ? [_ipv4] : [_ipv4, _ipv6];
 
     /// <summary>The receive loops (one per address family) once started.</summary>
-    internal IReadOnlyList<Task> Receivers => _receivers;
+    public IEnumerable<Task> Tasks => _receivers;
+
+    /// <summary>Plain UDP has no timers of its own.</summary>
+    public long NextDeadline => Timestamps.NotArmed;
+
+    /// <summary>Stages <paramref name="datagram"/> for this loop turn's GSO runs (sent at once without GSO).</summary>
+    public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram) => _batch.Add(destination, datagram, this);
+
+    public void Flush() => _batch.Flush(this);
+
+    /// <summary>Every datagram from a UDP socket is direct WireGuard traffic as far as UDP knows.</summary>
+    public UnderlayReceiveResult Receive(ref UnderlayDatagram datagram, long now) => UnderlayReceiveResult.Direct;
+
+    public void Poll(long now)
+    {
+    }
 
     /// <summary>
     /// The largest segment size the sockets split sends at (UDP generic segmentation offload), or 0 when GSO is off:
     /// the largest datagram ever sent, so a single datagram is never split. One send of N × size bytes (plus one
     /// shorter tail) leaves as N datagrams: one syscall instead of N. A batch of smaller segments (direct datagrams
-    /// while relayed ones are 8 bytes larger) sets the socket's segment size for its send (see <see cref="Send"/>).
+    /// while relayed ones are 8 bytes larger) sets the socket's segment size for its send (see <see cref="SendNow"/>).
     /// </summary>
     public int GsoSegmentSize { get; private set; }
 
@@ -181,9 +199,10 @@ internal sealed partial class UdpUnderlay : IAsyncDisposable
 
     /// <summary>
     /// Sends one datagram now, or with <paramref name="segmentSize"/> &gt; 0 (GSO on) a batch the kernel splits into
-    /// datagrams of that size; drops (and counts) it if the socket cannot take it. Dataplane thread only.
+    /// datagrams of that size; drops (and counts) it if the socket cannot take it. Dataplane thread only; bypasses
+    /// the staged batch (<see cref="SendBatch"/> calls this).
     /// </summary>
-    public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram, int segmentSize = 0)
+    public void SendNow(in UnderlayAddress destination, ReadOnlySpan<byte> datagram, int segmentSize = 0)
     {
         Socket? socket;
         SocketAddress address;

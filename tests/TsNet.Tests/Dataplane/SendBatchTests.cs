@@ -89,7 +89,7 @@ public sealed class SendBatchTests
         }
 
         batch.Flush(underlay);
-        underlay.Send(to, new byte[108]); // a lone largest datagram after batches of smaller segments
+        underlay.SendNow(to, new byte[108]); // a lone largest datagram after batches of smaller segments
 
         var buffer = new byte[2000];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -1,27 +1,47 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using TsNet.Tests.Netstack;
+using TsNet.Tests.Underlay;
+using TsNet.Underlay;
 
 namespace TsNet.Tests.Facade;
 
-/// <summary>TCP through the whole node: two TailnetServers over loopback UDP, listener, connect, streams.</summary>
+/// <summary>
+/// TCP through the whole node: two TailnetServers on an in-memory underlay hub (the UDP path has tests of its own),
+/// listener, connect, streams.
+/// </summary>
 public sealed class TcpFacadeTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private static int Scale => TestScale.Factor;
 
-    internal static async Task<(TailnetServer A, TailnetServer B)> StartPairAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Two started nodes (A = 100.64.0.1, B = 100.64.0.2 named "bee") on <paramref name="hub"/> (a new perfect one by
+    /// default) that have completed a handshake. With <paramref name="clock"/>, both nodes and the hub run on it and
+    /// this call advances it while it waits.
+    /// </summary>
+    internal static async Task<(TailnetServer A, TailnetServer B)> StartPairAsync(
+        CancellationToken cancellationToken, ManualTimeProvider? clock = null, InMemoryUnderlayHub? hub = null, int mtu = 1280)
     {
+        var time = (TimeProvider?)clock ?? TimeProvider.System;
+        hub ??= new InMemoryUnderlayHub(time);
         var a = new TailnetServer(new TailnetServerOptions
         {
             PrivateKey = WireGuardKey.Generate(),
             Addresses = { IPNetwork.Parse("100.64.0.1/32"), IPNetwork.Parse("fd7a:115c:a1e0::1/128") },
+            TimeProvider = time,
+            Mtu = mtu,
+            TestHooks = new TailnetTestHooks { InMemoryUnderlay = hub },
         });
         var b = new TailnetServer(new TailnetServerOptions
         {
             PrivateKey = WireGuardKey.Generate(),
             Addresses = { IPNetwork.Parse("100.64.0.2/32"), IPNetwork.Parse("fd7a:115c:a1e0::2/128") },
+            TimeProvider = time,
+            Mtu = mtu,
+            TestHooks = new TailnetTestHooks { InMemoryUnderlay = hub },
         });
         await a.StartAsync(cancellationToken);
         await b.StartAsync(cancellationToken);
@@ -43,7 +63,8 @@ public sealed class TcpFacadeTests
         {
             try
             {
-                await a.PingAsync(IPAddress.Parse("100.64.0.2"), TimeSpan.FromSeconds(1), cancellationToken);
+                var ping = a.PingAsync(IPAddress.Parse("100.64.0.2"), TimeSpan.FromSeconds(1), cancellationToken).AsTask();
+                await (clock is null ? ping : clock.AdvanceUntilAsync(ping));
                 return (a, b);
             }
             catch (TimeoutException) when (i < 10)
@@ -266,15 +287,27 @@ public sealed class TcpCloseWhileBehindTests
             await client.WriteAsync(data, cts.Token);
             await client.ShutdownWriteAsync(cts.Token); // client FIN: the server goes to CLOSE-WAIT
 
-            // Let everything arrive (the server's TCP buffer grows to hold it) before the server reads anything.
-            await Task.Delay(500, cts.Token);
+            // Everything must have arrived (the server's TCP buffer grows to hold it) before the server reads
+            // anything: the client is in FIN-WAIT-2 once the server acknowledged every byte and the FIN.
+            await WaitForAsync(a, " FinWait2 ", cts.Token);
             await server.ShutdownWriteAsync(cts.Token); // server FIN: LAST-ACK, then CLOSED once the client ACKs
-            await Task.Delay(500, cts.Token);
+            // Closed once the client's ACK of that FIN is in: the server is neither in CLOSE-WAIT nor in LAST-ACK.
+            await WaitForAsync(b, " CloseWait ", cts.Token, present: false);
+            await WaitForAsync(b, " LastAck ", cts.Token, present: false);
 
             var received = new MemoryStream();
             await server.CopyToAsync(received, cts.Token);
             received.Length.Should().Be(data.Length, "bytes still buffered when the connection closed belong to the app");
             received.ToArray().Should().Equal(data);
+        }
+    }
+
+    /// <summary>Waits until the node's TCP table does (or no longer does) show <paramref name="marker"/> (a state name).</summary>
+    private static async Task WaitForAsync(TailnetServer node, string marker, CancellationToken cancellationToken, bool present = true)
+    {
+        while ((await node.DescribeAsync()).Contains(marker, StringComparison.Ordinal) != present)
+        {
+            await Task.Delay(10, cancellationToken);
         }
     }
 }

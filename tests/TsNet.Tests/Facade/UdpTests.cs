@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TsNet.Underlay;
 
 namespace TsNet.Tests.Facade;
 
-/// <summary>UDP sockets end to end: two nodes in one process over loopback UDP (the same pattern as <see cref="TailnetServerTests"/>).</summary>
+/// <summary>UDP sockets end to end: two nodes in one process on an in-memory underlay hub.</summary>
 public sealed class UdpTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
@@ -14,11 +15,12 @@ public sealed class UdpTests
     private static readonly IPAddress B4 = IPAddress.Parse("100.64.0.2");
     private static readonly IPAddress B6 = IPAddress.Parse("fd7a:115c:a1e0::2");
 
-    private static TailnetServerOptions Options(IPAddress v4, IPAddress v6) =>
+    private static TailnetServerOptions Options(IPAddress v4, IPAddress v6, InMemoryUnderlayHub? hub = null) =>
         new()
         {
             PrivateKey = WireGuardKey.Generate(),
             Addresses = { new IPNetwork(v4, 32), new IPNetwork(v6, 128) },
+            TestHooks = new TailnetTestHooks { InMemoryUnderlay = hub ?? new InMemoryUnderlayHub(TimeProvider.System) },
         };
 
     private static TailnetPeer PeerOf(TailnetServer node, IPAddress v4, IPAddress v6, int? port) => new()
@@ -32,8 +34,9 @@ public sealed class UdpTests
     /// peers still being applied.</summary>
     private static async Task<(TailnetServer A, TailnetServer B)> StartPairAsync(CancellationToken cancellationToken)
     {
-        var a = new TailnetServer(Options(A4, A6));
-        var b = new TailnetServer(Options(B4, B6));
+        var hub = new InMemoryUnderlayHub(TimeProvider.System);
+        var a = new TailnetServer(Options(A4, A6, hub));
+        var b = new TailnetServer(Options(B4, B6, hub));
         await a.StartAsync(cancellationToken);
         await b.StartAsync(cancellationToken);
         a.AddOrUpdatePeer(PeerOf(b, B4, B6, b.ListenPort));
