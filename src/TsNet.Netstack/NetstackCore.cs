@@ -25,7 +25,7 @@ internal sealed partial class NetstackCore
     public const int WireGuardTailroom = 15 + 16;
 
     private readonly NetstackOptions _options;
-    private readonly LocalAddresses _addresses;
+    private LocalAddresses _addresses;
     private readonly Queue<PacketBuffer> _outbound;
 
     public NetstackCore(NetstackOptions options)

@@ -16,7 +16,10 @@ internal sealed class NetstackOptions
     /// <summary>Smallest MTU accepted when an IPv6 address is configured (RFC 8200 §5).</summary>
     public const int MinimumIpv6Mtu = 1280;
 
-    /// <summary>The node's own addresses; packets to any other address are dropped. Empty by default.</summary>
+    /// <summary>
+    /// The node's addresses at start; packets to any other address are dropped. Empty by default. They can change
+    /// while running (<see cref="NetstackLoop.SetAddressesAsync"/>).
+    /// </summary>
     public IReadOnlyList<IPAddress> Addresses { get; init; } = [];
 
     /// <summary>Largest IP packet the netstack sends (default <see cref="DefaultMtu"/>).</summary>

@@ -1,19 +1,226 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using TsNet.Dataplane;
+using TsNet.Registry;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
 
-// Peer configuration: resolving endpoints, applying settings to the WireGuard core on the dataplane's task, and
-// re-resolving host-name endpoints when handshakes go unanswered.
+// Peer configuration: the registry (what the node's peers are; every reader takes its snapshot), resolving endpoints,
+// applying settings to the WireGuard core on the dataplane's task, and re-resolving host-name endpoints when
+// handshakes go unanswered.
 public sealed partial class TailnetServer
 {
     private readonly HashSet<string> _resolving = new(StringComparer.Ordinal);
+    private readonly PeerRegistry _registry = new();
 
-    private List<TailnetPeer> PeerList => (List<TailnetPeer>)_options.Peers;
+    /// <summary>
+    /// Adds a peer or replaces the configuration of the peer with the same public key; sessions with other peers
+    /// (and this peer's session, if its keys did not change) continue. The registry (names, routes, status, WhoIs)
+    /// has the change when this returns; the dataplane applies it shortly after (<see cref="AddOrUpdatePeerAsync"/>
+    /// waits for that). Before start, changes the initial peer list.
+    /// </summary>
+    /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public void AddOrUpdatePeer(TailnetPeer peer)
+    {
+        var (entry, dataplane) = Register(peer);
+        if (dataplane is not null)
+        {
+            _background.Track(ApplyInBackgroundAsync(dataplane, entry));
+        }
+    }
 
-    private async Task<PeerSettings> ResolvePeerAsync(TailnetPeer peer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a peer or replaces the configuration of the peer with the same public key, and completes once the
+    /// dataplane has applied it (its endpoint host name resolved, if it has one). Like <see cref="AddOrUpdatePeer"/>,
+    /// sessions of unchanged peers continue. When a later update of the same peer overtakes this one, this call
+    /// completes without applying the older settings.
+    /// </summary>
+    /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public async ValueTask AddOrUpdatePeerAsync(TailnetPeer peer, CancellationToken cancellationToken = default)
+    {
+        var (entry, dataplane) = Register(peer);
+        if (dataplane is not null)
+        {
+            await ApplyPeerAsync(dataplane, entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Removes a peer and wipes its session; false when it was not configured. The registry forgets it before this
+    /// returns; the dataplane shortly after (<see cref="RemovePeerAsync"/> waits for that).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public bool RemovePeer(WireGuardKey publicKey)
+    {
+        var (removed, dataplane) = Unregister(publicKey);
+        if (removed && dataplane is not null)
+        {
+            _background.Track(UnapplyInBackgroundAsync(dataplane, publicKey));
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes a peer and wipes its session, completing once the dataplane dropped it; false when it was not configured.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public async ValueTask<bool> RemovePeerAsync(WireGuardKey publicKey, CancellationToken cancellationToken = default)
+    {
+        var (removed, dataplane) = Unregister(publicKey);
+        if (removed && dataplane is not null)
+        {
+            await UnapplyPeerAsync(dataplane, publicKey, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
+    }
+
+    /// <summary>Validates <paramref name="peer"/> and puts it in the registry; returns the dataplane to apply it to, if started.</summary>
+    private (RegistryPeer Entry, DataplaneLoop? Dataplane) Register(TailnetPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var copy = OptionsValidation.ValidatePeer(peer, PublicKey);
+        var entry = RegistryPeer.FromStatic(copy, _options.DnsSuffix);
+        lock (_gate)
+        {
+            // Under the node's gate, so a start either sees this entry in the registry or this call sees its dataplane.
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
+            _registry.AddOrUpdate(entry, EnsureRelayPathUnused);
+            return (entry, _dataplane);
+        }
+    }
+
+    private (bool Removed, DataplaneLoop? Dataplane) Unregister(WireGuardKey publicKey)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            ThrowIfFaulted();
+            return (_registry.Remove(publicKey) is not null, _dataplane);
+        }
+    }
+
+    /// <summary>
+    /// Two peers on the same relay endpoint (relay address + VNI) could not be told apart: inbound relayed packets are
+    /// attributed by that pair, so the second would silently take over the first's path.
+    /// </summary>
+    private static void EnsureRelayPathUnused(PeerRegistrySnapshot registry, RegistryPeer peer)
+    {
+        if (peer.Relay is not { } relay)
+        {
+            return;
+        }
+
+        foreach (var other in registry.Peers)
+        {
+            if (other.NodeKey != peer.NodeKey && other.Relay is { } taken && taken.Vni == relay.Vni && Equals(taken.Address, relay.Address))
+            {
+                throw new ArgumentException(
+                    $"Peer {peer.NodeKey}: relay endpoint {relay.Address} VNI {relay.Vni} is already the path of peer {other.NodeKey}; each relay endpoint joins one pair of nodes.",
+                    nameof(peer));
+            }
+        }
+    }
+
+    /// <summary>At start: applies every registry peer (after the dataplane was published, so no update is missed).</summary>
+    private async Task ApplyRegistryAsync(DataplaneLoop dataplane, CancellationToken cancellationToken)
+    {
+        foreach (var entry in _registry.Current.Peers)
+        {
+            await ApplyPeerAsync(dataplane, entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="entry"/>'s endpoint and applies it on the dataplane's task, unless the registry moved
+    /// on meanwhile (a newer entry for the key applies itself; a removal removes).
+    /// </summary>
+    private async Task ApplyPeerAsync(DataplaneLoop dataplane, RegistryPeer entry, CancellationToken cancellationToken)
+    {
+        var settings = await ResolvePeerAsync(entry, cancellationToken).ConfigureAwait(false);
+        await OnDataplaneAsync(dataplane, (loop, now) =>
+        {
+            if (_registry.Current.TryGet(entry.NodeKey, out var current) && ReferenceEquals(current, entry))
+            {
+                ApplyPeer(loop, settings, now);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops the peer (and its session) from the dataplane, unless it was added back and that newer entry is what the
+    /// dataplane already runs: a removal followed by an add still starts the peer afresh.
+    /// </summary>
+    private async Task UnapplyPeerAsync(DataplaneLoop dataplane, WireGuardKey publicKey, CancellationToken cancellationToken)
+    {
+        var key = publicKey.Bytes.ToArray();
+        await OnDataplaneAsync(dataplane, (loop, now) =>
+        {
+            var readdedAndApplied = _registry.Current.TryGet(publicKey, out var current)
+                && loop.Core.TryGetPeer(key, out var peer)
+                && peer?.Tag is PeerSettings { Entry: { } applied }
+                && ReferenceEquals(applied, current);
+            if (!readdedAndApplied)
+            {
+                loop.ConfigureRelayPath(key, null, now);
+                loop.Core.RemovePeer(key);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ApplyInBackgroundAsync(DataplaneLoop dataplane, RegistryPeer entry)
+    {
+        try
+        {
+            await ApplyPeerAsync(dataplane, entry, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The node stopped.
+        }
+        catch (Exception ex)
+        {
+            LogPeerUpdateFailed(_logger, entry.NodeKey.ToString(), ex);
+        }
+    }
+
+    private async Task UnapplyInBackgroundAsync(DataplaneLoop dataplane, WireGuardKey publicKey)
+    {
+        try
+        {
+            await UnapplyPeerAsync(dataplane, publicKey, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The node stopped.
+        }
+        catch (Exception ex)
+        {
+            LogPeerUpdateFailed(_logger, publicKey.ToString(), ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the dataplane's task (the one place the registry code submits work to the
+    /// loop, so a change of the loop's command API touches only this method).
+    /// </summary>
+    private static Task<T> OnDataplaneAsync<T>(DataplaneLoop dataplane, Func<DataplaneLoop, long, T> action, CancellationToken cancellationToken) =>
+        dataplane.InvokeAsync((loop, now) => ValueTask.FromResult(action(loop, now)), cancellationToken);
+
+    private async Task<PeerSettings> ResolvePeerAsync(RegistryPeer peer, CancellationToken cancellationToken)
     {
         UnderlayAddress? endpoint = null;
         string? host = null;
@@ -44,17 +251,18 @@ public sealed partial class TailnetServer
         }
 
         return new PeerSettings(
-            peer.PublicKey.Bytes.ToArray(),
+            peer.NodeKey.Bytes.ToArray(),
             peer.PresharedKey?.Bytes.ToArray(),
             endpoint,
             host,
-            peer.AllowedIps.ToList(),
-            peer.PersistentKeepalive ?? TimeSpan.Zero,
+            peer.AllowedIps,
+            peer.PersistentKeepalive,
             peer.Name,
-            relay);
+            relay,
+            peer);
     }
 
-    private static ValueTask<WireGuardPeer> ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
+    private static void ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
     {
         var core = loop.Core;
         var peer = core.AddPeer(settings.PublicKey);
@@ -76,25 +284,6 @@ public sealed partial class TailnetServer
         if (settings.PersistentKeepalive != peer.PersistentKeepaliveInterval)
         {
             core.SetPersistentKeepalive(peer, settings.PersistentKeepalive, now, loop);
-        }
-
-        return new ValueTask<WireGuardPeer>(peer);
-    }
-
-    private async Task ApplyPeerLaterAsync(DataplaneLoop dataplane, TailnetPeer peer)
-    {
-        try
-        {
-            var settings = await ResolvePeerAsync(peer, _disposing.Token).ConfigureAwait(false);
-            await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), _disposing.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-        {
-            // The node stopped.
-        }
-        catch (Exception ex)
-        {
-            LogPeerUpdateFailed(_logger, peer.PublicKey.ToString(), ex);
         }
     }
 
@@ -125,12 +314,14 @@ public sealed partial class TailnetServer
             var dataplane = _dataplane;
             if (dataplane is not null)
             {
-                await dataplane.InvokeAsync((loop, _) =>
+                await OnDataplaneAsync(dataplane, (loop, _) =>
                 {
                     if (loop.Core.TryGetPeer(settings.PublicKey, out var peer) && peer is not null && peer.Endpoint != endpoint)
                     {
                         loop.Core.ConfigureEndpoint(peer, endpoint);
                     }
+
+                    return true;
                 }, _disposing.Token).ConfigureAwait(false);
             }
         }

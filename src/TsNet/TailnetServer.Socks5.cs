@@ -60,13 +60,8 @@ public sealed partial class TailnetServer
     }
 
     /// <summary>True when <paramref name="address"/> is one of ours or inside some peer's AllowedIPs.</summary>
-    internal bool HasOverlayRoute(IPAddress address)
-    {
-        lock (_gate)
-        {
-            return _addresses.Contains(address) || PeerList.Any(p => p.AllowedIps.Any(n => n.Contains(address)));
-        }
-    }
+    internal bool HasOverlayRoute(IPAddress address) =>
+        Volatile.Read(ref _addresses).Contains(address) || _registry.Current.FindByAddress(address) is not null;
 
     /// <summary>The node as the proxy sees it: overlay dials and sockets only.</summary>
     private sealed class Socks5Overlay(TailnetServer server) : ISocks5Overlay

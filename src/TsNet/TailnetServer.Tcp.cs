@@ -8,7 +8,11 @@ namespace TsNet;
 // TCP and UDP-free dialing surface of the facade: listeners, outbound connections, and name resolution for dials.
 public sealed partial class TailnetServer
 {
-    /// <summary>Listens for TCP connections on <paramref name="port"/> on all of the node's overlay addresses.</summary>
+    /// <summary>
+    /// Listens for TCP connections on <paramref name="port"/> on all of the node's overlay addresses, including any
+    /// the node gets later (a listener is keyed by port, not address). Its <see cref="TailnetListener.LocalEndPoint"/>
+    /// names the node's first address when it started listening (the IPv4 any-address if it had none).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The port already has a listener, or the node is not started.</exception>
     public async ValueTask<TailnetListener> ListenTcpAsync(int port, CancellationToken cancellationToken = default)
     {
@@ -16,7 +20,8 @@ public sealed partial class TailnetServer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var (_, netstack) = Started();
         var entry = await netstack.ListenTcpAsync(port, cancellationToken).ConfigureAwait(false);
-        return new TailnetListener(netstack, entry, new IPEndPoint(_addresses[0], port));
+        var addresses = Addresses;
+        return new TailnetListener(netstack, entry, new IPEndPoint(addresses.Count > 0 ? addresses[0] : IPAddress.Any, port));
     }
 
     /// <summary>
@@ -76,51 +81,27 @@ public sealed partial class TailnetServer
             return new IPEndPoint(address, port);
         }
 
-        var name = host.EndsWith('.') ? host[..^1] : host;
-        var suffix = _options.DnsSuffix;
-        var bareName = suffix is not null
-            && name.Length > suffix.Length + 1
-            && name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
-            && name[^(suffix.Length + 1)] == '.'
-                ? name[..^(suffix.Length + 1)]
-                : null;
-
-        TailnetPeer? match;
-        string[] knownNames;
-        lock (_gate)
-        {
-            // The name as written first, so a peer whose own name ends in the suffix still wins.
-            match = PeerList.FirstOrDefault(p => NameIs(p, name)) ?? (bareName is null ? null : PeerList.FirstOrDefault(p => NameIs(p, bareName)));
-            knownNames = PeerList.Select(p => p.Name).OfType<string>().ToArray();
-        }
-
-        if (match is null)
-        {
-            throw new ArgumentException(UnknownNameMessage(host, knownNames, suffix), nameof(host));
-        }
-
-        var peerAddress = match.AllowedIps
-            .Where(n => n.PrefixLength == AddressText.MaxPrefix(n.BaseAddress))
-            .OrderBy(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 0 : 1)
-            .Select(n => n.BaseAddress)
-            .FirstOrDefault();
-        return peerAddress is not null
-            ? new IPEndPoint(peerAddress, port)
+        // The name index holds short names before DNS names (name.<DnsSuffix>), so a peer whose own name ends in
+        // the suffix still wins over the peer whose short name is the rest.
+        var registry = _registry.Current;
+        var match = registry.FindByName(host)
+            ?? throw new ArgumentException(UnknownNameMessage(host, registry, _options.DnsSuffix), nameof(host));
+        return match.Addresses.Count > 0
+            ? new IPEndPoint(match.Addresses[0], port)
             : throw new ArgumentException(
                 string.Format(CultureInfo.InvariantCulture, "Peer '{0}' has no single-address AllowedIPs entry (/32 or /128) to dial by name; dial an address in its AllowedIPs instead.", match.Name),
                 nameof(host));
     }
 
-    private static bool NameIs(TailnetPeer peer, string name) =>
-        peer.Name is { } peerName && string.Equals(peerName, name, StringComparison.OrdinalIgnoreCase);
-
-    private static string UnknownNameMessage(string host, string[] knownNames, string? suffix)
+    /// <summary>Built only when a dial fails: a few names from the snapshot, never a list of every peer.</summary>
+    private static string UnknownNameMessage(string host, Registry.PeerRegistrySnapshot registry, string? suffix)
     {
         // A few names are enough to spot a typo; a long list would bury the point of the message.
         const int MaxListedNames = 8;
-        var known = knownNames.Length == 0
+        var (names, more) = registry.SomeNames(MaxListedNames);
+        var known = names.Count == 0
             ? "no peer has a name"
-            : "peer names: " + string.Join(", ", knownNames.Take(MaxListedNames)) + (knownNames.Length > MaxListedNames ? ", ..." : string.Empty)
+            : "peer names: " + string.Join(", ", names) + (more ? ", ..." : string.Empty)
                 + (suffix is null ? string.Empty : $"; each also answers to <name>.{suffix}");
         return string.Format(
             CultureInfo.InvariantCulture,

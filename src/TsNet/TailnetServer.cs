@@ -22,7 +22,6 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly TailnetServerOptions _options;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private readonly List<IPAddress> _addresses;
     private readonly PacketBufferPool _pool;
     private readonly CancellationTokenSource _disposing = new();
     private readonly BackgroundTaskTracker _background = new();
@@ -47,9 +46,13 @@ public sealed partial class TailnetServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = OptionsValidation.Snapshot(options);
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
-        _addresses = _options.Addresses.Select(a => a.BaseAddress).ToList();
-        PublicKey = _options.PrivateKey.PublicKey;
+        _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
+        _privateKey = _options.PrivateKey;
+        _publicKey = _privateKey.PublicKey;
         _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
+        // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
+        _registry.ReplaceAll([.. _options.Peers.Select(peer => Registry.RegistryPeer.FromStatic(peer, _options.DnsSuffix))]);
+
         _fallback = new FallbackTcpRouter(
             new FallbackTcpLimits
             {
@@ -60,8 +63,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
     }
 
-    /// <summary>The node's public key.</summary>
-    public WireGuardKey PublicKey { get; }
+    /// <summary>The node's public key (its node key): the current one, also after a key rotation.</summary>
+    public WireGuardKey PublicKey => _publicKey;
 
     /// <summary>
     /// The node's disco public key (from <see cref="TailnetServerOptions.DiscoKey"/>, generated when absent): what a
@@ -69,8 +72,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// </summary>
     public DiscoKey DiscoPublicKey => _options.DiscoKey.PublicKey;
 
-    /// <summary>The node's overlay addresses.</summary>
-    public IReadOnlyList<IPAddress> Addresses => _addresses;
+    /// <summary>The node's overlay addresses: the current ones, also after they changed while running.</summary>
+    public IReadOnlyList<IPAddress> Addresses => Volatile.Read(ref _addresses);
 
     /// <summary>The underlay UDP port: the port actually bound once started, the configured one before.</summary>
     public int ListenPort => _dataplane?.ListenPort ?? _options.ListenPort;
@@ -96,15 +99,11 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        var resolved = new List<PeerSettings>();
-        foreach (var peer in _options.Peers)
-        {
-            resolved.Add(await ResolvePeerAsync(peer, cancellationToken).ConfigureAwait(false));
-        }
-
+        var privateKey = _privateKey;
+        var addresses = Volatile.Read(ref _addresses);
         var core = new WireGuardEndpoint(new WireGuardEndpointOptions
         {
-            PrivateKey = _options.PrivateKey.Bytes.ToArray(),
+            PrivateKey = privateKey.Bytes.ToArray(),
             Timers = _options.TestHooks.Timers,
             Pool = _pool,
             Mtu = _options.Mtu,
@@ -132,7 +131,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         var netstack = new NetstackLoop(
             new NetstackOptions
             {
-                Addresses = _addresses,
+                Addresses = addresses,
                 Mtu = _options.Mtu,
                 Pool = _pool,
                 OutboundQueueCapacity = _options.QueueCapacity,
@@ -179,10 +178,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
             dataplane.Start();
             _options.TestHooks.AfterUnderlayBound?.Invoke();
             netstack.Start();
-            foreach (var settings in resolved)
-            {
-                await dataplane.InvokeAsync<WireGuardPeer>((loop, now) => ApplyPeer(loop, settings, now), cancellationToken).ConfigureAwait(false);
-            }
+            await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
+            await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -190,7 +187,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             throw;
         }
 
-        LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", _addresses));
+        LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", Addresses));
     }
 
     /// <summary>Sends ICMP echo requests through the tailnet until one is answered; returns the round-trip time.</summary>
@@ -200,57 +197,6 @@ public sealed partial class TailnetServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         return Started().netstack.PingAsync(address, timeout ?? s_defaultPingTimeout, cancellationToken);
-    }
-
-    /// <summary>
-    /// Adds a peer or replaces the configuration of the peer with the same public key; sessions with other peers
-    /// (and this peer's session, if its keys did not change) continue. Before start, changes the initial peer list.
-    /// </summary>
-    public void AddOrUpdatePeer(TailnetPeer peer)
-    {
-        ArgumentNullException.ThrowIfNull(peer);
-        var copy = OptionsValidation.ValidatePeer(peer, _options.PrivateKey.PublicKey);
-        DataplaneLoop? dataplane;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
-            ThrowIfFaulted();
-            OptionsValidation.EnsureRelayPathUnused(PeerList, copy);
-            PeerList.RemoveAll(p => p.PublicKey == copy.PublicKey);
-            PeerList.Add(copy);
-            dataplane = _dataplane;
-        }
-
-        if (dataplane is not null)
-        {
-            _background.Track(ApplyPeerLaterAsync(dataplane, copy));
-        }
-    }
-
-    /// <summary>Removes a peer and wipes its session; false when it was not configured.</summary>
-    public bool RemovePeer(WireGuardKey publicKey)
-    {
-        DataplaneLoop? dataplane;
-        bool removed;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
-            ThrowIfFaulted();
-            removed = PeerList.RemoveAll(p => p.PublicKey == publicKey) > 0;
-            dataplane = _dataplane;
-        }
-
-        if (removed && dataplane is not null)
-        {
-            var key = publicKey.Bytes.ToArray();
-            _background.Track(dataplane.InvokeAsync((loop, now) =>
-            {
-                loop.ConfigureRelayPath(key, null, now);
-                return ValueTask.FromResult(loop.Core.RemovePeer(key));
-            }, _disposing.Token));
-        }
-
-        return removed;
     }
 
     /// <summary>Test hook: moves the underlay to a new UDP port mid-session (0 = ephemeral); returns the new port.</summary>

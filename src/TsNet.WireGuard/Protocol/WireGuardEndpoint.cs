@@ -27,7 +27,7 @@ internal sealed partial class WireGuardEndpoint
     private readonly Dictionary<PublicKeyId, WireGuardPeer> _peers = new();
     private readonly AllowedIpsTable<WireGuardPeer> _allowedIps = new();
     private readonly IndexTable _indices = new();
-    private readonly CookieChecker _cookieChecker;
+    private CookieChecker _cookieChecker;
     private readonly HandshakeRateLimiter _rateLimiter = new();
     private readonly byte[] _lastTimestamp = new byte[Tai64N.Size];
     private long _underLoadUntil = Timestamps.Never;

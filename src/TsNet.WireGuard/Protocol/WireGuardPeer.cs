@@ -32,7 +32,7 @@ internal sealed class WireGuardPeer
     public ReadOnlySpan<byte> StaticStatic => _staticStatic;
 
     /// <summary>False when DH(our private, its public) is all zero: handshakes can never succeed.</summary>
-    public bool IsUsable { get; }
+    public bool IsUsable { get; private set; }
 
     public CookieGenerator CookieGenerator { get; }
 
@@ -72,6 +72,10 @@ internal sealed class WireGuardPeer
 
     /// <summary>Free slot for the owner (the dataplane keeps its per-peer state here).</summary>
     public object? Tag { get; set; }
+
+    /// <summary>Recomputes DH(our private, its public) after the node's key changed.</summary>
+    internal void RecomputeStaticStatic(ReadOnlySpan<byte> localPrivateKey) =>
+        IsUsable = X25519.TrySharedSecret(localPrivateKey, _publicKey, _staticStatic);
 
     public void SetPresharedKey(ReadOnlySpan<byte> presharedKey)
     {

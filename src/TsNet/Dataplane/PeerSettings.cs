@@ -3,7 +3,10 @@ using TsNet.WireGuard.Protocol;
 
 namespace TsNet.Dataplane;
 
-/// <summary>A peer's configuration as the dataplane applies it (resolved from <see cref="TailnetPeer"/>).</summary>
+/// <summary>
+/// A peer's configuration as the dataplane applies it (resolved from a registry entry). <paramref name="Entry"/> is
+/// the registry entry it came from, so the dataplane can tell whether what it applied is still current.
+/// </summary>
 internal sealed record PeerSettings(
     byte[] PublicKey,
     byte[]? PresharedKey,
@@ -12,7 +15,8 @@ internal sealed record PeerSettings(
     IReadOnlyList<IPNetwork> AllowedIps,
     TimeSpan PersistentKeepalive,
     string? Name,
-    RelayPathSettings? Relay = null);
+    RelayPathSettings? Relay = null,
+    Registry.RegistryPeer? Entry = null);
 
 /// <summary>A peer's relay path as the dataplane uses it: relay address (VNI 0), its disco key, the VNI, the peer's disco key.</summary>
 internal sealed record RelayPathSettings(UnderlayAddress Server, DiscoKey ServerKey, uint Vni, DiscoKey PeerKey)

@@ -29,14 +29,14 @@ public sealed class TailnetServerTests
         await a.StartAsync(cancellationToken);
         await b.StartAsync(cancellationToken);
         // A knows where B is; B learns A's endpoint from A's handshake (roaming from "none").
-        a.AddOrUpdatePeer(PeerOf(b, "100.64.0.2", "fd7a:115c:a1e0::2", b.ListenPort));
-        b.AddOrUpdatePeer(PeerOf(a, "100.64.0.1", "fd7a:115c:a1e0::1", null));
+        await a.AddOrUpdatePeerAsync(PeerOf(b, "100.64.0.2", "fd7a:115c:a1e0::2", b.ListenPort), cancellationToken);
+        await b.AddOrUpdatePeerAsync(PeerOf(a, "100.64.0.1", "fd7a:115c:a1e0::1", null), cancellationToken);
         return (a, b);
     }
 
     private static async Task<TimeSpan> PingEventuallyAsync(TailnetServer from, string to, CancellationToken cancellationToken)
     {
-        // Peers are applied asynchronously after AddOrUpdatePeer: allow a few tries.
+        // The first echo also waits for the handshake; on a loaded machine allow a few tries.
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -93,13 +93,13 @@ public sealed class TailnetServerTests
         await using (b)
         {
             await PingEventuallyAsync(a, "100.64.0.2", cts.Token);
-            b.RemovePeer(a.PublicKey).Should().BeTrue();
+            (await b.RemovePeerAsync(a.PublicKey, cts.Token)).Should().BeTrue();
             b.RemovePeer(a.PublicKey).Should().BeFalse();
-            await Task.Delay(100, cts.Token);
+            (await b.InspectAsync(core => core.PeerCount, cts.Token)).Should().Be(0, "the dataplane dropped A when RemovePeerAsync completed");
             var act = async () => await a.PingAsync(IPAddress.Parse("100.64.0.2"), TimeSpan.FromMilliseconds(500), cts.Token);
             await act.Should().ThrowAsync<TimeoutException>();
 
-            b.AddOrUpdatePeer(PeerOf(a, "100.64.0.1", "fd7a:115c:a1e0::1", a.ListenPort));
+            await b.AddOrUpdatePeerAsync(PeerOf(a, "100.64.0.1", "fd7a:115c:a1e0::1", a.ListenPort), cts.Token);
             // A still holds the old session B forgot: A's next handshake (after REKEY_TIMEOUT at the latest) heals it.
             var healed = false;
             for (var i = 0; i < 20 && !healed; i++)
@@ -168,7 +168,10 @@ public sealed class TailnetServerTests
         var (a, b) = await StartPairAsync(CancellationToken.None);
         await b.DisposeAsync();
         var ping = a.PingAsync(IPAddress.Parse("100.64.0.99"), TimeSpan.FromSeconds(30)).AsTask();
-        await Task.Delay(50);
+
+        // The netstack runs commands in order: once a later one answered, the ping is in flight (not merely queued).
+        await a.DescribeAsync();
+        ping.IsCompleted.Should().BeFalse();
         await a.DisposeAsync();
         var act = async () => await ping.WaitAsync(Bound);
         await act.Should().ThrowAsync<ObjectDisposedException>();

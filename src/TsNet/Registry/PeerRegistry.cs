@@ -1,0 +1,134 @@
+namespace TsNet.Registry;
+
+/// <summary>
+/// The node's peers: writers build a new <see cref="PeerRegistrySnapshot"/> and swap it in atomically; readers
+/// (dialer, SOCKS5, status, WhoIs, the dataplane's peer application) take <see cref="Current"/> and never lock.
+/// Writers are serialised by a lock of their own, which no reader ever takes.
+/// </summary>
+internal sealed class PeerRegistry
+{
+    /// <summary>Most peers (as the WireGuard core's own limit, wireguard-go's MaxPeers).</summary>
+    public const int MaxPeers = 65536;
+
+    private readonly object _writeGate = new();
+    private PeerRegistrySnapshot _current = PeerRegistrySnapshot.Empty;
+
+    /// <summary>The latest snapshot.</summary>
+    public PeerRegistrySnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>Adds <paramref name="peer"/> or replaces the peer with the same node key (which moves to the end).</summary>
+    /// <param name="peer">The new entry.</param>
+    /// <param name="validate">Checks the entry against the current snapshot under the write lock; throws to refuse.</param>
+    /// <returns>The snapshot that holds the change.</returns>
+    public PeerRegistrySnapshot AddOrUpdate(RegistryPeer peer, Action<PeerRegistrySnapshot, RegistryPeer>? validate = null)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        lock (_writeGate)
+        {
+            var current = _current;
+            validate?.Invoke(current, peer);
+            var replaces = current.TryGet(peer.NodeKey, out _);
+            if (!replaces && current.Count >= MaxPeers)
+            {
+                throw new InvalidOperationException($"At most {MaxPeers} peers.");
+            }
+
+            var peers = new RegistryPeer[replaces ? current.Count : current.Count + 1];
+            var i = 0;
+            foreach (var existing in current.Peers)
+            {
+                if (existing.NodeKey != peer.NodeKey)
+                {
+                    peers[i++] = existing;
+                }
+            }
+
+            peers[i] = peer;
+            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, peers));
+        }
+    }
+
+    /// <summary>Removes the peer with <paramref name="nodeKey"/>; null when there was none (nothing changes).</summary>
+    public PeerRegistrySnapshot? Remove(WireGuardKey nodeKey)
+    {
+        lock (_writeGate)
+        {
+            var current = _current;
+            if (!current.TryGet(nodeKey, out _))
+            {
+                return null;
+            }
+
+            var peers = new RegistryPeer[current.Count - 1];
+            var i = 0;
+            foreach (var existing in current.Peers)
+            {
+                if (existing.NodeKey != nodeKey)
+                {
+                    peers[i++] = existing;
+                }
+            }
+
+            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, peers));
+        }
+    }
+
+    /// <summary>
+    /// Applies a batch of changes (a network map delta) as one snapshot: <paramref name="removals"/> first, then
+    /// <paramref name="upserts"/> (each replacing the entry with its node key, which moves to the end). One rebuild and
+    /// one swap however many peers change, so readers never see half of a delta.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The result would hold more than <see cref="MaxPeers"/> peers.</exception>
+    public PeerRegistrySnapshot ApplyDelta(IReadOnlyList<RegistryPeer> upserts, IReadOnlyCollection<WireGuardKey> removals)
+    {
+        ArgumentNullException.ThrowIfNull(upserts);
+        ArgumentNullException.ThrowIfNull(removals);
+        lock (_writeGate)
+        {
+            var current = _current;
+            var dropped = new HashSet<WireGuardKey>(removals);
+            foreach (var peer in upserts)
+            {
+                dropped.Add(peer.NodeKey);
+            }
+
+            var peers = new List<RegistryPeer>(current.Count + upserts.Count);
+            foreach (var existing in current.Peers)
+            {
+                if (!dropped.Contains(existing.NodeKey))
+                {
+                    peers.Add(existing);
+                }
+            }
+
+            peers.AddRange(upserts);
+            if (peers.Count > MaxPeers)
+            {
+                throw new InvalidOperationException($"At most {MaxPeers} peers.");
+            }
+
+            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, [.. peers]));
+        }
+    }
+
+    /// <summary>Replaces every peer at once (a full network map); one snapshot, one swap.</summary>
+    public PeerRegistrySnapshot ReplaceAll(IReadOnlyList<RegistryPeer> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        if (peers.Count > MaxPeers)
+        {
+            throw new InvalidOperationException($"At most {MaxPeers} peers.");
+        }
+
+        lock (_writeGate)
+        {
+            return Publish(PeerRegistrySnapshot.Create(_current.Version + 1, [.. peers]));
+        }
+    }
+
+    private PeerRegistrySnapshot Publish(PeerRegistrySnapshot next)
+    {
+        Volatile.Write(ref _current, next);
+        return next;
+    }
+}
