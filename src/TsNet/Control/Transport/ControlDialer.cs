@@ -1,0 +1,163 @@
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace TsNet.Control.Transport;
+
+/// <summary>
+/// Opens one ts2021 connection: TCP (and TLS for https targets), the HTTP/1.1 upgrade carrying the initiation,
+/// the Noise response, then the early-payload probe. Races the dial plan's targets (doc §3).
+/// </summary>
+internal static class ControlDialer
+{
+    /// <summary>An established Noise stream and what the server sent before HTTP/2.</summary>
+    public sealed record Result(ControlNoiseStream Stream, ControlEarlyPayload? EarlyPayload, ControlDialTarget Target);
+
+    /// <exception cref="ControlProtocolException">The server broke the protocol or refused.</exception>
+    /// <exception cref="TimeoutException">No target completed within <see cref="ControlConnectionOptions.ConnectTimeout"/>.</exception>
+    public static async Task<Result> ConnectAsync(ControlConnectionOptions options, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ControlDialTarget> targets = ControlDialPlan.For(options.ServerUrl);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        using var losers = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+
+        var attempts = new List<Task<Result>>(targets.Count);
+        var failures = new List<Exception>();
+        try
+        {
+            int next = 0;
+            while (true)
+            {
+                if (next < targets.Count && (attempts.Count == 0 || attempts.TrueForAll(a => a.IsCompleted)))
+                {
+                    attempts.Add(AttemptAsync(options, targets[next++], losers.Token));
+                    continue;
+                }
+
+                var running = attempts.Where(a => !a.IsCompleted).ToList();
+                if (running.Count == 0 && next >= targets.Count)
+                {
+                    break;
+                }
+
+                Task delay = next < targets.Count ? Task.Delay(targets[next].StartDelay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token);
+                Task finished = await Task.WhenAny(running.Append(delay)).ConfigureAwait(false);
+                if (finished == delay)
+                {
+                    if (timeout.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    attempts.Add(AttemptAsync(options, targets[next++], losers.Token));
+                    continue;
+                }
+
+                var attempt = (Task<Result>)finished;
+                if (attempt.IsCompletedSuccessfully)
+                {
+                    await losers.CancelAsync().ConfigureAwait(false);
+                    await DisposeOthersAsync(attempts, attempt).ConfigureAwait(false);
+                    return attempt.Result;
+                }
+
+                failures.Add(attempt.Exception?.InnerException ?? new OperationCanceledException());
+            }
+        }
+        finally
+        {
+            await losers.CancelAsync().ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to the control server {options.ServerUrl} timed out after {options.ConnectTimeout}", failures.Count > 0 ? new AggregateException(failures) : null);
+        }
+
+        // One target: its own error says it best; several: the first plus the rest as context.
+        if (failures.Count == 1 || failures[0] is ControlProtocolException)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
+        }
+
+        throw new IOException($"could not connect to the control server {options.ServerUrl}", new AggregateException(failures));
+    }
+
+    /// <summary>Dials one target and completes the handshake.</summary>
+    public static async Task<Result> AttemptAsync(ControlConnectionOptions options, ControlDialTarget target, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? transport = null;
+        try
+        {
+            await socket.ConnectAsync(target.Host, target.Port, cancellationToken).ConfigureAwait(false);
+            transport = new NetworkStream(socket, ownsSocket: true);
+            if (target.UseTls)
+            {
+                var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+                transport = tls;
+                await tls.AuthenticateAsClientAsync(ControlTls.ClientOptions(target.Host, options.TrustedRootForTests), cancellationToken).ConfigureAwait(false);
+            }
+
+            var handshake = new ControlHandshake(options.MachineKey, options.ControlKey, options.ProtocolVersion);
+            string hostHeader = options.ServerUrl.IsDefaultPort ? options.ServerUrl.IdnHost : $"{options.ServerUrl.IdnHost}:{options.ServerUrl.Port}";
+            await transport.WriteAsync(ControlUpgrade.BuildRequest(hostHeader, handshake.Initiation), cancellationToken).ConfigureAwait(false);
+            await transport.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            var reader = new PrefixReader(transport);
+            await ControlUpgrade.ReadResponseAsync(reader, cancellationToken).ConfigureAwait(false);
+            ControlSessionKeys keys = await ReadHandshakeAnswerAsync(reader, handshake, cancellationToken).ConfigureAwait(false);
+
+            var stream = new ControlNoiseStream(transport, keys, reader.Remaining);
+            transport = stream;
+            ControlEarlyPayload? early = await ControlEarlyPayload.ReadAsync(stream, cancellationToken).ConfigureAwait(false);
+            return new Result(stream, early, target);
+        }
+        catch
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static async ValueTask<ControlSessionKeys> ReadHandshakeAnswerAsync(PrefixReader reader, ControlHandshake handshake, CancellationToken cancellationToken)
+    {
+        byte[]? header = await reader.ReadExactlyAsync(ControlNoise.HeaderSize, cancellationToken).ConfigureAwait(false)
+            ?? throw new ControlProtocolException("control server closed the connection after the upgrade without a handshake response (it rejected the initiation)");
+        int length = ControlHandshake.ParseServerHeader(header, out _);
+        byte[]? payload = await reader.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false)
+            ?? throw new ControlProtocolException("control server closed the connection in the middle of its handshake response");
+        byte[] message = [.. header, .. payload];
+        return handshake.ReadResponse(message);
+    }
+
+    private static async ValueTask DisposeOthersAsync(List<Task<Result>> attempts, Task<Result> winner)
+    {
+        foreach (var attempt in attempts)
+        {
+            if (attempt == winner)
+            {
+                continue;
+            }
+
+            try
+            {
+                Result other = await attempt.ConfigureAwait(false);
+                await other.Stream.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // A losing attempt's failure (usually the cancellation) does not matter once one target won.
+            }
+        }
+    }
+}
