@@ -12,7 +12,7 @@ namespace TsNet.Control.Transport;
 /// handler opens no second connection while it lives (<c>EnableMultipleHttp2Connections</c> is off, idle and
 /// lifetime limits are infinite). If the server closes it, the handler's next request calls the callback again,
 /// which dials and handshakes anew: a new Noise session per new connection, as the Go client redials.
-/// <see cref="Connections"/> counts them; <see cref="EarlyPayload"/> is the latest connection's.</para>
+/// <see cref="Connections"/> counts them; <see cref="GetEarlyPayloadAsync"/> answers for the latest connection.</para>
 /// <para>Request URLs use <c>http://</c> (the scheme is cosmetic to the server but makes the handler speak h2c);
 /// <see cref="SendAsync"/> forces HTTP/2 exactly on every request.</para>
 /// </remarks>
@@ -21,6 +21,7 @@ internal sealed class ControlConnection : IAsyncDisposable
     private readonly ControlConnectionOptions _options;
     private readonly SocketsHttpHandler _handler;
     private ControlNoiseStream? _firstStream;
+    private ControlNoiseStream _latestStream;
     private int _connections;
     private int _disposed;
 
@@ -29,7 +30,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         _options = options;
         _firstStream = first.Stream;
         Session = first.Stream.Keys;
-        EarlyPayload = first.EarlyPayload;
+        _latestStream = first.Stream;
         _connections = 1;
         _handler = new SocketsHttpHandler
         {
@@ -62,8 +63,12 @@ internal sealed class ControlConnection : IAsyncDisposable
     /// <summary>The server's Noise public key.</summary>
     public MachinePublicKey ServerPublicKey => Session.Peer;
 
-    /// <summary>What the server sent before HTTP/2 on the latest connection, or null (the Go test server sends none).</summary>
-    public ControlEarlyPayload? EarlyPayload { get; private set; }
+    /// <summary>
+    /// What the server sent before HTTP/2 on the latest connection, or null (the Go test server sends none).
+    /// It is read with the connection's first read, so it completes once the first request has been answered.
+    /// </summary>
+    public Task<ControlEarlyPayload?> GetEarlyPayloadAsync(CancellationToken cancellationToken = default)
+        => Volatile.Read(ref _latestStream).EarlyPayload.WaitAsync(cancellationToken);
 
     /// <summary>Noise connections made so far (1 unless the server closed one and a request redialed).</summary>
     public int Connections => Volatile.Read(ref _connections);
@@ -111,7 +116,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ControlDialer.Result next = await ControlDialer.ConnectAsync(_options, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _connections);
-        EarlyPayload = next.EarlyPayload;
+        Volatile.Write(ref _latestStream, next.Stream);
         return next.Stream;
     }
 }

@@ -5,12 +5,12 @@ namespace TsNet.Control.Transport;
 
 /// <summary>
 /// Opens one ts2021 connection: TCP (and TLS for https targets), the HTTP/1.1 upgrade carrying the initiation,
-/// the Noise response, then the early-payload probe. Races the dial plan's targets (doc §3).
+/// then the Noise response. Races the dial plan's targets (doc §3).
 /// </summary>
 internal static class ControlDialer
 {
-    /// <summary>An established Noise stream and what the server sent before HTTP/2.</summary>
-    public sealed record Result(ControlNoiseStream Stream, ControlEarlyPayload? EarlyPayload, ControlDialTarget Target);
+    /// <summary>An established Noise stream (its early payload is read with the first read) and the target that won.</summary>
+    public sealed record Result(ControlNoiseStream Stream, ControlDialTarget Target);
 
     /// <exception cref="ControlProtocolException">The server broke the protocol or refused.</exception>
     /// <exception cref="TimeoutException">No target completed within <see cref="ControlConnectionOptions.ConnectTimeout"/>.</exception>
@@ -22,7 +22,6 @@ internal static class ControlDialer
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
 
         var attempts = new List<Task<Result>>(targets.Count);
-        var failures = new List<Exception>();
         try
         {
             int next = 0;
@@ -60,8 +59,6 @@ internal static class ControlDialer
                     await DisposeOthersAsync(attempts, attempt).ConfigureAwait(false);
                     return attempt.Result;
                 }
-
-                failures.Add(attempt.Exception?.InnerException ?? new OperationCanceledException());
             }
         }
         finally
@@ -70,12 +67,18 @@ internal static class ControlDialer
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var failures = attempts.Where(a => a.IsFaulted).Select(a => a.Exception!.InnerException!).ToList();
         if (timeout.IsCancellationRequested)
         {
             throw new TimeoutException($"connecting to the control server {options.ServerUrl} timed out after {options.ConnectTimeout}", failures.Count > 0 ? new AggregateException(failures) : null);
         }
 
         // One target: its own error says it best; several: the first plus the rest as context.
+        if (failures.Count == 0)
+        {
+            throw new IOException($"could not connect to the control server {options.ServerUrl}");
+        }
+
         if (failures.Count == 1 || failures[0] is ControlProtocolException)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
@@ -109,10 +112,8 @@ internal static class ControlDialer
             await ControlUpgrade.ReadResponseAsync(reader, cancellationToken).ConfigureAwait(false);
             ControlSessionKeys keys = await ReadHandshakeAnswerAsync(reader, handshake, cancellationToken).ConfigureAwait(false);
 
-            var stream = new ControlNoiseStream(transport, keys, reader.Remaining);
-            transport = stream;
-            ControlEarlyPayload? early = await ControlEarlyPayload.ReadAsync(stream, cancellationToken).ConfigureAwait(false);
-            return new Result(stream, early, target);
+            var stream = new ControlNoiseStream(transport, keys, reader.Remaining, expectEarlyPayload: true);
+            return new Result(stream, target);
         }
         catch
         {

@@ -33,12 +33,24 @@ internal sealed class ControlNoiseStream : Stream
     private int _pushedBackStart;
     private Exception? _readFailure;
     private int _disposed;
+    private bool _earlyPayloadPending;
+    private readonly TaskCompletionSource<ControlEarlyPayload?> _earlyPayload = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="transport">The TCP or TLS stream after the handshake response.</param>
     /// <param name="keys">This side's transport keys.</param>
     /// <param name="alreadyReceived">Bytes the upgrade reader had buffered past the handshake response.</param>
-    public ControlNoiseStream(Stream transport, ControlSessionKeys keys, ReadOnlySpan<byte> alreadyReceived = default)
+    /// <param name="expectEarlyPayload">
+    /// Client side: the first read probes for the server's early payload (doc §5.8) before returning HTTP/2
+    /// bytes. The probe is lazy because an HTTP/2 server may wait for the client preface before it sends anything.
+    /// </param>
+    public ControlNoiseStream(Stream transport, ControlSessionKeys keys, ReadOnlySpan<byte> alreadyReceived = default, bool expectEarlyPayload = false)
     {
+        _earlyPayloadPending = expectEarlyPayload;
+        if (!expectEarlyPayload)
+        {
+            _earlyPayload.SetResult(null);
+        }
+
         _transport = transport;
         Keys = keys;
         _sender = new ControlRecordCipher(keys.SendKey);
@@ -50,6 +62,12 @@ internal sealed class ControlNoiseStream : Stream
 
     /// <summary>The session: peer key, handshake hash, protocol version.</summary>
     public ControlSessionKeys Keys { get; }
+
+    /// <summary>
+    /// Completes with the server's early payload (or null when it sent none) once the first read has probed for it;
+    /// fails when the probe failed.
+    /// </summary>
+    public Task<ControlEarlyPayload?> EarlyPayload => _earlyPayload.Task;
 
     /// <summary>Records sent so far (the send nonce).</summary>
     public ulong RecordsSent => _sender.Counter;
@@ -87,6 +105,21 @@ internal sealed class ControlNoiseStream : Stream
         if (buffer.IsEmpty)
         {
             return 0;
+        }
+
+        if (_earlyPayloadPending)
+        {
+            _earlyPayloadPending = false;
+            try
+            {
+                _earlyPayload.SetResult(await ControlEarlyPayload.ReadAsync(this, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception exception)
+            {
+                _earlyPayload.TrySetException(exception);
+                _readFailure ??= exception as ControlProtocolException;
+                throw;
+            }
         }
 
         if (_pushedBackStart < _pushedBack.Length)
@@ -176,6 +209,7 @@ internal sealed class ControlNoiseStream : Stream
             return;
         }
 
+        _earlyPayload.TrySetCanceled();
         await _transport.DisposeAsync().ConfigureAwait(false);
         _sender.Dispose();
         _receiver.Dispose();
@@ -186,6 +220,7 @@ internal sealed class ControlNoiseStream : Stream
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _earlyPayload.TrySetCanceled();
             _transport.Dispose();
             _sender.Dispose();
             _receiver.Dispose();

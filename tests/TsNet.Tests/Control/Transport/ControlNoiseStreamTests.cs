@@ -104,13 +104,16 @@ public class ControlNoiseStreamTests
         sealer.Seal(settingsHeader, http2);
         byte[] wire = [.. ControlRecordCipherTests.EarlyFrames.SelectMany(Hex.Decode), .. http2];
 
-        await using var stream = new ControlNoiseStream(new TrickleStream(wire), ClientKeys(c1, c2));
-        var early = await ControlEarlyPayload.ReadAsync(stream, CancellationToken.None);
+        await using var stream = new ControlNoiseStream(new TrickleStream(wire), ClientKeys(c1, c2), expectEarlyPayload: true);
+        stream.EarlyPayload.IsCompleted.Should().BeFalse("the probe waits for the first read");
+        byte[] firstByte = await ReadExactlyAsync(stream, 1);
+        var early = await stream.EarlyPayload;
 
         early.Should().NotBeNull();
         early!.Json.Should().Be(ControlRecordCipherTests.EarlyJson);
         early.NodeKeyChallenge.Should().Be("chalpub:9fd7ad6dcff4298dd3f96d5b1b2af910a0535b1488d7f8fabb349a982880b615");
-        (await ReadExactlyAsync(stream, 9)).Should().Equal(settingsHeader);
+        byte[] rest = await ReadExactlyAsync(stream, 8);
+        ((byte[])[.. firstByte, .. rest]).Should().Equal(settingsHeader);
         (await stream.ReadAsync(new byte[1])).Should().Be(0, "the transport ended at a record boundary");
     }
 
@@ -123,10 +126,10 @@ public class ControlNoiseStreamTests
         byte[] frame = new byte[ControlRecordCipher.FrameSize(http2.Length)];
         sealer.Seal(http2, frame);
 
-        await using var stream = new ControlNoiseStream(new MemoryStream(frame), ClientKeys(c1, c2));
-        (await ControlEarlyPayload.ReadAsync(stream, CancellationToken.None)).Should().BeNull();
+        await using var stream = new ControlNoiseStream(new MemoryStream(frame), ClientKeys(c1, c2), expectEarlyPayload: true);
 
         (await ReadExactlyAsync(stream, http2.Length)).Should().Equal(http2);
+        (await stream.EarlyPayload).Should().BeNull();
     }
 
     [Fact]
@@ -198,10 +201,10 @@ public class ControlNoiseStreamTests
         using var sealer = new ControlRecordCipher(c2);
         byte[] frame = new byte[ControlRecordCipher.FrameSize(9)];
         sealer.Seal([0xff, 0xff, 0xff, 0x54, 0x53, 0x7f, 0xff, 0xff, 0xff], frame);
-        await using var stream = new ControlNoiseStream(new MemoryStream(frame), ClientKeys(c1, c2));
+        await using var stream = new ControlNoiseStream(new MemoryStream(frame), ClientKeys(c1, c2), expectEarlyPayload: true);
 
-        await FluentActions.Invoking(() => ControlEarlyPayload.ReadAsync(stream, CancellationToken.None).AsTask())
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*exceeds*");
+        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlProtocolException>().WithMessage("*exceeds*");
+        await stream.Invoking(s => s.EarlyPayload).Should().ThrowAsync<ControlProtocolException>();
     }
 
     [Fact]
