@@ -50,23 +50,33 @@ internal static class ControlUpgrade
 
         if (code != 101)
         {
-            string body = await reader.ReadAvailableTextAsync(MaxQuotedBodyBytes, cancellationToken).ConfigureAwait(false);
+            // The body carries the server's reason. With a Content-Length read that much (bounded): the server
+            // keeps the connection open, so reading on would wait; without one, only what has already arrived.
+            int bodyBytes = int.TryParse(HeaderValue(lines, "Content-Length"), System.Globalization.CultureInfo.InvariantCulture, out int contentLength) && contentLength >= 0
+                ? Math.Min(contentLength, MaxQuotedBodyBytes)
+                : Math.Min(reader.Remaining.Length, MaxQuotedBodyBytes);
+            string body = await reader.ReadTextAsync(bodyBytes, cancellationToken).ConfigureAwait(false);
             throw new ControlProtocolException($"control server refused the ts2021 upgrade: HTTP {code} {(status.Length > 2 ? status[2] : string.Empty)}: {body.Trim()}");
         }
 
-        string? upgrade = null;
-        foreach (string line in lines.AsSpan(1))
-        {
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
-            {
-                upgrade = line[(colon + 1)..].Trim();
-            }
-        }
-
+        string? upgrade = HeaderValue(lines, "Upgrade");
         if (!string.Equals(upgrade, UpgradeProtocol, StringComparison.Ordinal))
         {
             throw new ControlProtocolException($"control server switched to \"{upgrade}\", expected \"{UpgradeProtocol}\"");
         }
+    }
+
+    private static string? HeaderValue(string[] lines, string name)
+    {
+        foreach (string line in lines.AsSpan(1))
+        {
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return line[(colon + 1)..].Trim();
+            }
+        }
+
+        return null;
     }
 }

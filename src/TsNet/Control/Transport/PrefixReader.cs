@@ -64,22 +64,19 @@ internal sealed class PrefixReader
         return result;
     }
 
-    /// <summary>What is buffered plus one more read (bounded), as text, for error messages; never throws for EOF.</summary>
-    public async ValueTask<string> ReadAvailableTextAsync(int maxBytes, CancellationToken cancellationToken)
+    /// <summary>Up to <paramref name="count"/> bytes as text (fewer when the stream ends), for error messages.</summary>
+    public async ValueTask<string> ReadTextAsync(int count, CancellationToken cancellationToken)
     {
-        if (_end - _start < maxBytes)
+        try
         {
-            try
-            {
-                await FillAsync(_end - _start + 1, maxBytes, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // The text is only a hint for the error message.
-            }
+            await FillAsync(count, count, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The text is only a hint for the error message.
         }
 
-        return Encoding.UTF8.GetString(_buffer, _start, Math.Min(maxBytes, _end - _start));
+        return Encoding.UTF8.GetString(_buffer, _start, Math.Min(count, _end - _start));
     }
 
     private async ValueTask<bool> FillAsync(int needed, int maxBytes, CancellationToken cancellationToken)

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using TsNet.Control.Transport;
+using TsNet.InteropTests.Harness;
+using TsNet.TestSupport;
+using Xunit.Abstractions;
+
+namespace TsNet.InteropTests.Tailscale;
+
+/// <summary>
+/// The control transport against Tailscale's own <c>testcontrol-server</c> (v1.36.2, see
+/// <c>shared/tailscale/README.md</c>): <c>/key</c>, the ts2021 handshake, HTTP/2 over Noise and a register.
+/// Needs no root; only the binaries next to the repository.
+/// </summary>
+public sealed class ControlTransportInteropTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly TestLog _log = new(output);
+
+    [ControlTransportFact]
+    public async Task KeyHandshakeAndRegister_OverHttp2_Authorizes()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var http = new HttpClient();
+
+        var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
+        keys.LegacyPublicKey.IsZero.Should().BeFalse("this older server always sends its legacy key");
+        var machineKey = MachinePrivateKey.Generate();
+        var timer = Stopwatch.StartNew();
+        await using var connection = await ControlConnection.ConnectAsync(Options(control, machineKey, keys.PublicKey), cts.Token);
+        var handshake = timer.Elapsed;
+        using var response = await connection.SendAsync(RegisterRequest(115, "authkey-1"), cancellationToken: cts.Token);
+        var firstResponse = timer.Elapsed;
+        string body = await response.Content.ReadAsStringAsync(cts.Token);
+        _log.Write($"handshake {handshake.TotalMilliseconds:F1} ms, first HTTP/2 response {firstResponse.TotalMilliseconds:F1} ms; register: {body}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, body);
+        response.Version.Should().Be(HttpVersion.Version20);
+        using var json = JsonDocument.Parse(body);
+        json.RootElement.GetProperty("MachineAuthorized").GetBoolean().Should().BeTrue(body);
+        json.RootElement.GetProperty("User").ValueKind.Should().Be(JsonValueKind.Object, body);
+        json.RootElement.GetProperty("User").GetProperty("ID").GetInt64().Should().BePositive();
+        connection.ServerPublicKey.Should().Be(keys.PublicKey);
+        (await connection.GetEarlyPayloadAsync(cts.Token)).Should().BeNull("the test server sends no early payload");
+        connection.Connections.Should().Be(1);
+    }
+
+    [ControlTransportFact]
+    public async Task ConcurrentRequests_ShareOneHandshake()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var http = new HttpClient();
+        var keys = await ControlKeyClient.FetchAsync(http, control.Url, 130, cts.Token);
+        await using var connection = await ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), keys.PublicKey, 130), cts.Token);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            using var response = await connection.SendAsync(RegisterRequest(130, "authkey-" + i), cancellationToken: cts.Token);
+            return response.StatusCode;
+        }));
+
+        statuses.Should().AllBeEquivalentTo(HttpStatusCode.OK);
+        connection.Connections.Should().Be(1);
+    }
+
+    [ControlTransportFact]
+    public async Task MalformedRegister_Answers400()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var http = new HttpClient();
+        var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
+        await using var connection = await ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), keys.PublicKey), cts.Token);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/machine/register") { Content = new StringContent("{\"Version\":0}") };
+        using var response = await connection.SendAsync(request, cancellationToken: cts.Token);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [ControlTransportFact]
+    public async Task WrongServerKey_IsACleanProtocolError()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+
+        // The server cannot open the initiation: it answers 101, then closes (README "Observed on the wire").
+        await FluentActions.Invoking(() => ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), MachinePrivateKey.Generate().PublicKey), cts.Token))
+            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*without a handshake response*");
+    }
+
+    [ControlTransportFact]
+    public async Task TruncatedInitiation_IsACleanProtocolError()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, control.Url.Port, cts.Token);
+        var stream = socket.GetStream();
+
+        await stream.WriteAsync(ControlUpgrade.BuildRequest($"127.0.0.1:{control.Url.Port}", RandomNumberGenerator.GetBytes(50)), cts.Token);
+        var reader = new PrefixReader(stream);
+        await ControlUpgrade.ReadResponseAsync(reader, cts.Token);
+
+        (await reader.ReadExactlyAsync(ControlNoise.HeaderSize, cts.Token)).Should().BeNull("a bad initiation gets 101 and then EOF");
+    }
+
+    [ControlTransportFact]
+    public async Task UpgradeWithoutHandshakeHeader_IsRefusedWith400()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, control.Url.Port, cts.Token);
+        var stream = socket.GetStream();
+        string request = $"POST /ts2021 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: {ControlUpgrade.UpgradeProtocol}\r\nConnection: upgrade\r\n{ControlUpgrade.HandshakeHeader}: !!!\r\nContent-Length: 0\r\n\r\n";
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cts.Token);
+
+        await FluentActions.Invoking(() => ControlUpgrade.ReadResponseAsync(new PrefixReader(stream), cts.Token).AsTask())
+            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*HTTP 400*");
+    }
+
+    private static ControlConnectionOptions Options(ControlTransportTestServer control, MachinePrivateKey machineKey, MachinePublicKey controlKey, ushort version = 115) => new()
+    {
+        ServerUrl = control.Url,
+        MachineKey = machineKey,
+        ControlKey = controlKey,
+        ProtocolVersion = version,
+    };
+
+    // Protocol doc §8.1: the minimal register body, hand-written (the model types are another part's).
+    private static HttpRequestMessage RegisterRequest(int version, string authKey)
+    {
+        string nodeKey = "nodekey:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string json = $"{{\"Version\":{version},\"NodeKey\":\"{nodeKey}\",\"Auth\":{{\"AuthKey\":\"{authKey}\"}},\"Hostinfo\":{{\"Hostname\":\"tsnet-transport-test\",\"OS\":\"linux\",\"IPNVersion\":\"0.1.0\"}}}}";
+        var request = new HttpRequestMessage(HttpMethod.Post, "/machine/register") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Ts-Lb", nodeKey);
+        return request;
+    }
+}
+
+/// <summary>
+/// A fact that needs the real Tailscale binaries (<c>../shared/tailscale</c> next to the repository). Outside CI it
+/// is skipped, saying why, when they are absent; under <c>CI=true</c> it runs and fails loudly instead.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class ControlTransportFactAttribute : FactAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> when the binaries are missing and not under CI.</summary>
+    public ControlTransportFactAttribute()
+    {
+        if (!InteropEnvironment.IsCi && ControlTransportTestServer.MissingReason is { } reason)
+        {
+            Skip = $"{reason}; set CI=true to force";
+        }
+    }
+}
+
+/// <summary>A private starter for <c>testcontrol-server</c> on a free loopback port; the process dies with the test.</summary>
+internal sealed class ControlTransportTestServer : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+
+    private ControlTransportTestServer(ChildProcess process, Uri url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>The binary, found relative to the repository: <c>../shared/tailscale/bin/testcontrol-server</c>.</summary>
+    public static string BinaryPath => Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "tailscale", "bin", "testcontrol-server"));
+
+    /// <summary>Why the server cannot run here, or null.</summary>
+    public static string? MissingReason => File.Exists(BinaryPath) ? null : $"Tailscale test binaries not found ({BinaryPath})";
+
+    public static async Task<ControlTransportTestServer> StartAsync(TestLog log)
+    {
+        if (MissingReason is { } reason)
+        {
+            throw new InvalidOperationException($"CI=true, so this test must run: {reason}");
+        }
+
+        // A port that was free a moment ago; the server reports the URL it bound, and a lost race fails loudly.
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var start = new ProcessStartInfo(BinaryPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-listen");
+        start.ArgumentList.Add($"127.0.0.1:{port}");
+        var process = ChildProcess.Start(start, log, "testcontrol");
+        try
+        {
+            string? line = await process.WaitForLineAsync(l => l.StartsWith("TESTCONTROL_URL=", StringComparison.Ordinal), TimeSpan.FromSeconds(15));
+            if (line is null)
+            {
+                throw new InvalidOperationException($"testcontrol-server did not report its URL: {string.Join(" | ", process.Lines.TakeLast(10))}");
+            }
+
+            return new ControlTransportTestServer(process, new Uri(line["TESTCONTROL_URL=".Length..]));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
