@@ -14,9 +14,12 @@ internal static class ControlDialer
 
     /// <exception cref="ControlProtocolException">The server broke the protocol or refused.</exception>
     /// <exception cref="TimeoutException">No target completed within <see cref="ControlConnectionOptions.ConnectTimeout"/>.</exception>
-    public static async Task<Result> ConnectAsync(ControlConnectionOptions options, CancellationToken cancellationToken)
+    public static Task<Result> ConnectAsync(ControlConnectionOptions options, CancellationToken cancellationToken)
+        => ConnectAsync(options, ControlDialPlan.For(options.ServerUrl), cancellationToken);
+
+    /// <summary>Races explicit <paramref name="targets"/> (tests use loopback ports in place of 80/443).</summary>
+    internal static async Task<Result> ConnectAsync(ControlConnectionOptions options, IReadOnlyList<ControlDialTarget> targets, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ControlDialTarget> targets = ControlDialPlan.For(options.ServerUrl);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
