@@ -51,6 +51,40 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
     }
 
     [ControlTransportFact]
+    public async Task HandshakeAndFirstResponse_Latency()
+    {
+        const int Rounds = 20;
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var http = new HttpClient();
+        var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
+        var machineKey = MachinePrivateKey.Generate();
+        var handshakes = new List<double>();
+        var firstResponses = new List<double>();
+
+        // Round 0 warms up (JIT); the figures are rounds 1..N, each a new TCP connection, upgrade and handshake.
+        for (int round = 0; round <= Rounds; round++)
+        {
+            var timer = Stopwatch.StartNew();
+            await using var connection = await ControlConnection.ConnectAsync(Options(control, machineKey, keys.PublicKey), cts.Token);
+            double handshake = timer.Elapsed.TotalMilliseconds;
+            using var response = await connection.SendAsync(RegisterRequest(115, "authkey-latency"), cancellationToken: cts.Token);
+            await response.Content.ReadAsByteArrayAsync(cts.Token);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            if (round > 0)
+            {
+                handshakes.Add(handshake);
+                firstResponses.Add(timer.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        handshakes.Sort();
+        firstResponses.Sort();
+        _log.Write($"over {Rounds} connections: handshake median {handshakes[Rounds / 2]:F2} ms (max {handshakes[^1]:F2}), " +
+            $"handshake + first HTTP/2 register response median {firstResponses[Rounds / 2]:F2} ms (max {firstResponses[^1]:F2})");
+    }
+
+    [ControlTransportFact]
     public async Task ConcurrentRequests_ShareOneHandshake()
     {
         await using var control = await ControlTransportTestServer.StartAsync(_log);

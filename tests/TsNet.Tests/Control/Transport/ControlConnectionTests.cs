@@ -227,7 +227,7 @@ public class ControlConnectionTests
     }
 
     [Fact]
-    public async Task Dispose_ClosesTheNoiseConnection_AndRefusesFurtherUse()
+    public async Task Dispose_ClosesTheNoiseConnectionAtTheServer_AndRefusesFurtherUse()
     {
         await using var server = await FakeControlServer.StartAsync();
         using var cts = new CancellationTokenSource(Bound);
@@ -236,6 +236,8 @@ public class ControlConnectionTests
 
         await connection.DisposeAsync();
         await connection.DisposeAsync();
+
+        await server.WaitForClosedNoiseConnectionAsync(cts.Token);
 
         await FluentActions.Invoking(() => connection.SendAsync(Register())).Should().ThrowAsync<ObjectDisposedException>();
     }

@@ -49,6 +49,7 @@ internal sealed class FakeControlServer : IAsyncDisposable
     private readonly X509Certificate2? _certificate;
     private readonly WebApplication _backend;
     private readonly Task _acceptLoop;
+    private readonly SemaphoreSlim _closed = new(0);
     private int _backendPort;
     private int _handshakes;
 
@@ -113,6 +114,9 @@ internal sealed class FakeControlServer : IAsyncDisposable
         ProtocolVersion = version,
         ConnectTimeout = TimeSpan.FromSeconds(10),
     };
+
+    /// <summary>Waits (bounded by <paramref name="cancellationToken"/>) until a Noise connection has ended on the server side.</summary>
+    public Task WaitForClosedNoiseConnectionAsync(CancellationToken cancellationToken) => _closed.WaitAsync(cancellationToken);
 
     /// <summary>Closes every Noise connection the server holds (the client must redial).</summary>
     public async Task DropConnectionsAsync()
@@ -235,9 +239,16 @@ internal sealed class FakeControlServer : IAsyncDisposable
             using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             Task up = noise.CopyToAsync(backendStream, done.Token);
             Task down = backendStream.CopyToAsync(noise, done.Token);
-            await Task.WhenAny(up, down);
-            await done.CancelAsync();
-            await noise.DisposeAsync();
+            try
+            {
+                await Task.WhenAny(up, down);
+                await done.CancelAsync();
+                await noise.DisposeAsync();
+            }
+            finally
+            {
+                _closed.Release();
+            }
         }
         catch (Exception) when (_stop.IsCancellationRequested)
         {
