@@ -69,6 +69,9 @@ internal static class ControlDialer
             await losers.CancelAsync().ConfigureAwait(false);
         }
 
+        // Attempts still running were cancelled just now; wait for them so none outlives this call (one that
+        // completed anyway is closed).
+        await DisposeOthersAsync(attempts, winner: null).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var failures = attempts.Where(a => a.IsFaulted).Select(a => a.Exception!.InnerException!).ToList();
         if (timeout.IsCancellationRequested)
@@ -144,7 +147,7 @@ internal static class ControlDialer
         return handshake.ReadResponse(message);
     }
 
-    private static async ValueTask DisposeOthersAsync(List<Task<Result>> attempts, Task<Result> winner)
+    private static async ValueTask DisposeOthersAsync(List<Task<Result>> attempts, Task<Result>? winner)
     {
         foreach (var attempt in attempts)
         {
@@ -160,7 +163,7 @@ internal static class ControlDialer
             }
             catch (Exception)
             {
-                // A losing attempt's failure (usually the cancellation) does not matter once one target won.
+                // Its failure (usually the cancellation) is reported, if at all, from the attempt task itself.
             }
         }
     }

@@ -117,7 +117,8 @@ internal sealed class ControlNoiseStream : Stream
             catch (Exception exception)
             {
                 _earlyPayload.TrySetException(exception);
-                _readFailure ??= exception as ControlProtocolException;
+                // Probed bytes may be consumed: the stream cannot go on, whatever interrupted the probe.
+                _readFailure ??= exception as ControlProtocolException ?? new ControlProtocolException("the early-payload probe was interrupted", exception);
                 throw;
             }
         }
