@@ -104,6 +104,45 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
     }
 
     [ControlTransportFact]
+    public async Task MapStream_StaysOpen_WhileOtherRequestsShareTheConnection()
+    {
+        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        using var cts = new CancellationTokenSource(Bound);
+        using var http = new HttpClient();
+        var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
+        await using var connection = await ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), keys.PublicKey), cts.Token);
+        string nodeKey = NewNodeKey();
+        using (var registered = await connection.SendAsync(RegisterRequest(115, "authkey-map", nodeKey), cancellationToken: cts.Token))
+        {
+            registered.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // Doc §9.1/§9.2: the long poll, uncompressed: uint32 LE length, then MapResponse JSON, repeated.
+        string discoKey = "discokey:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        string mapJson = $$$"""{"Version":115,"NodeKey":"{{{nodeKey}}}","DiscoKey":"{{{discoKey}}}","Stream":true,"KeepAlive":true,"Hostinfo":{"Hostname":"tsnet-transport-test","OS":"linux"}}""";
+        using var mapRequest = new HttpRequestMessage(HttpMethod.Post, "/machine/map") { Content = new StringContent(mapJson, Encoding.UTF8, "application/json") };
+        using var map = await connection.SendAsync(mapRequest, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        map.StatusCode.Should().Be(HttpStatusCode.OK);
+        await using var body = await map.Content.ReadAsStreamAsync(cts.Token);
+        byte[] lengthBytes = new byte[4];
+        await body.ReadExactlyAsync(lengthBytes, cts.Token);
+        int length = BitConverter.ToInt32(lengthBytes);
+        length.Should().BeInRange(1, 1 << 20);
+        byte[] first = new byte[length];
+        await body.ReadExactlyAsync(first, cts.Token);
+        using (var firstMap = JsonDocument.Parse(first))
+        {
+            firstMap.RootElement.GetProperty("Node").GetProperty("Key").GetString().Should().Be(nodeKey);
+        }
+
+        // The stream is still open; a second request multiplexes next to it on the same Noise connection.
+        using var other = await connection.SendAsync(RegisterRequest(115, "authkey-map", nodeKey), cancellationToken: cts.Token);
+
+        other.StatusCode.Should().Be(HttpStatusCode.OK);
+        connection.Connections.Should().Be(1);
+    }
+
+    [ControlTransportFact]
     public async Task MalformedRegister_Answers400()
     {
         await using var control = await ControlTransportTestServer.StartAsync(_log);
@@ -170,9 +209,11 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
     };
 
     // Protocol doc §8.1: the minimal register body, hand-written (the model types are another part's).
-    private static HttpRequestMessage RegisterRequest(int version, string authKey)
+    private static string NewNodeKey() => "nodekey:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    private static HttpRequestMessage RegisterRequest(int version, string authKey, string? nodeKey = null)
     {
-        string nodeKey = "nodekey:" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        nodeKey ??= NewNodeKey();
         string json = $"{{\"Version\":{version},\"NodeKey\":\"{nodeKey}\",\"Auth\":{{\"AuthKey\":\"{authKey}\"}},\"Hostinfo\":{{\"Hostname\":\"tsnet-transport-test\",\"OS\":\"linux\",\"IPNVersion\":\"0.1.0\"}}}}";
         var request = new HttpRequestMessage(HttpMethod.Post, "/machine/register") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.Add("Ts-Lb", nodeKey);

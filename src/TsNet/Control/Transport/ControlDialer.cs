@@ -30,37 +30,34 @@ internal static class ControlDialer
             int next = 0;
             while (true)
             {
-                if (next < targets.Count && (attempts.Count == 0 || attempts.TrueForAll(a => a.IsCompleted)))
+                // Checked first: an attempt may already have completed by the time it is added.
+                Task<Result>? winner = attempts.Find(a => a.IsCompletedSuccessfully);
+                if (winner is not null)
                 {
+                    await losers.CancelAsync().ConfigureAwait(false);
+                    await DisposeOthersAsync(attempts, winner).ConfigureAwait(false);
+                    return winner.Result;
+                }
+
+                bool allCompleted = attempts.TrueForAll(a => a.IsCompleted);
+                if (allCompleted && next < targets.Count)
+                {
+                    // The first target, or the next one at once because every earlier attempt failed.
                     attempts.Add(AttemptAsync(options, targets[next++], losers.Token));
                     continue;
                 }
 
-                var running = attempts.Where(a => !a.IsCompleted).ToList();
-                if (running.Count == 0 && next >= targets.Count)
+                if (allCompleted || timeout.IsCancellationRequested)
                 {
                     break;
                 }
 
+                var running = attempts.Where(a => !a.IsCompleted);
                 Task delay = next < targets.Count ? Task.Delay(targets[next].StartDelay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token);
                 Task finished = await Task.WhenAny(running.Append(delay)).ConfigureAwait(false);
-                if (finished == delay)
+                if (finished == delay && !timeout.IsCancellationRequested && next < targets.Count)
                 {
-                    if (timeout.IsCancellationRequested)
-                    {
-                        break;
-                    }
-
                     attempts.Add(AttemptAsync(options, targets[next++], losers.Token));
-                    continue;
-                }
-
-                var attempt = (Task<Result>)finished;
-                if (attempt.IsCompletedSuccessfully)
-                {
-                    await losers.CancelAsync().ConfigureAwait(false);
-                    await DisposeOthersAsync(attempts, attempt).ConfigureAwait(false);
-                    return attempt.Result;
                 }
             }
         }
@@ -73,7 +70,19 @@ internal static class ControlDialer
         // completed anyway is closed).
         await DisposeOthersAsync(attempts, winner: null).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        var failures = attempts.Where(a => a.IsFaulted).Select(a => a.Exception!.InnerException!).ToList();
+        var failures = new List<Exception>(attempts.Count);
+        foreach (var attempt in attempts)
+        {
+            try
+            {
+                await attempt.ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failures.Add(exception);
+            }
+        }
+
         if (timeout.IsCancellationRequested)
         {
             throw new TimeoutException($"connecting to the control server {options.ServerUrl} timed out after {options.ConnectTimeout}", failures.Count > 0 ? new AggregateException(failures) : null);
