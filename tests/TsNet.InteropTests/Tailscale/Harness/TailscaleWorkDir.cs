@@ -102,7 +102,8 @@ public sealed partial class TailscaleWorkDir : IAsyncDisposable
         try
         {
             files = Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories)
-                .Where(file => file.EndsWith(".log", StringComparison.Ordinal) || file.EndsWith(".txt", StringComparison.Ordinal))
+                // Only the captured output (*.log): tailscaled's TS_LOGS_DIR files (*.txt) repeat it as JSON.
+                .Where(file => file.EndsWith(".log", StringComparison.Ordinal))
                 .OrderBy(file => file, StringComparer.Ordinal)
                 .ToList();
         }
