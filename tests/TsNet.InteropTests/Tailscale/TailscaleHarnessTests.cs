@@ -102,7 +102,7 @@ public sealed class TailscaleHarnessTests
 
         up.Succeeded.Should().BeFalse(up.ToString());
         up.TimedOut.Should().BeFalse(up.ToString());
-        (up.StandardOutput + up.StandardError).Should().ContainEquivalentOf("auth key", up.ToString());
+        (up.StandardOutput + up.StandardError).Should().Contain("auth key not accepted by testcontrol", "the server's register error reaches up");
         (await control.Admin.GetNodesAsync(bound.Token)).Should().BeEmpty();
         (await node.StatusJsonAsync(cancellationToken: bound.Token)).BackendState.Should().NotBe("Running");
         workDir.Complete();
@@ -188,6 +188,111 @@ public sealed class TailscaleHarnessTests
         status.Self!.PublicKey.Should().Be(login.NodeKey);
         status.Self.DNSName.Should().Be("node1.tail.test.");
         (await control.Admin.GetPendingAuthAsync(bound.Token)).Should().BeEmpty();
+        workDir.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task DerpOnlyNodes_PingThroughDerper()
+    {
+        TailscaleBinaries.EnsureAvailable();
+        using var bound = new CancellationTokenSource(TestBound);
+        await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
+        await using var derp = await DerpServer.StartAsync(workDir, bound.Token);
+        await using var control = await TestControlServer.StartAsync(
+            workDir, new TestControlServerOptions { DerpPort = derp.TlsPort, StunPort = derp.StunPort, ReadonlyUpdatesDerp = true }, bound.Token);
+        await using var node1 = await Tailscaled.StartAsync(workDir, new TailscaledOptions { Name = "ts1", DerpOnly = true, Ephemeral = true }, bound.Token);
+        await using var node2 = await Tailscaled.StartAsync(workDir, new TailscaledOptions { Name = "ts2", DerpOnly = true, Ephemeral = true }, bound.Token);
+        await Task.WhenAll(
+            node1.UpAsync(control.Url, "any-key", "node1", cancellationToken: bound.Token),
+            node2.UpAsync(control.Url, "any-key", "node2", cancellationToken: bound.Token));
+        // Read-only polls: the server never marks these nodes Online; node2's home region reaching node1 is what counts.
+        await node1.WaitForStatusAsync(s => s.FindPeer("node2") is { Relay: "test" }, PeerTimeout, "seeing node2 at DERP region test", bound.Token);
+
+        var pong = await node1.PingAsync("node2", count: 3, cancellationToken: bound.Token);
+
+        pong.Should().MatchRegex(@"^pong from node2 \(100\.64\.0\.[0-9]+\) via DERP\(test\) in .+$");
+        var peer = (await node1.StatusJsonAsync(cancellationToken: bound.Token)).FindPeer("node2")!;
+        peer.CurAddr.Should().BeEmpty("UDP paths are off");
+        peer.Relay.Should().Be("test");
+        (await control.Admin.GetNodesAsync(bound.Token)).Should().OnlyContain(n => n.Ephemeral && n.DERP == "127.3.3.40:1");
+        workDir.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task FailedStart_ThrowsWithLog_LeavesNoProcess_AndUncompletedWorkDirKeepsLogs()
+    {
+        TailscaleBinaries.EnsureAvailable();
+        using var bound = new CancellationTokenSource(TestBound);
+        var lines = new List<string>();
+        var capture = new TestLog(line =>
+        {
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+
+            _log.Write(line);
+        });
+        var workDir = await TailscaleWorkDir.CreateAsync(capture, bound.Token);
+        try
+        {
+            var start = async () => await TestControlServer.StartAsync(workDir, new TestControlServerOptions { FilterRulesJson = "not json" }, bound.Token);
+
+            (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("testcontrol-server did not start").And.Contain("control-1.log");
+            TailscaleLeftovers.FindProcesses().Should().NotContain(p => p.Directory.StartsWith(workDir.Path, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await workDir.DisposeAsync();
+        }
+
+        Directory.Exists(workDir.Path).Should().BeTrue("an uncompleted test keeps its work directory");
+        lock (lines)
+        {
+            lines.Should().Contain(line => line.Contains("==== " + workDir.File("control-1.log"), StringComparison.Ordinal));
+        }
+
+        Directory.Delete(workDir.Path, recursive: true);
+    }
+
+    [TailscaleFact]
+    public async Task LeftoverCleaning_StopsProcessesOfGoneOwner_SparesLiveRun()
+    {
+        TailscaleBinaries.EnsureAvailable();
+        using var bound = new CancellationTokenSource(TestBound);
+        await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
+        await using var live = await TestControlServer.StartAsync(workDir, new TestControlServerOptions { StunPort = -1 }, bound.Token);
+
+        // A work directory of an owner that is gone (no such pid), with a control server running in it as a crashed run would leave it.
+        var goneOwner = Enumerable.Range(4_000_000, 100_000).First(pid => !Directory.Exists("/proc/" + pid));
+        LeftoverCleaner.IsStaleOwner(goneOwner).Should().BeTrue();
+        var staleDirectory = Path.Combine(Path.GetTempPath(), $"{TailscaleWorkDir.Prefix}{goneOwner}-1");
+        Directory.CreateDirectory(staleDirectory);
+        var stale = TailscaleChild.Start(
+            TailscaleBinaries.PathOf(TailscaleBinaries.TestControlServerName),
+            new[] { "-listen", "127.0.0.1:" + TailscalePorts.FreeTcp(), "-stun-port", "-1" },
+            staleDirectory,
+            Path.Combine(staleDirectory, "control.log"),
+            _log,
+            "stale-control");
+        await using (stale)
+        {
+            (await stale.WaitForLineAsync(line => line.StartsWith("TESTCONTROL_URL=", StringComparison.Ordinal), TestControlServer.StartTimeout, bound.Token))
+                .Should().NotBeNull();
+            var found = TailscaleLeftovers.FindProcesses();
+            found.Should().Contain(p => p.Pid == stale.Id && p.OwnerPid == goneOwner && p.Program == TailscaleBinaries.TestControlServerName);
+            found.Should().Contain(p => p.Pid == live.Process.Id && p.OwnerPid == Environment.ProcessId);
+
+            // Select like the start of a run does, but never this process (its live server must survive).
+            var removed = await TailscaleLeftovers.CleanAsync(_log, owner => owner != Environment.ProcessId && LeftoverCleaner.IsStaleOwner(owner));
+
+            removed.Should().BeGreaterOrEqualTo(2, "the process and its directory");
+            (await stale.WaitForExitAsync(TimeSpan.FromSeconds(5))).Should().BeTrue("the leftover was stopped");
+            Directory.Exists(staleDirectory).Should().BeFalse();
+            live.Process.HasExited.Should().BeFalse();
+            (await live.Admin.GetServerKeysAsync(cancellationToken: bound.Token)).PublicKey.Should().StartWith("mkey:");
+        }
+
         workDir.Complete();
     }
 }

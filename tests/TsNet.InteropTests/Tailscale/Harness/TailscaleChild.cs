@@ -174,6 +174,9 @@ public sealed class TailscaleChild : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (bounded) for the process to exit by itself; true when it did.</summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), timeout);
+
     /// <summary>
     /// SIGTERM, up to <paramref name="grace"/> for the process to exit, then SIGKILL and up to 5 s more. Returns true
     /// when it is gone. Idempotent.
