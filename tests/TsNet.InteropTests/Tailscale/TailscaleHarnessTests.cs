@@ -13,9 +13,9 @@ namespace TsNet.InteropTests.Tailscale;
 [Trait("Category", TailscaleFactAttribute.Category)]
 public sealed class TailscaleHarnessTests
 {
-    private static readonly TimeSpan TestBound = TimeSpan.FromSeconds(60);
-
     private const string GoodKey = "tskey-harness-test";
+
+    private static readonly TimeSpan TestBound = TimeSpan.FromSeconds(60);
 
     // Peers see each other once both map streams are up; generous for a loaded machine.
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(30);
@@ -291,6 +291,32 @@ public sealed class TailscaleHarnessTests
             Directory.Exists(staleDirectory).Should().BeFalse();
             live.Process.HasExited.Should().BeFalse();
             (await live.Admin.GetServerKeysAsync(cancellationToken: bound.Token)).PublicKey.Should().StartWith("mkey:");
+        }
+
+        workDir.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task ControlServer_PortTakenBetweenProbeAndBind_RetriesOnceWithAnotherPort()
+    {
+        TailscaleBinaries.EnsureAvailable();
+        using var bound = new CancellationTokenSource(TestBound);
+        await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, TailscalePorts.FreeTcp());
+        taken.Start();
+        try
+        {
+            var takenPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+            await using var control = await TestControlServer.StartAsync(workDir, new TestControlServerOptions { StunPort = -1 }, takenPort, bound.Token);
+
+            control.Port.Should().NotBe(takenPort);
+            File.ReadAllText(workDir.File("control-1.log")).Should().Contain("address already in use", "the first attempt lost the port");
+            (await control.Admin.GetServerKeysAsync(cancellationToken: bound.Token)).PublicKey.Should().StartWith("mkey:");
+        }
+        finally
+        {
+            taken.Stop();
         }
 
         workDir.Complete();

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 using TsNet.InteropTests.Harness;
 
 namespace TsNet.InteropTests.Tailscale.Harness;
@@ -10,7 +13,7 @@ namespace TsNet.InteropTests.Tailscale.Harness;
 /// <c>derper</c> on 127.0.0.1: TLS only (v1.36.2 clients always use TLS to DERP) on a free TCP port, STUN on a free UDP
 /// port, manual certificate mode with a self-signed certificate for <see cref="HostName"/> made by <c>openssl</c> (the
 /// control server's DERP map marks the node InsecureForTests, so clients skip verification but send that name as SNI).
-/// Ready once the TLS port accepts connections (bounded). Pass <see cref="TlsPort"/> and <see cref="StunPort"/> to
+/// Ready (bounded) once it logged its STUN port and a TLS handshake on its port presents that certificate. Pass <see cref="TlsPort"/> and <see cref="StunPort"/> to
 /// <see cref="TestControlServerOptions"/>. Dispose kills it.
 /// </summary>
 public sealed class DerpServer : IAsyncDisposable
@@ -45,7 +48,7 @@ public sealed class DerpServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(workDir);
         TailscaleBinaries.EnsureAvailable();
         var certificateDirectory = workDir.Subdirectory("derp");
-        await MakeCertificateAsync(workDir, certificateDirectory, cancellationToken);
+        var certificate = await MakeCertificateAsync(workDir, certificateDirectory, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             var tlsPort = TailscalePorts.FreeTcp();
@@ -62,7 +65,17 @@ public sealed class DerpServer : IAsyncDisposable
             };
             var logPath = workDir.File($"derper-{attempt}.log");
             var child = TailscaleChild.Start(TailscaleBinaries.PathOf(TailscaleBinaries.DerperName), arguments, workDir.Path, logPath, workDir.Log, "derper");
-            var failure = await WaitAcceptingAsync(child, tlsPort, cancellationToken);
+            string? failure;
+            try
+            {
+                failure = await WaitServingAsync(child, tlsPort, stunPort, certificate, cancellationToken);
+            }
+            catch
+            {
+                await child.DisposeAsync();
+                throw;
+            }
+
             if (failure is null)
             {
                 workDir.Log.Write($"[derper] ready: TLS 127.0.0.1:{tlsPort}, STUN :{stunPort}");
@@ -83,12 +96,13 @@ public sealed class DerpServer : IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _child.DisposeAsync();
 
-    private static async Task MakeCertificateAsync(TailscaleWorkDir workDir, string directory, CancellationToken cancellationToken)
+    /// <summary>Makes the certificate (unless the work directory has it) and returns its DER bytes.</summary>
+    private static async Task<byte[]> MakeCertificateAsync(TailscaleWorkDir workDir, string directory, CancellationToken cancellationToken)
     {
         var certificate = Path.Combine(directory, HostName + ".crt");
         if (File.Exists(certificate))
         {
-            return;
+            return ReadDer(certificate);
         }
 
         // derper's manual mode loads <hostname>.crt/.key from -certdir and refuses any other SNI.
@@ -103,11 +117,29 @@ public sealed class DerpServer : IAsyncDisposable
             },
             TimeSpan.FromSeconds(30),
             cancellationToken: cancellationToken);
+        return ReadDer(certificate);
     }
 
-    private static async Task<string?> WaitAcceptingAsync(TailscaleChild child, int port, CancellationToken cancellationToken)
+    private static byte[] ReadDer(string pemFile)
+    {
+        var text = File.ReadAllText(pemFile);
+        var pem = PemEncoding.Find(text);
+        return Convert.FromBase64String(text[pem.Base64Data]);
+    }
+
+    private static async Task<string?> WaitServingAsync(TailscaleChild child, int tlsPort, int stunPort, byte[] certificate, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+
+        // derper logs the STUN line after binding that port; the TLS port is proven by a handshake that presents our
+        // certificate (not merely "something accepts on that port").
+        var stunLine = "running STUN server on 127.0.0.1:" + stunPort.ToString(CultureInfo.InvariantCulture);
+        if (await child.WaitForLineAsync(line => line.Contains(stunLine, StringComparison.Ordinal), StartTimeout, cancellationToken) is null)
+        {
+            return child.HasExited ? $"exited with {child.ExitCode}" : $"no \"{stunLine}\" within {StartTimeout.TotalSeconds:0} s";
+        }
+
+        string? last = null;
         while (true)
         {
             if (child.HasExited)
@@ -117,19 +149,47 @@ public sealed class DerpServer : IAsyncDisposable
 
             try
             {
-                using var client = new TcpClient(AddressFamily.InterNetwork);
-                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                return null;
+                if (await PresentsCertificateAsync(tlsPort, certificate, cancellationToken))
+                {
+                    return null;
+                }
+
+                last = "a different certificate answered";
             }
-            catch (SocketException) when (clock.Elapsed < StartTimeout)
+            catch (Exception e) when (e is SocketException or IOException or AuthenticationException)
             {
-                // Not listening yet: check again shortly (bounded by StartTimeout).
-                await Task.Delay(50, cancellationToken);
+                last = e.Message;
             }
-            catch (SocketException e)
+
+            if (clock.Elapsed >= StartTimeout)
             {
-                return $"port {port} not accepting after {StartTimeout.TotalSeconds:0} s ({e.SocketErrorCode})";
+                return $"no TLS with our certificate on 127.0.0.1:{tlsPort} within {StartTimeout.TotalSeconds:0} s ({last})";
             }
+
+            // Not serving yet: check again shortly (bounded by StartTimeout).
+            await Task.Delay(50, cancellationToken);
         }
+    }
+
+    private static async Task<bool> PresentsCertificateAsync(int port, byte[] certificate, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        byte[]? presented = null;
+        await using var tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(
+            new SslClientAuthenticationOptions
+            {
+                TargetHost = HostName,
+
+                // Self-signed on purpose; the check is that it is exactly ours.
+                RemoteCertificateValidationCallback = (_, remote, _, _) =>
+                {
+                    presented = remote?.GetRawCertData();
+                    return true;
+                },
+            },
+            cancellationToken);
+        return presented is not null && presented.AsSpan().SequenceEqual(certificate);
     }
 }

@@ -45,15 +45,29 @@ public sealed class TestControlServer : IAsyncDisposable
     public TailscaleChild Process => _child ?? throw new InvalidOperationException("the control server is not running");
 
     /// <summary>Starts the server; on a lost port race retries once with a new port.</summary>
-    public static async Task<TestControlServer> StartAsync(TailscaleWorkDir workDir, TestControlServerOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<TestControlServer> StartAsync(TailscaleWorkDir workDir, TestControlServerOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(workDir, options, firstPort: null, cancellationToken);
+
+    /// <summary>Like <see cref="StartAsync(TailscaleWorkDir, TestControlServerOptions?, CancellationToken)"/>, trying <paramref name="firstPort"/> first (tests of the retry).</summary>
+    internal static async Task<TestControlServer> StartAsync(TailscaleWorkDir workDir, TestControlServerOptions? options, int? firstPort, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workDir);
         TailscaleBinaries.EnsureAvailable();
         options ??= new TestControlServerOptions();
         for (var attempt = 1; ; attempt++)
         {
-            var server = new TestControlServer(workDir, options, TailscalePorts.FreeTcp());
-            var failure = await server.TryStartAsync(cancellationToken);
+            var server = new TestControlServer(workDir, options, attempt == 1 && firstPort is { } port ? port : TailscalePorts.FreeTcp());
+            string? failure;
+            try
+            {
+                failure = await server.TryStartAsync(cancellationToken);
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+
             if (failure is null)
             {
                 return server;
