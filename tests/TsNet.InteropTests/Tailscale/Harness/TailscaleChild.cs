@@ -179,12 +179,14 @@ public sealed class TailscaleChild : IAsyncDisposable
 
     /// <summary>
     /// SIGTERM, up to <paramref name="grace"/> for the process to exit, then SIGKILL and up to 5 s more. Returns true
-    /// when it is gone. Idempotent.
+    /// when it is gone. Idempotent; after an exit it waits (bounded) until all output is in the log file.
     /// </summary>
     public async Task<bool> StopAsync(TimeSpan grace)
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0 || HasExited)
         {
+            // Exited (or being stopped): WaitForExitAsync also waits for the last output lines to reach the log file.
+            await ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), TimeSpan.FromSeconds(5));
             return HasExited;
         }
 

@@ -149,6 +149,12 @@ public sealed class TestControlServer : IAsyncDisposable
         var line = await child.WaitForLineAsync(text => text.StartsWith(UrlPrefix, StringComparison.Ordinal), StartTimeout, cancellationToken);
         if (line is null)
         {
+            if (child.HasExited)
+            {
+                // All output in the log file before it is read.
+                await child.StopAsync(TimeSpan.Zero);
+            }
+
             var reason = child.HasExited ? $"exited with {child.ExitCode}" : $"printed no {UrlPrefix} within {StartTimeout.TotalSeconds:0} s";
             var log = File.Exists(logPath) ? await File.ReadAllTextAsync(logPath, cancellationToken) : string.Empty;
             return $"{reason}; log {logPath}: {ProcessRunner.Truncate(log.Trim())}";
