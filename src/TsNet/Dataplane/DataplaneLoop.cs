@@ -108,6 +108,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
 
+    /// <summary>The netmap's packet filter, set and used on the loop's task only; null (static mode) costs one check per packet.</summary>
+    public Filter.StatefulPacketFilter? PacketFilter;
+
     /// <summary>
     /// Binds the underlay and starts the loop. If binding throws, nothing was bound; anything bound before a later
     /// failure is released by <see cref="DisposeAsync"/>.
@@ -253,6 +256,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                 capture.Tap(packet.Span);
             }
 
+            PacketFilter?.RecordOutbound(packet.Span, Now);
             try
             {
                 _core.SendPacket(packet, Now, this);
@@ -277,6 +281,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         if (Capture is { IsActive: true } capture)
         {
             capture.Tap(packet.Span);
+        }
+
+        if (PacketFilter is { } filter && !filter.AllowInbound(packet.Span, Now))
+        {
+            packet.Return();
+            return;
         }
 
         if (!_fromWireGuard.TryWrite(packet))
