@@ -29,6 +29,16 @@ internal sealed class PacketFilter
     /// <exception cref="FormatException">Not an array of rules, or a value that is not what the field takes.</exception>
     public static PacketFilter Parse(JsonElement rules) => new(FilterRuleParser.Parse(rules));
 
+    /// <summary>
+    /// One filter of several rule sets, in the given order: the netmap's named <c>PacketFilters</c> chunks (Headscale
+    /// sends its whole filter as <c>{"base": [...]}</c>) take effect concatenated, sorted by name.
+    /// </summary>
+    public static PacketFilter Concat(IEnumerable<PacketFilter> filters)
+    {
+        ArgumentNullException.ThrowIfNull(filters);
+        return new(filters.SelectMany(filter => filter._rules));
+    }
+
     /// <summary>Whether some rule lets <paramref name="packet"/> in (stateless: replies are the stateful layer's).</summary>
     public bool Allows(in PacketSummary packet)
     {

@@ -129,6 +129,21 @@ public sealed class PacketFilterMatchTests
     }
 
     [Fact]
+    public void ConcatenatedChunksAllowWhatEitherAllows()
+    {
+        var ssh = PacketFilter.Parse("""[{"SrcIPs":["100.64.0.1"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}]"""u8);
+        var web = PacketFilter.Parse("""[{"SrcIPs":["100.64.0.3"],"DstPorts":[{"IP":"*","Ports":{"First":80,"Last":80}}]}]"""u8);
+        var both = PacketFilter.Concat([ssh, PacketFilter.DenyAll, web]);
+        both.Rules.Should().HaveCount(2);
+        PacketSummary.TryRead(TestPackets.Tcp("100.64.0.1", 1, "100.64.0.2", 22), out var toSsh).Should().BeTrue();
+        PacketSummary.TryRead(TestPackets.Tcp("100.64.0.3", 1, "100.64.0.2", 80), out var toWeb).Should().BeTrue();
+        PacketSummary.TryRead(TestPackets.Tcp("100.64.0.1", 1, "100.64.0.2", 80), out var other).Should().BeTrue();
+        both.Allows(toSsh).Should().BeTrue();
+        both.Allows(toWeb).Should().BeTrue();
+        both.Allows(other).Should().BeFalse();
+    }
+
+    [Fact]
     public void DenyAllAllowsNothing()
     {
         PacketSummary.TryRead(TestPackets.Tcp("100.64.0.1", 1, "100.64.0.2", 80), out var summary).Should().BeTrue();
