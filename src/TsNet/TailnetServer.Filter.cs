@@ -22,7 +22,7 @@ public sealed partial class TailnetServer
         {
             if (rules is null)
             {
-                loop.PacketFilter = null;
+                loop.InboundFilter = null;
                 return true;
             }
 
@@ -35,7 +35,7 @@ public sealed partial class TailnetServer
             }
 
             filter.Rules = rules;
-            loop.PacketFilter = filter;
+            loop.InboundFilter = filter;
             return true;
         }, cancellationToken);
     }

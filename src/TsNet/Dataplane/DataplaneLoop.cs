@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TsNet.Capture;
+using TsNet.Filter;
 using TsNet.Loops;
 using TsNet.Packets.Buffers;
 using TsNet.Underlay;
@@ -109,7 +110,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     public PacketCaptureHub? Capture { get; init; }
 
     /// <summary>The netmap's packet filter, set and used on the loop's task only; null (static mode) costs one check per packet.</summary>
-    public Filter.StatefulPacketFilter? PacketFilter;
+    public StatefulPacketFilter? InboundFilter;
 
     /// <summary>
     /// Binds the underlay and starts the loop. If binding throws, nothing was bound; anything bound before a later
@@ -256,7 +257,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                 capture.Tap(packet.Span);
             }
 
-            PacketFilter?.RecordOutbound(packet.Span, Now);
+            InboundFilter?.RecordOutbound(packet.Span, Now);
             try
             {
                 _core.SendPacket(packet, Now, this);
@@ -283,7 +284,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             capture.Tap(packet.Span);
         }
 
-        if (PacketFilter is { } filter && !filter.AllowInbound(packet.Span, Now))
+        if (InboundFilter is { } filter && !filter.AllowInbound(packet.Span, Now))
         {
             packet.Return();
             return;

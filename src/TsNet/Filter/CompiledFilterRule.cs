@@ -33,31 +33,49 @@ internal sealed class CompiledFilterRule
     /// Whether the rule lets <paramref name="packet"/> in. Ports are compared for TCP, UDP and SCTP; ICMP matches
     /// any port range (it has none); other protocols match only entries covering every port (as Tailscale does).
     /// </summary>
-    public bool Matches(in PacketSummary packet)
+    public bool Matches(in PacketSummary packet) => Matches(packet, PortCheckOf(packet));
+
+    /// <summary>How a packet's protocol is compared with port ranges; the same for every rule, so worked out once per packet.</summary>
+    public static PortCheck PortCheckOf(in PacketSummary packet) =>
+        PacketSummary.HasPorts(packet.Protocol) ? PortCheck.Port : packet.IsIcmp ? PortCheck.AnyRange : PortCheck.AllPortsOnly;
+
+    /// <summary><see cref="Matches(in PacketSummary)"/> with the packet's <see cref="PortCheck"/> already known.</summary>
+    public bool Matches(in PacketSummary packet, PortCheck portCheck)
     {
-        if (!HasProtocol(packet.Protocol))
+        if ((_protocols[packet.Protocol >> 6] & (1UL << (packet.Protocol & 63))) == 0)
         {
             return false;
         }
 
-        var destinations = packet.IsV6 ? DestinationsV6 : DestinationsV4;
-        var ported = PacketSummary.HasPorts(packet.Protocol);
-        var icmp = packet.IsIcmp;
-        var destinationMatched = false;
-        foreach (ref readonly var entry in destinations.AsSpan())
+        var destination = packet.Destination;
+        var port = packet.DestinationPort;
+        foreach (ref readonly var entry in (packet.IsV6 ? DestinationsV6 : DestinationsV4).AsSpan())
         {
-            if (!entry.Addresses.Contains(packet.Destination))
+            if (destination >= entry.Addresses.First && destination <= entry.Addresses.Last
+                && portCheck switch
+                {
+                    PortCheck.Port => port >= entry.FirstPort && port <= entry.LastPort,
+                    PortCheck.AnyRange => true,
+                    _ => entry.IsAllPorts,
+                })
             {
-                continue;
-            }
-
-            if (ported ? packet.DestinationPort >= entry.FirstPort && packet.DestinationPort <= entry.LastPort : icmp || entry.IsAllPorts)
-            {
-                destinationMatched = true;
-                break;
+                return AddressRange.AnyContains(packet.IsV6 ? SourcesV6 : SourcesV4, packet.Source);
             }
         }
 
-        return destinationMatched && AddressRange.AnyContains(packet.IsV6 ? SourcesV6 : SourcesV4, packet.Source);
+        return false;
     }
+}
+
+/// <summary>How a packet's destination port is held against a rule's port ranges.</summary>
+internal enum PortCheck
+{
+    /// <summary>TCP, UDP, SCTP: the port must be in the range.</summary>
+    Port,
+
+    /// <summary>ICMP: no ports, any range matches.</summary>
+    AnyRange,
+
+    /// <summary>Other protocols: only a range of every port matches.</summary>
+    AllPortsOnly,
 }

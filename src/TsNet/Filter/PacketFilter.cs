@@ -42,9 +42,10 @@ internal sealed class PacketFilter
     /// <summary>Whether some rule lets <paramref name="packet"/> in (stateless: replies are the stateful layer's).</summary>
     public bool Allows(in PacketSummary packet)
     {
+        var portCheck = CompiledFilterRule.PortCheckOf(packet);
         foreach (var rule in _rules)
         {
-            if (rule.Matches(packet))
+            if (rule.Matches(packet, portCheck))
             {
                 return true;
             }
