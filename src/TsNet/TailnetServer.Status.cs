@@ -44,6 +44,12 @@ public sealed partial class TailnetServer
         DropCounters.AddIfNonZero(drops, "underlay.InboundQueueFull", dataplane.UnderlayInboundDrops);
         DropCounters.AddIfNonZero(drops, "underlay.SendFailed", dataplane.UnderlaySendDrops);
         DropCounters.AddIfNonZero(drops, "dataplane.ToNetstackQueueFull", Interlocked.Read(ref dataplane.FromWireGuardDrops));
+        if (Volatile.Read(ref _packetFilter) is { } filter)
+        {
+            DropCounters.AddIfNonZero(drops, "filter.Denied", filter.Denied);
+            DropCounters.AddIfNonZero(drops, "filter.Malformed", filter.Malformed);
+        }
+
         foreach (var reason in Enum.GetValues<Netstack.NetstackDropReason>())
         {
             DropCounters.AddIfNonZero(drops, "netstack." + reason, netstack.Counters.Dropped(reason));

@@ -101,12 +101,18 @@ internal sealed partial class WireGuardEndpoint
     /// <summary>Wipes every keypair and the handshake, and drops staged packets.</summary>
     private void ZeroAndFlushAll(WireGuardPeer peer)
     {
+        WipeSessions(peer);
+        FlushStagedPackets(peer, WireGuardDropReason.KeysZeroed);
+    }
+
+    /// <summary>Wipes every keypair and the handshake of <paramref name="peer"/>; staged packets stay.</summary>
+    private void WipeSessions(WireGuardPeer peer)
+    {
         DeleteKeypair(peer.Previous);
         DeleteKeypair(peer.Current);
         DeleteKeypair(peer.Next);
         peer.Previous = peer.Current = peer.Next = null;
         _indices.Remove(peer.Handshake.LocalIndex);
         peer.Handshake.Clear();
-        FlushStagedPackets(peer, WireGuardDropReason.KeysZeroed);
     }
 }

@@ -34,12 +34,7 @@ internal sealed partial class WireGuardEndpoint
 
         foreach (var peer in _peers.Values)
         {
-            DeleteKeypair(peer.Previous);
-            DeleteKeypair(peer.Current);
-            DeleteKeypair(peer.Next);
-            peer.Previous = peer.Current = peer.Next = null;
-            _indices.Remove(peer.Handshake.LocalIndex);
-            peer.Handshake.Clear();
+            WipeSessions(peer);
             peer.Handshake.LastSentHandshake = Timestamps.Never; // the throttle guarded the old identity's handshakes
             peer.RecomputeStaticStatic(_privateKey);
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TsNet.Capture;
+using TsNet.Filter;
 using TsNet.Loops;
 using TsNet.Packets.Buffers;
 using TsNet.Underlay;
@@ -107,6 +108,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     /// <summary>Running packet captures; every inner packet in either direction is offered to them.</summary>
     public PacketCaptureHub? Capture { get; init; }
+
+    /// <summary>The netmap's packet filter, set and used on the loop's task only; null (static mode) costs one check per packet.</summary>
+    public StatefulPacketFilter? InboundFilter;
 
     /// <summary>
     /// Binds the underlay and starts the loop. If binding throws, nothing was bound; anything bound before a later
@@ -253,6 +257,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
                 capture.Tap(packet.Span);
             }
 
+            InboundFilter?.RecordOutbound(packet.Span, Now);
             try
             {
                 _core.SendPacket(packet, Now, this);
@@ -277,6 +282,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         if (Capture is { IsActive: true } capture)
         {
             capture.Tap(packet.Span);
+        }
+
+        if (InboundFilter is { } filter && !filter.AllowInbound(packet.Span, Now))
+        {
+            packet.Return();
+            return;
         }
 
         if (!_fromWireGuard.TryWrite(packet))
