@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using TsNet.Control.Transport;
 using TsNet.InteropTests.Harness;
-using TsNet.TestSupport;
+using TsNet.InteropTests.Tailscale.Harness;
 using Xunit.Abstractions;
 
 namespace TsNet.InteropTests.Tailscale;
@@ -14,17 +14,19 @@ namespace TsNet.InteropTests.Tailscale;
 /// <summary>
 /// The control transport against Tailscale's own <c>testcontrol-server</c> (v1.36.2, see
 /// <c>shared/tailscale/README.md</c>): <c>/key</c>, the ts2021 handshake, HTTP/2 over Noise and a register.
-/// Needs no root; only the binaries next to the repository.
+/// Needs no root; only the binaries next to the repository (the Tailscale harness starts and stops the server).
 /// </summary>
+[Collection(InteropCollection.Name)]
+[Trait("Category", TailscaleFactAttribute.Category)]
 public sealed class ControlTransportInteropTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly TestLog _log = new(output);
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task KeyHandshakeAndRegister_OverHttp2_Authorizes()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var http = new HttpClient();
 
@@ -48,13 +50,14 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         connection.ServerPublicKey.Should().Be(keys.PublicKey);
         (await connection.GetEarlyPayloadAsync(cts.Token)).Should().BeNull("the test server sends no early payload");
         connection.Connections.Should().Be(1);
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task HandshakeAndFirstResponse_Latency()
     {
         const int Rounds = 20;
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var http = new HttpClient();
         var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
@@ -82,12 +85,13 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         firstResponses.Sort();
         _log.Write($"over {Rounds} connections: handshake median {handshakes[Rounds / 2]:F2} ms (max {handshakes[^1]:F2}), " +
             $"handshake + first HTTP/2 register response median {firstResponses[Rounds / 2]:F2} ms (max {firstResponses[^1]:F2})");
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task ConcurrentRequests_ShareOneHandshake()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var http = new HttpClient();
         var keys = await ControlKeyClient.FetchAsync(http, control.Url, 130, cts.Token);
@@ -101,12 +105,13 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
 
         statuses.Should().AllBeEquivalentTo(HttpStatusCode.OK);
         connection.Connections.Should().Be(1);
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task MapStream_StaysOpen_WhileOtherRequestsShareTheConnection()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var http = new HttpClient();
         var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
@@ -140,12 +145,13 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
 
         other.StatusCode.Should().Be(HttpStatusCode.OK);
         connection.Connections.Should().Be(1);
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task MalformedRegister_Answers400()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var http = new HttpClient();
         var keys = await ControlKeyClient.FetchAsync(http, control.Url, 115, cts.Token);
@@ -155,23 +161,25 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         using var response = await connection.SendAsync(request, cancellationToken: cts.Token);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task WrongServerKey_IsACleanProtocolError()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
 
         // The server cannot open the initiation: it answers 101, then closes (README "Observed on the wire").
         await FluentActions.Invoking(() => ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), MachinePrivateKey.Generate().PublicKey), cts.Token))
             .Should().ThrowAsync<ControlProtocolException>().WithMessage("*without a handshake response*");
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task TruncatedInitiation_IsACleanProtocolError()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var socket = new TcpClient();
         await socket.ConnectAsync(IPAddress.Loopback, control.Url.Port, cts.Token);
@@ -182,12 +190,13 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         await ControlUpgrade.ReadResponseAsync(reader, cts.Token);
 
         (await reader.ReadExactlyAsync(ControlNoise.HeaderSize, cts.Token)).Should().BeNull("a bad initiation gets 101 and then EOF");
+        control.Complete();
     }
 
-    [ControlTransportFact]
+    [TailscaleFact]
     public async Task UpgradeWithoutHandshakeHeader_IsRefusedWith400()
     {
-        await using var control = await ControlTransportTestServer.StartAsync(_log);
+        await using var control = await ControlServer.StartAsync(_log);
         using var cts = new CancellationTokenSource(Bound);
         using var socket = new TcpClient();
         await socket.ConnectAsync(IPAddress.Loopback, control.Url.Port, cts.Token);
@@ -198,9 +207,10 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
 
         await FluentActions.Invoking(() => ControlUpgrade.ReadResponseAsync(new PrefixReader(stream), cts.Token).AsTask())
             .Should().ThrowAsync<ControlProtocolException>().WithMessage("*HTTP 400*");
+        control.Complete();
     }
 
-    private static ControlConnectionOptions Options(ControlTransportTestServer control, MachinePrivateKey machineKey, MachinePublicKey controlKey, ushort version = 115) => new()
+    private static ControlConnectionOptions Options(ControlServer control, MachinePrivateKey machineKey, MachinePublicKey controlKey, ushort version = 115) => new()
     {
         ServerUrl = control.Url,
         MachineKey = machineKey,
@@ -219,81 +229,45 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         request.Headers.Add("Ts-Lb", nodeKey);
         return request;
     }
-}
 
-/// <summary>
-/// A fact that needs the real Tailscale binaries (<c>../shared/tailscale</c> next to the repository). Outside CI it
-/// is skipped, saying why, when they are absent; under <c>CI=true</c> it runs and fails loudly instead.
-/// </summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class ControlTransportFactAttribute : FactAttribute
-{
-    /// <summary>Sets <see cref="FactAttribute.Skip"/> when the binaries are missing and not under CI.</summary>
-    public ControlTransportFactAttribute()
+    /// <summary>The harness's control server in its own work directory; kept for inspection when the test failed.</summary>
+    private sealed class ControlServer : IAsyncDisposable
     {
-        if (!InteropEnvironment.IsCi && ControlTransportTestServer.MissingReason is { } reason)
+        private readonly TailscaleWorkDir _workDir;
+        private readonly TestControlServer _server;
+
+        private ControlServer(TailscaleWorkDir workDir, TestControlServer server)
         {
-            Skip = $"{reason}; set CI=true to force";
-        }
-    }
-}
-
-/// <summary>A private starter for <c>testcontrol-server</c> on a free loopback port; the process dies with the test.</summary>
-internal sealed class ControlTransportTestServer : IAsyncDisposable
-{
-    private readonly ChildProcess _process;
-
-    private ControlTransportTestServer(ChildProcess process, Uri url)
-    {
-        _process = process;
-        Url = url;
-    }
-
-    public Uri Url { get; }
-
-    /// <summary>The binary, found relative to the repository: <c>../shared/tailscale/bin/testcontrol-server</c>.</summary>
-    public static string BinaryPath => Path.GetFullPath(Path.Combine(RepositoryPaths.Root, "..", "shared", "tailscale", "bin", "testcontrol-server"));
-
-    /// <summary>Why the server cannot run here, or null.</summary>
-    public static string? MissingReason => File.Exists(BinaryPath) ? null : $"Tailscale test binaries not found ({BinaryPath})";
-
-    public static async Task<ControlTransportTestServer> StartAsync(TestLog log)
-    {
-        if (MissingReason is { } reason)
-        {
-            throw new InvalidOperationException($"CI=true, so this test must run: {reason}");
+            _workDir = workDir;
+            _server = server;
+            Url = new Uri(server.Url);
         }
 
-        // A port that was free a moment ago; the server reports the URL it bound, and a lost race fails loudly.
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var start = new ProcessStartInfo(BinaryPath)
+        public Uri Url { get; }
+
+        /// <summary>Marks the test passed: the work directory is deleted on dispose.</summary>
+        public void Complete() => _workDir.Complete();
+
+        public static async Task<ControlServer> StartAsync(TestLog log)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-listen");
-        start.ArgumentList.Add($"127.0.0.1:{port}");
-        var process = ChildProcess.Start(start, log, "testcontrol");
-        try
-        {
-            string? line = await process.WaitForLineAsync(l => l.StartsWith("TESTCONTROL_URL=", StringComparison.Ordinal), TimeSpan.FromSeconds(15));
-            if (line is null)
+            TailscaleBinaries.EnsureAvailable();
+            using var bound = new CancellationTokenSource(TestControlServer.StartTimeout);
+            var workDir = await TailscaleWorkDir.CreateAsync(log, bound.Token);
+            try
             {
-                throw new InvalidOperationException($"testcontrol-server did not report its URL: {string.Join(" | ", process.Lines.TakeLast(10))}");
+                return new ControlServer(workDir, await TestControlServer.StartAsync(workDir, cancellationToken: bound.Token));
             }
-
-            return new ControlTransportTestServer(process, new Uri(line["TESTCONTROL_URL=".Length..]));
+            catch
+            {
+                await workDir.DisposeAsync();
+                throw;
+            }
         }
-        catch
+
+        public async ValueTask DisposeAsync()
         {
-            await process.DisposeAsync();
-            throw;
+            await _server.DisposeAsync();
+            await _workDir.DisposeAsync();
         }
     }
-
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
