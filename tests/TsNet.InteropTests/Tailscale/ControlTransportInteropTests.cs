@@ -172,7 +172,7 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
 
         // The server cannot open the initiation: it answers 101, then closes (README "Observed on the wire").
         await FluentActions.Invoking(() => ControlConnection.ConnectAsync(Options(control, MachinePrivateKey.Generate(), MachinePrivateKey.Generate().PublicKey), cts.Token))
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*without a handshake response*");
+            .Should().ThrowAsync<ControlTransportException>().WithMessage("*without a handshake response*");
         control.Complete();
     }
 
@@ -206,7 +206,7 @@ public sealed class ControlTransportInteropTests(ITestOutputHelper output)
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cts.Token);
 
         await FluentActions.Invoking(() => ControlUpgrade.ReadResponseAsync(new PrefixReader(stream), cts.Token).AsTask())
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*HTTP 400*");
+            .Should().ThrowAsync<ControlTransportException>().WithMessage("*HTTP 400*");
         control.Complete();
     }
 

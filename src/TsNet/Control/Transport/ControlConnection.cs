@@ -74,7 +74,7 @@ internal sealed class ControlConnection : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Dials, upgrades and handshakes; the returned connection is ready for HTTP/2 requests.</summary>
-    /// <exception cref="ControlProtocolException">The server refused the upgrade or handshake, or broke the protocol.</exception>
+    /// <exception cref="ControlTransportException">The server refused the upgrade or handshake, or broke the protocol.</exception>
     /// <exception cref="TimeoutException">Not connected within <see cref="ControlConnectionOptions.ConnectTimeout"/>.</exception>
     public static async Task<ControlConnection> ConnectAsync(ControlConnectionOptions options, CancellationToken cancellationToken = default)
     {

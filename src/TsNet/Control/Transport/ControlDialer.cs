@@ -12,7 +12,7 @@ internal static class ControlDialer
     /// <summary>An established Noise stream (its early payload is read with the first read) and the target that won.</summary>
     public sealed record Result(ControlNoiseStream Stream, ControlDialTarget Target);
 
-    /// <exception cref="ControlProtocolException">The server broke the protocol or refused.</exception>
+    /// <exception cref="ControlTransportException">The server broke the protocol or refused.</exception>
     /// <exception cref="TimeoutException">No target completed within <see cref="ControlConnectionOptions.ConnectTimeout"/>.</exception>
     public static Task<Result> ConnectAsync(ControlConnectionOptions options, CancellationToken cancellationToken)
         => ConnectAsync(options, ControlDialPlan.For(options.ServerUrl), cancellationToken);
@@ -94,7 +94,7 @@ internal static class ControlDialer
             throw new IOException($"could not connect to the control server {options.ServerUrl}");
         }
 
-        if (failures.Count == 1 || failures[0] is ControlProtocolException)
+        if (failures.Count == 1 || failures[0] is ControlTransportException)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
         }
@@ -148,10 +148,10 @@ internal static class ControlDialer
     private static async ValueTask<ControlSessionKeys> ReadHandshakeAnswerAsync(PrefixReader reader, ControlHandshake handshake, CancellationToken cancellationToken)
     {
         byte[]? header = await reader.ReadExactlyAsync(ControlNoise.HeaderSize, cancellationToken).ConfigureAwait(false)
-            ?? throw new ControlProtocolException("control server closed the connection after the upgrade without a handshake response (it rejected the initiation)");
+            ?? throw new ControlTransportException("control server closed the connection after the upgrade without a handshake response (it rejected the initiation)");
         int length = ControlHandshake.ParseServerHeader(header, out _);
         byte[]? payload = await reader.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false)
-            ?? throw new ControlProtocolException("control server closed the connection in the middle of its handshake response");
+            ?? throw new ControlTransportException("control server closed the connection in the middle of its handshake response");
         byte[] message = [.. header, .. payload];
         return handshake.ReadResponse(message);
     }

@@ -23,7 +23,7 @@ internal sealed record ControlEarlyPayload(string Json, string? NodeKeyChallenge
     /// <summary>
     /// Reads the early payload if the server sent one; otherwise pushes the probed bytes back and returns null.
     /// </summary>
-    /// <exception cref="ControlProtocolException">Truncated, oversized or non-JSON payload.</exception>
+    /// <exception cref="ControlTransportException">Truncated, oversized or non-JSON payload.</exception>
     public static async ValueTask<ControlEarlyPayload?> ReadAsync(ControlNoiseStream stream, CancellationToken cancellationToken)
     {
         byte[] probe = new byte[ProbeSize];
@@ -36,26 +36,26 @@ internal sealed record ControlEarlyPayload(string Json, string? NodeKeyChallenge
 
         if (probed < ProbeSize)
         {
-            throw new ControlProtocolException("control channel closed inside the early payload header");
+            throw new ControlTransportException("control channel closed inside the early payload header");
         }
 
         uint length = BinaryPrimitives.ReadUInt32BigEndian(probe.AsSpan(Magic.Length));
         if (length > MaxJsonBytes)
         {
-            throw new ControlProtocolException($"early payload of {length} bytes exceeds the {MaxJsonBytes}-byte limit");
+            throw new ControlTransportException($"early payload of {length} bytes exceeds the {MaxJsonBytes}-byte limit");
         }
 
         byte[] json = new byte[length];
         if (await ReadUpToAsync(stream, json, cancellationToken).ConfigureAwait(false) != json.Length)
         {
-            throw new ControlProtocolException("control channel closed inside the early payload");
+            throw new ControlTransportException("control channel closed inside the early payload");
         }
 
         return Parse(json);
     }
 
     /// <summary>Parses the JSON of an early payload.</summary>
-    /// <exception cref="ControlProtocolException">Not a JSON object.</exception>
+    /// <exception cref="ControlTransportException">Not a JSON object.</exception>
     public static ControlEarlyPayload Parse(ReadOnlySpan<byte> json)
     {
         try
@@ -64,7 +64,7 @@ internal sealed record ControlEarlyPayload(string Json, string? NodeKeyChallenge
             using var document = JsonDocument.ParseValue(ref reader);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new ControlProtocolException("early payload is not a JSON object");
+                throw new ControlTransportException("early payload is not a JSON object");
             }
 
             string? challenge = null;
@@ -81,7 +81,7 @@ internal sealed record ControlEarlyPayload(string Json, string? NodeKeyChallenge
         }
         catch (JsonException exception)
         {
-            throw new ControlProtocolException("early payload is not valid JSON", exception);
+            throw new ControlTransportException("early payload is not valid JSON", exception);
         }
     }
 

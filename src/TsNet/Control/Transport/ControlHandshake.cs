@@ -63,7 +63,7 @@ internal sealed class ControlHandshake
     /// Checks the 3-byte header of the server's first message and returns its payload length. A response must
     /// announce exactly 48 bytes; an error message at most one frame.
     /// </summary>
-    /// <exception cref="ControlProtocolException">Unknown type or impossible length.</exception>
+    /// <exception cref="ControlTransportException">Unknown type or impossible length.</exception>
     public static int ParseServerHeader(ReadOnlySpan<byte> header, out byte type)
     {
         if (header.Length < ControlNoise.HeaderSize)
@@ -76,22 +76,22 @@ internal sealed class ControlHandshake
         return type switch
         {
             ControlNoise.ResponseType when length == ControlNoise.ResponsePayloadSize => length,
-            ControlNoise.ResponseType => throw new ControlProtocolException($"handshake response announces {length} bytes, expected {ControlNoise.ResponsePayloadSize}"),
+            ControlNoise.ResponseType => throw new ControlTransportException($"handshake response announces {length} bytes, expected {ControlNoise.ResponsePayloadSize}"),
             ControlNoise.ErrorType when length <= ControlNoise.MaxErrorTextSize => length,
-            ControlNoise.ErrorType => throw new ControlProtocolException($"handshake error message announces {length} bytes, more than one frame"),
-            _ => throw new ControlProtocolException($"unexpected handshake message type {type} from the server"),
+            ControlNoise.ErrorType => throw new ControlTransportException($"handshake error message announces {length} bytes, more than one frame"),
+            _ => throw new ControlTransportException($"unexpected handshake message type {type} from the server"),
         };
     }
 
     /// <summary>The exception for a type-3 error message (unauthenticated: a hint only).</summary>
-    public static ControlProtocolException ServerError(ReadOnlySpan<byte> errorPayload)
+    public static ControlTransportException ServerError(ReadOnlySpan<byte> errorPayload)
         => new($"control server refused the handshake: server error: \"{Encoding.UTF8.GetString(errorPayload)}\"");
 
     /// <summary>
     /// Completes the handshake with the 51-byte response message (header included), or throws for a type-3
     /// error message or anything that fails to authenticate.
     /// </summary>
-    /// <exception cref="ControlProtocolException">Error message, wrong size/type, or the response does not authenticate.</exception>
+    /// <exception cref="ControlTransportException">Error message, wrong size/type, or the response does not authenticate.</exception>
     public ControlSessionKeys ReadResponse(ReadOnlySpan<byte> message)
     {
         if (_done)
@@ -101,13 +101,13 @@ internal sealed class ControlHandshake
 
         if (message.Length < ControlNoise.HeaderSize)
         {
-            throw new ControlProtocolException($"handshake response truncated at {message.Length} bytes");
+            throw new ControlTransportException($"handshake response truncated at {message.Length} bytes");
         }
 
         int length = ParseServerHeader(message, out byte type);
         if (message.Length - ControlNoise.HeaderSize != length)
         {
-            throw new ControlProtocolException($"handshake message has {message.Length - ControlNoise.HeaderSize} payload bytes, header says {length}");
+            throw new ControlTransportException($"handshake message has {message.Length - ControlNoise.HeaderSize} payload bytes, header says {length}");
         }
 
         ReadOnlySpan<byte> payload = message[ControlNoise.HeaderSize..];
@@ -126,7 +126,7 @@ internal sealed class ControlHandshake
             _state.MixDh(_machineKey.Bytes, responderEphemeral);        // se
             if (!_state.TryDecryptAndHash(tag, []))
             {
-                throw new ControlProtocolException("handshake response does not authenticate (wrong server key or tampered response)");
+                throw new ControlTransportException("handshake response does not authenticate (wrong server key or tampered response)");
             }
 
             byte[] handshakeHash = _state.Hash.ToArray();

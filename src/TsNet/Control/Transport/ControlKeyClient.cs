@@ -17,7 +17,7 @@ internal static class ControlKeyClient
     /// <param name="LegacyPublicKey">The old NaCl-box key (ignored by ts2021; zero from new servers).</param>
     public sealed record ServerKeys(MachinePublicKey PublicKey, MachinePublicKey LegacyPublicKey);
 
-    /// <exception cref="ControlProtocolException">Non-200, oversized, not JSON, or no usable <c>publicKey</c>.</exception>
+    /// <exception cref="ControlTransportException">Non-200, oversized, not JSON, or no usable <c>publicKey</c>.</exception>
     public static async Task<ServerKeys> FetchAsync(HttpMessageInvoker http, Uri serverUrl, int capabilityVersion, CancellationToken cancellationToken = default)
     {
         var url = new Uri(serverUrl, "/key?v=" + capabilityVersion.ToString(CultureInfo.InvariantCulture));
@@ -26,14 +26,14 @@ internal static class ControlKeyClient
         byte[] body = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new ControlProtocolException($"control server answered {url} with HTTP {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body).Trim()}");
+            throw new ControlTransportException($"control server answered {url} with HTTP {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body).Trim()}");
         }
 
         return Parse(body);
     }
 
     /// <summary>Parses <c>{"legacyPublicKey":"mkey:…","publicKey":"mkey:…"}</c>.</summary>
-    /// <exception cref="ControlProtocolException">Not that JSON, or <c>publicKey</c> missing, malformed or zero.</exception>
+    /// <exception cref="ControlTransportException">Not that JSON, or <c>publicKey</c> missing, malformed or zero.</exception>
     public static ServerKeys Parse(ReadOnlySpan<byte> json)
     {
         string? publicText = null;
@@ -44,7 +44,7 @@ internal static class ControlKeyClient
             using var document = JsonDocument.ParseValue(ref reader);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new ControlProtocolException("/key answer is not a JSON object");
+                throw new ControlTransportException("/key answer is not a JSON object");
             }
 
             foreach (var property in document.RootElement.EnumerateObject())
@@ -62,12 +62,12 @@ internal static class ControlKeyClient
         }
         catch (JsonException exception)
         {
-            throw new ControlProtocolException("/key answer is not JSON (a server too old for ts2021?)", exception);
+            throw new ControlTransportException("/key answer is not JSON (a server too old for ts2021?)", exception);
         }
 
         if (!MachinePublicKey.TryParse(publicText, out var publicKey) || publicKey.IsZero)
         {
-            throw new ControlProtocolException($"/key answer has no usable publicKey ({(publicText is null ? "missing" : "\"" + publicText + "\"")})");
+            throw new ControlTransportException($"/key answer has no usable publicKey ({(publicText is null ? "missing" : "\"" + publicText + "\"")})");
         }
 
         MachinePublicKey legacy = MachinePublicKey.TryParse(legacyText, out var parsedLegacy) ? parsedLegacy : default;
@@ -92,7 +92,7 @@ internal static class ControlKeyClient
 
         if (total > MaxResponseBytes)
         {
-            throw new ControlProtocolException($"/key answer exceeds {MaxResponseBytes} bytes");
+            throw new ControlTransportException($"/key answer exceeds {MaxResponseBytes} bytes");
         }
 
         return buffer.AsSpan(0, total).ToArray();

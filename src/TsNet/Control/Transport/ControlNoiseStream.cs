@@ -8,7 +8,7 @@ namespace TsNet.Control.Transport;
 /// <remarks>
 /// One reader and any number of writers may run concurrently (writes are serialized). Memory is bounded: one
 /// receive buffer, one record of plaintext, one write batch. Any protocol violation or bad tag fails the read
-/// with <see cref="ControlProtocolException"/>, and every later read fails too.
+/// with <see cref="ControlTransportException"/>, and every later read fails too.
 /// </remarks>
 internal sealed class ControlNoiseStream : Stream
 {
@@ -118,7 +118,7 @@ internal sealed class ControlNoiseStream : Stream
             {
                 _earlyPayload.TrySetException(exception);
                 // Probed bytes may be consumed: the stream cannot go on, whatever interrupted the probe.
-                _readFailure ??= exception as ControlProtocolException ?? new ControlProtocolException("the early-payload probe was interrupted", exception);
+                _readFailure ??= exception as ControlTransportException ?? new ControlTransportException("the early-payload probe was interrupted", exception);
                 throw;
             }
         }
@@ -135,7 +135,7 @@ internal sealed class ControlNoiseStream : Stream
         {
             if (_readFailure is not null)
             {
-                throw new ControlProtocolException("the control channel failed earlier", _readFailure);
+                throw new ControlTransportException("the control channel failed earlier", _readFailure);
             }
 
             try
@@ -145,7 +145,7 @@ internal sealed class ControlNoiseStream : Stream
                     return 0;
                 }
             }
-            catch (ControlProtocolException exception)
+            catch (ControlTransportException exception)
             {
                 _readFailure = exception;
                 throw;
@@ -240,14 +240,14 @@ internal sealed class ControlNoiseStream : Stream
                 return false;
             }
 
-            throw new ControlProtocolException("control channel closed in the middle of a record header");
+            throw new ControlTransportException("control channel closed in the middle of a record header");
         }
 
         int ciphertextLength = ControlRecordCipher.ParseHeader(_receiveBuffer.AsSpan(_receiveStart, ControlNoise.HeaderSize));
         int frameLength = ControlNoise.HeaderSize + ciphertextLength;
         if (!await FillAsync(frameLength, cancellationToken).ConfigureAwait(false))
         {
-            throw new ControlProtocolException("control channel closed in the middle of a record");
+            throw new ControlTransportException("control channel closed in the middle of a record");
         }
 
         int plaintextLength = _receiver.Open(_receiveBuffer.AsSpan(_receiveStart + ControlNoise.HeaderSize, ciphertextLength), _plaintext);

@@ -36,23 +36,23 @@ internal sealed class ControlRecordCipher : IDisposable
     /// <summary>
     /// Checks a record header from the peer and returns the ciphertext length that follows.
     /// </summary>
-    /// <exception cref="ControlProtocolException">Not a record (type ≠ 4), shorter than a tag, or over 4096 bytes in all.</exception>
+    /// <exception cref="ControlTransportException">Not a record (type ≠ 4), shorter than a tag, or over 4096 bytes in all.</exception>
     public static int ParseHeader(ReadOnlySpan<byte> header)
     {
         if (header[0] != ControlNoise.RecordType)
         {
-            throw new ControlProtocolException($"unexpected message type {header[0]} on the control channel (expected a record)");
+            throw new ControlTransportException($"unexpected message type {header[0]} on the control channel (expected a record)");
         }
 
         int length = BinaryPrimitives.ReadUInt16BigEndian(header[1..3]);
         if (length > ControlNoise.MaxCiphertextSize)
         {
-            throw new ControlProtocolException($"control record of {length + ControlNoise.HeaderSize} bytes exceeds the {ControlNoise.MaxFrameSize}-byte maximum");
+            throw new ControlTransportException($"control record of {length + ControlNoise.HeaderSize} bytes exceeds the {ControlNoise.MaxFrameSize}-byte maximum");
         }
 
         if (length < ControlNoise.TagSize)
         {
-            throw new ControlProtocolException($"control record of {length} ciphertext bytes is shorter than its tag");
+            throw new ControlTransportException($"control record of {length} ciphertext bytes is shorter than its tag");
         }
 
         return length;
@@ -81,12 +81,12 @@ internal sealed class ControlRecordCipher : IDisposable
     }
 
     /// <summary>Opens the ciphertext of one record into <paramref name="plaintext"/>; returns the plaintext length.</summary>
-    /// <exception cref="ControlProtocolException">Bad tag (the direction is then broken: every later call fails).</exception>
+    /// <exception cref="ControlTransportException">Bad tag (the direction is then broken: every later call fails).</exception>
     public int Open(ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
     {
         if (ciphertext.Length < ControlNoise.TagSize || ciphertext.Length > ControlNoise.MaxCiphertextSize)
         {
-            throw new ControlProtocolException($"control record of {ciphertext.Length} ciphertext bytes is out of range");
+            throw new ControlTransportException($"control record of {ciphertext.Length} ciphertext bytes is out of range");
         }
 
         int plaintextLength = ciphertext.Length - ControlNoise.TagSize;
@@ -94,7 +94,7 @@ internal sealed class ControlRecordCipher : IDisposable
         if (!ChaCha20Poly1305Aead.Open(_key, _nonce, ciphertext, [], plaintext[..plaintextLength], portable: false))
         {
             _broken = true;
-            throw new ControlProtocolException("control record failed to authenticate; the connection is unusable");
+            throw new ControlTransportException("control record failed to authenticate; the connection is unusable");
         }
 
         return plaintextLength;
@@ -106,13 +106,13 @@ internal sealed class ControlRecordCipher : IDisposable
     {
         if (_broken)
         {
-            throw new ControlProtocolException("the control channel failed earlier (bad record); reconnect");
+            throw new ControlTransportException("the control channel failed earlier (bad record); reconnect");
         }
 
         if (_counter == ulong.MaxValue)
         {
             _broken = true;
-            throw new ControlProtocolException("control channel nonces exhausted; reconnect");
+            throw new ControlTransportException("control channel nonces exhausted; reconnect");
         }
 
         _nonce.AsSpan(0, 4).Clear();

@@ -37,7 +37,7 @@ internal static class ControlUpgrade
     /// Reads the upgrade response from <paramref name="reader"/> up to the blank line; on anything but a proper
     /// 101 throws with the status (and the start of the body, which carries the server's reason).
     /// </summary>
-    /// <exception cref="ControlProtocolException">Not a 101, wrong Upgrade header, oversized or truncated headers.</exception>
+    /// <exception cref="ControlTransportException">Not a 101, wrong Upgrade header, oversized or truncated headers.</exception>
     public static async ValueTask ReadResponseAsync(PrefixReader reader, CancellationToken cancellationToken)
     {
         string headers = await reader.ReadHeadersAsync(MaxResponseHeaderBytes, cancellationToken).ConfigureAwait(false);
@@ -45,7 +45,7 @@ internal static class ControlUpgrade
         string[] status = lines[0].Split(' ', 3);
         if (status.Length < 2 || !status[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || !int.TryParse(status[1], System.Globalization.CultureInfo.InvariantCulture, out int code))
         {
-            throw new ControlProtocolException($"control server answered the upgrade with a malformed status line \"{lines[0]}\"");
+            throw new ControlTransportException($"control server answered the upgrade with a malformed status line \"{lines[0]}\"");
         }
 
         if (code != 101)
@@ -56,13 +56,13 @@ internal static class ControlUpgrade
                 ? Math.Min(contentLength, MaxQuotedBodyBytes)
                 : Math.Min(reader.Remaining.Length, MaxQuotedBodyBytes);
             string body = await reader.ReadTextAsync(bodyBytes, cancellationToken).ConfigureAwait(false);
-            throw new ControlProtocolException($"control server refused the ts2021 upgrade: HTTP {code} {(status.Length > 2 ? status[2] : string.Empty)}: {body.Trim()}");
+            throw new ControlTransportException($"control server refused the ts2021 upgrade: HTTP {code} {(status.Length > 2 ? status[2] : string.Empty)}: {body.Trim()}");
         }
 
         string? upgrade = HeaderValue(lines, "Upgrade");
         if (!string.Equals(upgrade, UpgradeProtocol, StringComparison.Ordinal))
         {
-            throw new ControlProtocolException($"control server switched to \"{upgrade}\", expected \"{UpgradeProtocol}\"");
+            throw new ControlTransportException($"control server switched to \"{upgrade}\", expected \"{UpgradeProtocol}\"");
         }
     }
 

@@ -38,7 +38,7 @@ internal sealed class NoiseSymmetricState
         {
             if (!X25519.TrySharedSecret(privateKey, publicKey, shared))
             {
-                throw new ControlProtocolException("handshake failed: the peer's key is a low-order point");
+                throw new ControlTransportException("handshake failed: the peer's key is a low-order point");
             }
 
             NoiseKdf.Kdf2(_chainingKey, shared, _chainingKey, _key);

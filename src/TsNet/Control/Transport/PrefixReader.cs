@@ -39,12 +39,12 @@ internal sealed class PrefixReader
             scanned = _end - _start;
             if (scanned >= maxBytes)
             {
-                throw new ControlProtocolException($"control server's upgrade response headers exceed {maxBytes} bytes");
+                throw new ControlTransportException($"control server's upgrade response headers exceed {maxBytes} bytes");
             }
 
             if (!await FillAsync(scanned + 1, maxBytes, cancellationToken).ConfigureAwait(false))
             {
-                throw new ControlProtocolException(scanned == 0
+                throw new ControlTransportException(scanned == 0
                     ? "control server closed the connection without answering the upgrade"
                     : "control server closed the connection in the middle of the upgrade response");
             }

@@ -114,7 +114,7 @@ public class ControlConnectionTests
         using var cts = new CancellationTokenSource(Bound);
 
         await FluentActions.Invoking(() => ControlConnection.ConnectAsync(server.Options(), cts.Token))
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage(message);
+            .Should().ThrowAsync<ControlTransportException>().WithMessage(message);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public class ControlConnectionTests
         using var cts = new CancellationTokenSource(Bound);
 
         await FluentActions.Invoking(() => ControlConnection.ConnectAsync(options, cts.Token))
-            .Should().ThrowAsync<ControlProtocolException>();
+            .Should().ThrowAsync<ControlTransportException>();
         server.Handshakes.Should().Be(0);
     }
 

@@ -163,7 +163,7 @@ public class ControlHandshakeTests
             byte[] tampered = (byte[])response.Clone();
             tampered[i]++;
             var client = B1Client();
-            client.Invoking(c => c.ReadResponse(tampered)).Should().Throw<ControlProtocolException>($"byte {i} was changed");
+            client.Invoking(c => c.ReadResponse(tampered)).Should().Throw<ControlTransportException>($"byte {i} was changed");
         }
     }
 
@@ -172,7 +172,7 @@ public class ControlHandshakeTests
     {
         byte[] message = [0x03, 0x00, 0x1f, .. "wrong handshake initiation size"u8];
 
-        B1Client().Invoking(c => c.ReadResponse(message)).Should().Throw<ControlProtocolException>()
+        B1Client().Invoking(c => c.ReadResponse(message)).Should().Throw<ControlTransportException>()
             .WithMessage("*server error: \"wrong handshake initiation size\"*");
     }
 
@@ -184,7 +184,7 @@ public class ControlHandshakeTests
     [InlineData("040030675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52fc9dd7d78df78ba87d8e5e246ffc6af00")]
     [InlineData("03ffff")]
     public void MalformedResponse_ThrowsProtocolException(string hex)
-        => B1Client().Invoking(c => c.ReadResponse(Hex.Decode(hex))).Should().Throw<ControlProtocolException>();
+        => B1Client().Invoking(c => c.ReadResponse(Hex.Decode(hex))).Should().Throw<ControlTransportException>();
 
     [Fact]
     public void ReadResponse_Twice_IsRefused()

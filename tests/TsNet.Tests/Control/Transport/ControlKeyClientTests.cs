@@ -27,7 +27,7 @@ public class ControlKeyClientTests
     [InlineData("{\"publicKey\":\"" + Zero + "\"}")]
     [InlineData("{\"publicKey\":\"nodekey:79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a\"}")]
     public void Parse_RejectsUnusableAnswers(string body)
-        => FluentActions.Invoking(() => ControlKeyClient.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<ControlProtocolException>();
+        => FluentActions.Invoking(() => ControlKeyClient.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<ControlTransportException>();
 
     [Fact]
     public async Task Fetch_SendsVersionAndParses()
@@ -47,7 +47,7 @@ public class ControlKeyClientTests
         using var client = new HttpClient(new StubHandler(HttpStatusCode.BadRequest, "capability version must be set"));
 
         await FluentActions.Invoking(() => ControlKeyClient.FetchAsync(client, new Uri("http://h"), 115))
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*400*capability version must be set*");
+            .Should().ThrowAsync<ControlTransportException>().WithMessage("*400*capability version must be set*");
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class ControlKeyClientTests
         using var client = new HttpClient(new StubHandler(HttpStatusCode.OK, new string(' ', ControlKeyClient.MaxResponseBytes + 1)));
 
         await FluentActions.Invoking(() => ControlKeyClient.FetchAsync(client, new Uri("http://h"), 115))
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*exceeds*");
+            .Should().ThrowAsync<ControlTransportException>().WithMessage("*exceeds*");
     }
 
     private sealed class StubHandler(HttpStatusCode status, string body) : HttpMessageHandler

@@ -181,8 +181,8 @@ public class ControlNoiseStreamTests
         // Server side reading what the client sent (B.1 "hello" frame, possibly broken).
         await using var stream = new ControlNoiseStream(new MemoryStream(Hex.Decode(wire)), ServerKeys(c1, Hex.Range(1, 32)));
 
-        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlProtocolException>().WithMessage($"*{reason}*");
-        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlProtocolException>();
+        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlTransportException>().WithMessage($"*{reason}*");
+        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlTransportException>();
     }
 
     [Fact]
@@ -203,8 +203,8 @@ public class ControlNoiseStreamTests
         sealer.Seal([0xff, 0xff, 0xff, 0x54, 0x53, 0x7f, 0xff, 0xff, 0xff], frame);
         await using var stream = new ControlNoiseStream(new MemoryStream(frame), ClientKeys(c1, c2), expectEarlyPayload: true);
 
-        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlProtocolException>().WithMessage("*exceeds*");
-        await stream.Invoking(s => s.EarlyPayload).Should().ThrowAsync<ControlProtocolException>();
+        await stream.Invoking(s => s.ReadAsync(new byte[16]).AsTask()).Should().ThrowAsync<ControlTransportException>().WithMessage("*exceeds*");
+        await stream.Invoking(s => s.EarlyPayload).Should().ThrowAsync<ControlTransportException>();
     }
 
     [Fact]

@@ -71,9 +71,9 @@ public class ControlRecordCipherTests
         cipher.Open(hello.AsSpan(3), plaintext);
         byte[] wrong = Hex.Decode(WorldLittleEndianNonce);
 
-        cipher.Invoking(c => c.Open(wrong.AsSpan(3), plaintext)).Should().Throw<ControlProtocolException>();
+        cipher.Invoking(c => c.Open(wrong.AsSpan(3), plaintext)).Should().Throw<ControlTransportException>();
         byte[] right = Hex.Decode(World);
-        cipher.Invoking(c => c.Open(right.AsSpan(3), plaintext)).Should().Throw<ControlProtocolException>("a failed record is fatal");
+        cipher.Invoking(c => c.Open(right.AsSpan(3), plaintext)).Should().Throw<ControlTransportException>("a failed record is fatal");
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public class ControlRecordCipherTests
     [InlineData("04000f", "shorter than its tag")]
     public void ParseHeader_Rejects(string header, string reason)
         => FluentActions.Invoking(() => ControlRecordCipher.ParseHeader(Hex.Decode(header)))
-            .Should().Throw<ControlProtocolException>().WithMessage($"*{reason}*");
+            .Should().Throw<ControlTransportException>().WithMessage($"*{reason}*");
 
     [Fact]
     public void ParseHeader_AcceptsTheLargestFrame()
@@ -106,6 +106,6 @@ public class ControlRecordCipherTests
         cipher.SetCounterForTest(ulong.MaxValue - 1);
         cipher.Seal("a"u8, new byte[20]);
 
-        cipher.Invoking(c => c.Seal("b"u8, new byte[20])).Should().Throw<ControlProtocolException>().WithMessage("*exhausted*");
+        cipher.Invoking(c => c.Seal("b"u8, new byte[20])).Should().Throw<ControlTransportException>().WithMessage("*exhausted*");
     }
 }

@@ -39,7 +39,7 @@ public class ControlUpgradeTests
     [InlineData("HTTP/1.1 101 Swi", "*middle of the upgrade response*")]
     public async Task BadAnswers_ThrowProtocolException(string answer, string message)
         => await FluentActions.Invoking(() => ControlUpgrade.ReadResponseAsync(Reader(answer), CancellationToken.None).AsTask())
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage(message);
+            .Should().ThrowAsync<ControlTransportException>().WithMessage(message);
 
     [Fact]
     public async Task EndlessHeaders_AreRefusedBounded()
@@ -47,6 +47,6 @@ public class ControlUpgradeTests
         string answer = "HTTP/1.1 101 Switching Protocols\r\n" + string.Concat(Enumerable.Repeat("X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 2000));
 
         await FluentActions.Invoking(() => ControlUpgrade.ReadResponseAsync(Reader(answer), CancellationToken.None).AsTask())
-            .Should().ThrowAsync<ControlProtocolException>().WithMessage("*exceed*");
+            .Should().ThrowAsync<ControlTransportException>().WithMessage("*exceed*");
     }
 }

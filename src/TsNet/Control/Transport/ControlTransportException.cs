@@ -5,14 +5,14 @@ namespace TsNet.Control.Transport;
 /// bad tag), the server refused the handshake, or the upgrade was not answered as the protocol requires.
 /// The connection is unusable afterwards.
 /// </summary>
-internal sealed class ControlProtocolException : IOException
+internal sealed class ControlTransportException : IOException
 {
-    public ControlProtocolException(string message)
+    public ControlTransportException(string message)
         : base(message)
     {
     }
 
-    public ControlProtocolException(string message, Exception innerException)
+    public ControlTransportException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
