@@ -5,7 +5,7 @@ namespace TsNet.Control.Netmap;
 /// <summary>
 /// Brings a node from the wire into one form (the Go client's <c>upgradeNode</c>, fixtures A.6): the home DERP as
 /// <c>HomeDERP</c> (from the legacy <c>127.3.3.40:&lt;region&gt;</c> string when the int is 0; the string is dropped),
-/// <c>AllowedIPs</c> null = a copy of <c>Addresses</c> (empty stays empty), and an unsigned peer's AllowedIPs
+/// <c>AllowedIPs</c> null = <c>Addresses</c> (empty stays empty), and an unsigned peer's AllowedIPs
 /// clamped to its addresses.
 /// </summary>
 internal static class NodeNormalizer
@@ -20,9 +20,11 @@ internal static class NodeNormalizer
             result = result with { HomeDERP = result.EffectiveHomeDerp, DERP = null };
         }
 
-        if (result.AllowedIPs is null || result.UnsignedPeerAPIOnly)
+        // The same list, not a copy as in Go: the wire lists are read-only here, and a shared list tells the
+        // registry builder that AllowedIPs are the addresses (parsed once, held once).
+        if ((result.AllowedIPs is null && result.Addresses is not null) || (result.UnsignedPeerAPIOnly && !ReferenceEquals(result.AllowedIPs, result.Addresses)))
         {
-            result = result with { AllowedIPs = result.Addresses is { } addresses ? [.. addresses] : null };
+            result = result with { AllowedIPs = result.Addresses };
         }
 
         return result;

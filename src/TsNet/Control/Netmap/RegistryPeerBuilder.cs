@@ -24,7 +24,7 @@ internal static class RegistryPeerBuilder
         }
 
         var addresses = ParsePrefixes(node.Addresses);
-        var allowed = node.AllowedIPs is null ? addresses : ParsePrefixes(node.AllowedIPs);
+        var allowed = node.AllowedIPs is null || ReferenceEquals(node.AllowedIPs, node.Addresses) ? addresses : ParsePrefixes(node.AllowedIPs);
         var endpoints = ValidEndpoints(node.Endpoints);
         var names = NodeNames.From(node.Name, domain, node.Hostinfo?.Hostname);
         users.TryGetValue(node.User, out var user);
@@ -60,7 +60,18 @@ internal static class RegistryPeerBuilder
         var prefixes = new List<IPNetwork>(texts.Count);
         foreach (var text in texts)
         {
-            if (text is not null && AddressText.TryParse(text, out var address, out var prefix, out _))
+            if (text is null)
+            {
+                continue;
+            }
+
+            // The common case (a canonical prefix) without AddressText's allocations; the strict parser then takes
+            // what is left: bare addresses and prefixes with host bits set (cleared, as wg does).
+            if (text.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(text, out var network))
+            {
+                prefixes.Add(network);
+            }
+            else if (AddressText.TryParse(text, out var address, out var prefix, out _))
             {
                 prefixes.Add(AddressText.Network(address, prefix ?? AddressText.MaxPrefix(address)));
             }
