@@ -14,6 +14,7 @@ internal sealed class NetmapFolder
 {
     private readonly TimeProvider _time;
     private readonly bool _fullMapsOnly;
+    private readonly bool _acceptRoutes;
     private readonly Dictionary<long, Node> _peers = [];
     private readonly Dictionary<long, UserProfile> _users = [];
     private readonly PacketFilterChunks _filter = new();
@@ -36,12 +37,15 @@ internal sealed class NetmapFolder
     /// Creates a folder. <paramref name="fullMapsOnly"/>: the server sends every map whole (the Go test server without
     /// deltas), so a message with <c>Node</c> and no <c>Peers</c> means no peers rather than unchanged (Go's encoder
     /// leaves out an empty peer list, which would otherwise keep the last peer forever).
+    /// <paramref name="acceptRoutes"/>: peers' subnet routes go into their AllowedIPs (<c>AcceptRoutes</c>); otherwise
+    /// only their own addresses do.
     /// </summary>
-    public NetmapFolder(TimeProvider time, bool fullMapsOnly = false)
+    public NetmapFolder(TimeProvider time, bool fullMapsOnly = false, bool acceptRoutes = false)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
         _fullMapsOnly = fullMapsOnly;
+        _acceptRoutes = acceptRoutes;
     }
 
     /// <summary>The map so far; null before the first message with a self node.</summary>
@@ -250,7 +254,7 @@ internal sealed class NetmapFolder
         var skipped = 0;
         foreach (var (id, peer) in _peers)
         {
-            var entry = RegistryPeerBuilder.Build(peer, _domain, _users);
+            var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
             if (entry is not null && !_idByKey.TryAdd(entry.NodeKey, id))
             {
                 entry = null;
@@ -304,7 +308,7 @@ internal sealed class NetmapFolder
                 continue;
             }
 
-            var entry = RegistryPeerBuilder.Build(peer, _domain, _users);
+            var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
             if (entry is not null && !_idByKey.TryAdd(entry.NodeKey, id))
             {
                 entry = null;

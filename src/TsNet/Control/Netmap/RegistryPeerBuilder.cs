@@ -12,8 +12,12 @@ namespace TsNet.Control.Netmap;
 /// </summary>
 internal static class RegistryPeerBuilder
 {
-    /// <summary>The entry for <paramref name="node"/>, or null when it cannot be a WireGuard peer.</summary>
-    public static RegistryPeer? Build(Node node, string? domain, IReadOnlyDictionary<long, UserProfile> users)
+    /// <summary>
+    /// The entry for <paramref name="node"/>, or null when it cannot be a WireGuard peer. <paramref name="acceptRoutes"/>
+    /// false (the default, as tailscale on Linux): AllowedIPs keep only host prefixes (the peer's own addresses), not
+    /// the subnet routes it advertises; default routes are never taken (using exit nodes is not supported).
+    /// </summary>
+    public static RegistryPeer? Build(Node node, string? domain, IReadOnlyDictionary<long, UserProfile> users, bool acceptRoutes = false)
     {
         if (node.Expired
             || node.Key is null
@@ -24,7 +28,9 @@ internal static class RegistryPeerBuilder
         }
 
         var addresses = ParsePrefixes(node.Addresses);
-        var allowed = node.AllowedIPs is null || ReferenceEquals(node.AllowedIPs, node.Addresses) ? addresses : ParsePrefixes(node.AllowedIPs);
+        var allowed = node.AllowedIPs is null || ReferenceEquals(node.AllowedIPs, node.Addresses)
+            ? addresses
+            : KeepRoutes(ParsePrefixes(node.AllowedIPs), acceptRoutes);
         var endpoints = ValidEndpoints(node.Endpoints);
         var names = NodeNames.From(node.Name, domain, node.Hostinfo?.Hostname);
         users.TryGetValue(node.User, out var user);
@@ -79,6 +85,39 @@ internal static class RegistryPeerBuilder
 
         return [.. prefixes];
     }
+
+    /// <summary>Host prefixes always; other prefixes only when routes are accepted; default routes never.</summary>
+    public static IPNetwork[] KeepRoutes(IPNetwork[] prefixes, bool acceptRoutes)
+    {
+        var kept = 0;
+        foreach (var prefix in prefixes)
+        {
+            if (IsKept(prefix, acceptRoutes))
+            {
+                kept++;
+            }
+        }
+
+        if (kept == prefixes.Length)
+        {
+            return prefixes;
+        }
+
+        var result = new IPNetwork[kept];
+        var next = 0;
+        foreach (var prefix in prefixes)
+        {
+            if (IsKept(prefix, acceptRoutes))
+            {
+                result[next++] = prefix;
+            }
+        }
+
+        return result;
+    }
+
+    private static bool IsKept(IPNetwork prefix, bool acceptRoutes) =>
+        prefix.PrefixLength == AddressText.MaxPrefix(prefix.BaseAddress) || (acceptRoutes && prefix.PrefixLength != 0);
 
     private static IReadOnlyList<string> ValidEndpoints(IReadOnlyList<string>? texts)
     {

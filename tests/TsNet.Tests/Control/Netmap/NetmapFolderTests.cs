@@ -13,7 +13,7 @@ public sealed class NetmapFolderTests
     private readonly ManualTimeProvider _time = new();
     private readonly PeerRegistry _registry = new();
 
-    private NetmapFolder Folder(bool fullMapsOnly = false) => new(_time, fullMapsOnly);
+    private NetmapFolder Folder(bool fullMapsOnly = false, bool acceptRoutes = false) => new(_time, fullMapsOnly, acceptRoutes);
 
     private static string FullMap(params string[] peers) =>
         """{"Node":SELF,"Domain":"tailnet.example","Peers":[PEERS],"UserProfiles":USERS,"PacketFilter":[{"SrcIPs":["*"],"DstPorts":[{"IP":"*","Ports":{"First":22,"Last":22}}]}],"DNSConfig":{"Domains":["tailnet.example"]},"DERPMap":{"Regions":{"1":{"RegionID":1,"Nodes":[{"Name":"1a","RegionID":1,"HostName":"localhost","InsecureForTests":true}]}}},"ControlTime":"2020-08-03T00:00:00Z"}"""
@@ -270,7 +270,7 @@ public sealed class NetmapFolderTests
     [Fact]
     public void BadPeers_AreSkipped_OneByOne_NeverTheWholeMap()
     {
-        var folder = Folder();
+        var folder = Folder(acceptRoutes: true);
         var badKey = Peer(3, 0x33, "badkey", 3).Replace(NodeKey(0x33), "mkey:" + new string('3', 64));
         var noKey = """{"ID":4,"Name":"nokey","Addresses":["100.64.0.4/32"]}""";
         var expired = Peer(5, 0x55, "expired", 5, ""","Expired":true""");
@@ -293,6 +293,23 @@ public sealed class NetmapFolderTests
         messy.Endpoints.Should().Equal("192.0.2.7:7");
         messy.HomeDerpRegion.Should().Be(0);
         messy.DiscoKey.IsEmpty.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData(false, new[] { "100.64.0.2/32", "fd7a:115c:a1e0:ab12:4843:cd96:6240:2/128" })]
+    [InlineData(true, new[] { "100.64.0.2/32", "fd7a:115c:a1e0:ab12:4843:cd96:6240:2/128", "10.0.0.0/8", "fd00:1::/64" })]
+    public void SubnetRoutes_OnlyWhenAccepted_DefaultRoutesNever(bool acceptRoutes, string[] expected)
+    {
+        var folder = Folder(acceptRoutes: acceptRoutes);
+        var router = Peer(2, 0x22, "router", 2, ""","AllowedIPs":["100.64.0.2/32","fd7a:115c:a1e0:ab12:4843:cd96:6240:2/128","10.0.0.0/8","fd00:1::/64","0.0.0.0/0","::/0"],"PrimaryRoutes":["10.0.0.0/8"]""");
+
+        var snapshot = Apply(folder, FullMap(router));
+
+        var peer = snapshot.FindByName("router")!;
+        peer.AllowedIps.Should().Equal(expected.Select(IPNetwork.Parse));
+        peer.Addresses.Should().HaveCount(2);
+        snapshot.FindByAddress(IPAddress.Parse("10.1.2.3")).Should().Be(acceptRoutes ? peer : null);
+        snapshot.FindByAddress(IPAddress.Parse("8.8.8.8")).Should().BeNull();
     }
 
     [Fact]
