@@ -246,6 +246,21 @@ internal sealed class NetmapFolder
         }
     }
 
+    // The peer's entry, unless it has none, its key is the self node's (a node is never its own peer) or another
+    // peer already holds the key (the registry is keyed by node key).
+    private RegistryPeer? BuildEntry(long id, Node peer)
+    {
+        var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
+        if (entry is null
+            || (_self?.Key is { } selfKey && peer.Key is { } peerKey && string.Equals(selfKey, peerKey, StringComparison.OrdinalIgnoreCase))
+            || !_idByKey.TryAdd(entry.NodeKey, id))
+        {
+            return null;
+        }
+
+        return entry;
+    }
+
     private NetmapUpdate RebuildAll(Netmap netmap, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
     {
         _entries.Clear();
@@ -254,12 +269,7 @@ internal sealed class NetmapFolder
         var skipped = 0;
         foreach (var (id, peer) in _peers)
         {
-            var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
-            if (entry is not null && !_idByKey.TryAdd(entry.NodeKey, id))
-            {
-                entry = null;
-            }
-
+            var entry = BuildEntry(id, peer);
             _entries[id] = entry;
             if (entry is null)
             {
@@ -308,12 +318,7 @@ internal sealed class NetmapFolder
                 continue;
             }
 
-            var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
-            if (entry is not null && !_idByKey.TryAdd(entry.NodeKey, id))
-            {
-                entry = null;
-            }
-
+            var entry = BuildEntry(id, peer);
             _entries[id] = entry;
             if (entry is null)
             {

@@ -275,17 +275,18 @@ public sealed class NetmapFolderTests
         var noKey = """{"ID":4,"Name":"nokey","Addresses":["100.64.0.4/32"]}""";
         var expired = Peer(5, 0x55, "expired", 5, ""","Expired":true""");
         var duplicate = Peer(6, 0x22, "dup", 6);
+        var self = Peer(8, 0x01, "me-again", 8);
         var badFields = """
             {"ID":7,"Name":"messy","Key":"nodekey:7777777777777777777777777777777777777777777777777777777777777777",
              "Addresses":["100.64.0.7/32","not-an-ip","300.1.1.1/32","100.64.0.77/40"],"AllowedIPs":["10.1.2.3/8","bad"],
              "Endpoints":["nope","192.0.2.7","192.0.2.7:7"],"DERP":"127.3.3.40:x","DiscoKey":"discokey:short"}
             """;
 
-        var update = folder.Apply(Map(FullMap(Peer(2, 0x22, "web", 2), badKey, noKey, expired, duplicate, badFields)))!;
+        var update = folder.Apply(Map(FullMap(Peer(2, 0x22, "web", 2), badKey, noKey, expired, duplicate, badFields, self)))!;
         var snapshot = update.ApplyTo(_registry)!;
 
-        update.SkippedPeers.Should().Be(4);
-        update.Netmap.Peers.Should().HaveCount(6, "the map keeps what the server sent; only the registry leaves them out");
+        update.SkippedPeers.Should().Be(5, "bad key, no key, expired, duplicate key, the self node's key");
+        update.Netmap.Peers.Should().HaveCount(7, "the map keeps what the server sent; only the registry leaves them out");
         snapshot.Peers.Select(p => p.Name).Should().BeEquivalentTo("web", "messy");
         var messy = snapshot.FindByName("messy")!;
         messy.Addresses.Should().Equal(IPAddress.Parse("100.64.0.7"));

@@ -64,6 +64,21 @@ public sealed class MapFrameReaderTests
     }
 
     [Fact]
+    public async Task StalledStream_ReadEndsWhenCancelled()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        await pipe.Writer.WriteAsync(Hex(PlainKeepAliveFrame)[..7]);
+        var reader = new MapFrameReader(pipe.Reader.AsStream(), zstd: false);
+        using var cancel = new CancellationTokenSource();
+
+        var read = reader.ReadAsync(cancel.Token).AsTask();
+        read.IsCompleted.Should().BeFalse("half a frame arrived and the server went quiet");
+        await cancel.CancelAsync();
+
+        await FluentActions.Awaiting(() => read).Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
     public async Task TruncatedHeader_IsACleanError()
     {
         var reader = new MapFrameReader(new MemoryStream([0x12, 0x00]), zstd: false);
