@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace TsNet.Control.Protocol;
 
 /// <summary><c>/machine/register</c> answer (protocol doc §8.2). A non-empty <see cref="Error"/> voids the rest.</summary>
@@ -22,9 +24,11 @@ internal sealed record RegisterResponse
     public string? Error { get; init; }
 
     /// <summary>True when the server refused the request (<see cref="Error"/> set).</summary>
+    [JsonIgnore]
     public bool IsError => !string.IsNullOrEmpty(Error);
 
     /// <summary>True when the user must complete a login at <see cref="AuthURL"/>.</summary>
+    [JsonIgnore]
     public bool NeedsLogin => !IsError && !string.IsNullOrEmpty(AuthURL);
 }
 

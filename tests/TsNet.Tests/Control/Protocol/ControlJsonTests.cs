@@ -147,6 +147,9 @@ public sealed class ControlJsonTests
         ok.MachineAuthorized.Should().BeTrue();
         ok.NeedsLogin.Should().BeFalse();
         ok.Login!.LoginName.Should().Be("user-3@fake-control.example.net");
+        Write(refused).Should().Be(
+            """{"NodeKeyExpired":false,"MachineAuthorized":false,"Error":"invalid authkey"}""",
+            "a fake server writes only the wire fields");
     }
 
     [Fact]
