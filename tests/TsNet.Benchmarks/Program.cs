@@ -33,6 +33,11 @@ internal static class Program
             return QueueCostCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "netmap")
+        {
+            return Control.NetmapBenchCommand.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "relay")
         {
             return Relay.RelayBenchCommand.RunAsync(args[1..]).GetAwaiter().GetResult();

@@ -75,6 +75,25 @@ internal static partial class NodeKeyStore
         return true;
     }
 
+    /// <summary>
+    /// Writes <paramref name="content"/> to <c>&lt;directory&gt;/&lt;fileName&gt;</c> (replacing it) through a private
+    /// temporary file renamed into place, owner-only from the first byte on; creates the directory as the key file
+    /// does. Other state files (the control client's) use this writer too.
+    /// </summary>
+    public static void WritePrivateFile(string directory, string fileName, ReadOnlySpan<byte> content)
+    {
+        CreateDirectory(directory);
+        var temporary = WriteTemporary(directory, fileName, content);
+        try
+        {
+            File.Move(temporary, Path.Combine(directory, fileName), overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
     private static void CreateDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
@@ -91,22 +110,9 @@ internal static partial class NodeKeyStore
     /// <summary>Writes the key to a private temporary file and renames it into place; false when the file appeared meanwhile.</summary>
     private static bool TryCreate(string directory, string path, WireGuardKey key)
     {
-        var temporary = Path.Combine(directory, $".{KeyFileName}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Created with 0600 from the first byte on: never briefly readable by others, whatever the umask.
-            options.UnixCreateMode = OwnerReadWrite;
-        }
-
+        var temporary = WriteTemporary(directory, KeyFileName, Encoding.ASCII.GetBytes(key.ToString() + "\n"));
         try
         {
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(Encoding.ASCII.GetBytes(key.ToString() + "\n"));
-                stream.Flush(flushToDisk: true);
-            }
-
             try
             {
                 File.Move(temporary, path, overwrite: false);
@@ -121,6 +127,31 @@ internal static partial class NodeKeyStore
         {
             File.Delete(temporary);
         }
+    }
+
+    private static string WriteTemporary(string directory, string fileName, ReadOnlySpan<byte> content)
+    {
+        var temporary = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Created with 0600 from the first byte on: never briefly readable by others, whatever the umask.
+            options.UnixCreateMode = OwnerReadWrite;
+        }
+
+        try
+        {
+            using var stream = new FileStream(temporary, options);
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+
+        return temporary;
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Generated a new node key in {Path} (public key {PublicKey})")]

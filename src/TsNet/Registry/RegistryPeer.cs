@@ -49,6 +49,21 @@ internal sealed class RegistryPeer
 
     public PeerSource Source { get; init; } = PeerSource.Static;
 
+    /// <summary>Netmap peers: the peer's disco key (zero = none; static peers have none).</summary>
+    public DiscoKey DiscoKey { get; init; }
+
+    /// <summary>Netmap peers: every candidate UDP endpoint (<c>ip:port</c>); <see cref="Endpoint"/> is the first.</summary>
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    /// <summary>Netmap peers: the home DERP region (0 = unknown).</summary>
+    public int HomeDerpRegion { get; init; }
+
+    /// <summary>Netmap peers: online as the server says; null = unknown (static peers).</summary>
+    public bool? Online { get; init; }
+
+    /// <summary>Netmap peers: when the node key expires, judged by the local clock; null = never.</summary>
+    public DateTimeOffset? KeyExpiry { get; init; }
+
     /// <summary>A static peer from a validated copy of <paramref name="peer"/>.</summary>
     public static RegistryPeer FromStatic(TailnetPeer peer, string? dnsSuffix)
     {
