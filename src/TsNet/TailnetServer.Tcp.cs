@@ -38,11 +38,14 @@ public sealed partial class TailnetServer
     }
 
     /// <summary>Opens a TCP connection to <paramref name="remote"/> over the tailnet.</summary>
-    /// <exception cref="SocketException">Refused (RST), timed out (no answer to SYN retries) or reset.</exception>
+    /// <exception cref="SocketException">Refused (RST), timed out (no answer to SYN retries) or reset;
+    /// <see cref="SocketError.NetworkUnreachable"/> at once ("no peer routes …") when neither the node nor any peer's
+    /// AllowedIPs contain the address. The node's own addresses work like loopback.</exception>
     public async ValueTask<TailnetConnection> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
         var (_, netstack) = Started();
+        EnsureOverlayRoute(remote.Address);
         var channel = await netstack.ConnectTcpAsync(remote, cancellationToken).ConfigureAwait(false);
         return new TailnetConnection(channel);
     }

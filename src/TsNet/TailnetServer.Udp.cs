@@ -25,7 +25,7 @@ public sealed partial class TailnetServer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         var (_, netstack) = Started();
         var handle = await netstack.BindUdpAsync(localAddress: null, port, cancellationToken).ConfigureAwait(false);
-        return new TailnetUdpSocket(handle, new IPEndPoint(PreferredLocalAddress(), handle.LocalPort));
+        return new TailnetUdpSocket(handle, new IPEndPoint(PreferredLocalAddress(), handle.LocalPort), this);
     }
 
     /// <summary>Test hook: the started node's netstack loop (UDP and ICMP error counters).</summary>

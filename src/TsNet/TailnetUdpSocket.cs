@@ -21,11 +21,16 @@ namespace TsNet;
 public sealed class TailnetUdpSocket : IAsyncDisposable
 {
     private readonly UdpSocketHandle _handle;
+    private readonly TailnetServer? _node;
 
-    internal TailnetUdpSocket(UdpSocketHandle handle, IPEndPoint localEndPoint)
+    /// <param name="handle">The netstack's socket.</param>
+    /// <param name="localEndPoint">What <see cref="LocalEndPoint"/> reports.</param>
+    /// <param name="node">Checks each destination for a route before sending (null: no check).</param>
+    internal TailnetUdpSocket(UdpSocketHandle handle, IPEndPoint localEndPoint, TailnetServer? node = null)
     {
         _handle = handle;
         LocalEndPoint = localEndPoint;
+        _node = node;
     }
 
     /// <summary>
@@ -49,12 +54,21 @@ public sealed class TailnetUdpSocket : IAsyncDisposable
     /// <exception cref="ArgumentException">The datagram is larger than the MTU allows, or <paramref name="remote"/> is
     /// not an IPv4/IPv6 endpoint, has port 0, or has an unspecified address.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>: the node has no address of the
-    /// remote's family.</exception>
+    /// remote's family, or ("no peer routes …") neither the node nor any peer's AllowedIPs contain the remote's
+    /// address. The node's own addresses work like loopback.</exception>
     /// <exception cref="ObjectDisposedException">The socket or its node is disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the
     /// datagram was queued (it is not sent).</exception>
-    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken = default) =>
-        _handle.SendToAsync(datagram, remote, cancellationToken);
+    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        if (_node is not null && !_node.HasOverlayRoute(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address))
+        {
+            return ValueTask.FromException<int>(TailnetServer.NoRouteException(remote.Address));
+        }
+
+        return _handle.SendToAsync(datagram, remote, cancellationToken);
+    }
 
     /// <summary>
     /// Waits for a datagram and copies it into <paramref name="buffer"/>.
