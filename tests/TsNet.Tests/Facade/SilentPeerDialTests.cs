@@ -53,6 +53,31 @@ public sealed class SilentPeerDialTests
     }
 
     [Fact]
+    public async Task Socks5Connect_ToPeerThatNeverAnswers_IsRefusedWithinTheBound()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var clock = new ManualTimeProvider();
+        using var hub = new InMemoryUnderlayHub(clock);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token, clock, hub);
+        await using (a)
+        await using (b)
+        {
+            AddGhost(a, b);
+            await using var proxy = await a.StartLoopbackProxyAsync(cancellationToken: cts.Token);
+            var started = clock.GetUtcNow();
+            var connect = Socks5.Socks5TestClient.ConnectThroughAsync(proxy, new IPEndPoint(IPAddress.Parse("100.64.0.9"), 80), cts.Token);
+            var (socket, reply) = await clock.AdvanceUntilAsync(connect, Step, Bound);
+            using (socket)
+            {
+                // Host unreachable from the handshake bound, or TTL expired from the proxy's own dial timeout: both
+                // are 10 s, so either may end the wait first; neither is a hang.
+                reply[1].Should().BeOneOf((byte)0x04, (byte)0x06);
+                (clock.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(11));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Ping_ToPeerThatNeverAnswers_TimesOut_NamingThePeer()
     {
         using var cts = new CancellationTokenSource(Bound);
