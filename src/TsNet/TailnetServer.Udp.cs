@@ -25,7 +25,10 @@ public sealed partial class TailnetServer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         var (_, netstack) = Started();
         var handle = await netstack.BindUdpAsync(localAddress: null, port, cancellationToken).ConfigureAwait(false);
-        return new TailnetUdpSocket(handle, new IPEndPoint(PreferredLocalAddress(), handle.LocalPort), this);
+        handle.RouteCheck = remote => HasOverlayRoute(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address)
+            ? null
+            : NoRouteException(remote.Address);
+        return new TailnetUdpSocket(handle, new IPEndPoint(PreferredLocalAddress(), handle.LocalPort));
     }
 
     /// <summary>Test hook: the started node's netstack loop (UDP and ICMP error counters).</summary>

@@ -21,16 +21,11 @@ namespace TsNet;
 public sealed class TailnetUdpSocket : IAsyncDisposable
 {
     private readonly UdpSocketHandle _handle;
-    private readonly TailnetServer? _node;
 
-    /// <param name="handle">The netstack's socket.</param>
-    /// <param name="localEndPoint">What <see cref="LocalEndPoint"/> reports.</param>
-    /// <param name="node">Checks each destination for a route before sending (null: no check).</param>
-    internal TailnetUdpSocket(UdpSocketHandle handle, IPEndPoint localEndPoint, TailnetServer? node = null)
+    internal TailnetUdpSocket(UdpSocketHandle handle, IPEndPoint localEndPoint)
     {
         _handle = handle;
         LocalEndPoint = localEndPoint;
-        _node = node;
     }
 
     /// <summary>
@@ -59,16 +54,8 @@ public sealed class TailnetUdpSocket : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The socket or its node is disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the
     /// datagram was queued (it is not sent).</exception>
-    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(remote);
-        if (_node is not null && !_node.HasOverlayRoute(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address))
-        {
-            return ValueTask.FromException<int>(TailnetServer.NoRouteException(remote.Address));
-        }
-
-        return _handle.SendToAsync(datagram, remote, cancellationToken);
-    }
+    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken = default) =>
+        _handle.SendToAsync(datagram, remote, cancellationToken);
 
     /// <summary>
     /// Waits for a datagram and copies it into <paramref name="buffer"/>.

@@ -78,6 +78,28 @@ public sealed class SilentPeerDialTests
     }
 
     [Fact]
+    public async Task HttpClientRequest_ToPeerThatNeverAnswers_FailsWithinTheBound_SayingWhy()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var clock = new ManualTimeProvider();
+        using var hub = new InMemoryUnderlayHub(clock);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token, clock, hub);
+        await using (a)
+        await using (b)
+        {
+            AddGhost(a, b);
+            using var http = a.CreateHttpClient();
+            var started = clock.GetUtcNow();
+            var request = http.GetAsync(new Uri("http://100.64.0.9/"), cts.Token);
+            await clock.AdvanceUntilAsync(() => request.IsCompleted, Step, Bound);
+            var error = (await FluentActions.Awaiting(() => request).Should().ThrowAsync<HttpRequestException>()).Which;
+            (clock.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(11));
+            error.InnerException.Should().BeOfType<SocketException>()
+                .Which.Message.Should().Contain("no WireGuard handshake with peer 'ghost'");
+        }
+    }
+
+    [Fact]
     public async Task Ping_ToPeerThatNeverAnswers_TimesOut_NamingThePeer()
     {
         using var cts = new CancellationTokenSource(Bound);
