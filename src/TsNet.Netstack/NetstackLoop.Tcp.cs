@@ -84,7 +84,11 @@ internal sealed partial class NetstackLoop
                 new IPEndPoint(endpoints.LocalAddress.ToIPAddress(), endpoints.LocalPort), remote, loop.ScheduleService) { Owner = socket };
             return socket;
         });
-        var socket = await SubmitAsync(command, cancellationToken).ConfigureAwait(false);
+        // Once queued the command runs (or is abandoned at dispose) promptly, so its result is awaited without the
+        // token: a cancel between queueing and running would otherwise leave a SYN-SENT connection nobody owns.
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _kernel.PostAsync(command, cancellationToken).ConfigureAwait(false);
+        var socket = await command.Completion.Task.ConfigureAwait(false);
         try
         {
             return await connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -462,6 +466,10 @@ internal sealed partial class NetstackLoop
         });
         return await SubmitAsync(command, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Diagnostics: the core's TCP connections (any state), for tests that check nothing is left behind.</summary>
+    internal ValueTask<int> TcpConnectionCountAsync(CancellationToken cancellationToken = default) =>
+        SubmitAsync(new TcpCommand<int>(this, (loop, _) => loop._core.TcpConnectionCount), cancellationToken);
 
     private async ValueTask<T> SubmitAsync<T>(TcpCommand<T> command, CancellationToken cancellationToken)
     {

@@ -237,7 +237,8 @@ internal sealed partial class NetstackLoop : IAsyncDisposable, ILoopBody
         ExpirePings(now);
         _core.Poll(now);
         ServiceTcp(now);
-        outputBlocked = !FlushOutbound();
+        outputBlocked = !FlushOutbound(now, out bool loopbackLeft);
+        moreWork |= loopbackLeft;
         CompletePings();
         if (outputBlocked)
         {
@@ -283,11 +284,32 @@ internal sealed partial class NetstackLoop : IAsyncDisposable, ILoopBody
         return true;
     }
 
+    /// <summary>
+    /// Hands the core's output to the dataplane, except packets to one of the node's own addresses: those go straight
+    /// back into the core (loopback), at most <see cref="InboundBatchLimit"/> per turn so a loopback exchange cannot
+    /// starve the rest. <paramref name="loopbackLeft"/>: something was looped back, so another turn is needed at once
+    /// (the sockets it touched are serviced there, and packets past the limit are looped then).
+    /// </summary>
     /// <returns>False when the dataplane's queue is full and packets wait in the core (kept in order, not dropped).</returns>
-    private bool FlushOutbound()
+    private bool FlushOutbound(long now, out bool loopbackLeft)
     {
+        loopbackLeft = false;
+        int loopedBack = 0;
         while (_core.TryPeekOutbound(out var packet))
         {
+            if (_core.IsAddressedToSelf(packet))
+            {
+                if (loopedBack++ == InboundBatchLimit)
+                {
+                    return true;
+                }
+
+                loopbackLeft = true;
+                _core.TryDequeueOutbound(out _);
+                _core.ProcessInbound(packet, now);
+                continue;
+            }
+
             if (!_toWireGuard.TryWrite(packet))
             {
                 return false;

@@ -38,13 +38,20 @@ public sealed partial class TailnetServer
     }
 
     /// <summary>Opens a TCP connection to <paramref name="remote"/> over the tailnet.</summary>
-    /// <exception cref="SocketException">Refused (RST), timed out (no answer to SYN retries) or reset.</exception>
+    /// <exception cref="SocketException">Refused (RST), timed out (no answer to SYN retries) or reset;
+    /// <see cref="SocketError.NetworkUnreachable"/> at once ("no peer routes …") when neither the node nor any peer's
+    /// AllowedIPs contain the address; <see cref="SocketError.HostUnreachable"/> when no WireGuard handshake with the
+    /// peer that routes the address completes within 10 s (the message names the peer, its endpoint and what to check).
+    /// The node's own addresses work like loopback.</exception>
     public async ValueTask<TailnetConnection> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
         var (_, netstack) = Started();
-        var channel = await netstack.ConnectTcpAsync(remote, cancellationToken).ConfigureAwait(false);
-        return new TailnetConnection(channel);
+        EnsureOverlayRoute(remote.Address);
+        return await DialWithHandshakeBoundAsync(
+            remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address,
+            async token => new TailnetConnection(await netstack.ConnectTcpAsync(remote, token).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Diagnostics for tests: the netstack's TCP connections and the dataplane's counters.</summary>

@@ -191,12 +191,18 @@ public sealed partial class TailnetServer : IAsyncDisposable
     }
 
     /// <summary>Sends ICMP echo requests through the tailnet until one is answered; returns the round-trip time.</summary>
-    /// <exception cref="TimeoutException">No reply within <paramref name="timeout"/> (default 5 s).</exception>
+    /// <exception cref="TimeoutException">No reply within <paramref name="timeout"/> (default 5 s); when no WireGuard
+    /// handshake with the peer completed, the message names the peer, its endpoint and what to check.</exception>
     /// <exception cref="InvalidOperationException">The node is not started.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">NetworkUnreachable at once ("no peer routes …") when neither
+    /// the node nor any peer's AllowedIPs contain the address. The node's own addresses answer like loopback.</exception>
     public ValueTask<TimeSpan> PingAsync(IPAddress address, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
-        return Started().netstack.PingAsync(address, timeout ?? s_defaultPingTimeout, cancellationToken);
+        var netstack = Started().netstack;
+        return HasOverlayRoute(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
+            ? PingExplainingTimeoutAsync(netstack, address, timeout ?? s_defaultPingTimeout, cancellationToken)
+            : ValueTask.FromException<TimeSpan>(NoRouteException(address));
     }
 
     /// <summary>Test hook: moves the underlay to a new UDP port mid-session (0 = ephemeral); returns the new port.</summary>

@@ -49,7 +49,8 @@ public sealed class TailnetUdpSocket : IAsyncDisposable
     /// <exception cref="ArgumentException">The datagram is larger than the MTU allows, or <paramref name="remote"/> is
     /// not an IPv4/IPv6 endpoint, has port 0, or has an unspecified address.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>: the node has no address of the
-    /// remote's family.</exception>
+    /// remote's family, or ("no peer routes …") neither the node nor any peer's AllowedIPs contain the remote's
+    /// address. The node's own addresses work like loopback.</exception>
     /// <exception cref="ObjectDisposedException">The socket or its node is disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the
     /// datagram was queued (it is not sent).</exception>

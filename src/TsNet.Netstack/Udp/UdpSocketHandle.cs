@@ -48,6 +48,12 @@ internal sealed class UdpSocketHandle : IAsyncDisposable
     internal UdpSocketState State => _state;
 
     /// <summary>
+    /// Asked last before a datagram is queued: the error to throw when nothing routes the destination (the owner
+    /// knows the peers, the netstack does not), or null to send.
+    /// </summary>
+    internal Func<IPEndPoint, Exception?>? RouteCheck { get; set; }
+
+    /// <summary>
     /// Queues <paramref name="datagram"/> for <paramref name="remote"/>; completes once queued and returns its length.
     /// </summary>
     /// <exception cref="ArgumentException">The datagram is larger than the MTU allows, the endpoint is not IPv4/IPv6,
@@ -87,6 +93,11 @@ internal sealed class UdpSocketHandle : IAsyncDisposable
             throw new ArgumentException(
                 $"The datagram ({datagram.Length} bytes) is larger than the {max} bytes that fit the tailnet MTU; TsNet does not fragment.",
                 nameof(datagram));
+        }
+
+        if (RouteCheck?.Invoke(remote) is { } noRoute)
+        {
+            throw noRoute;
         }
 
         if (cancellationToken.IsCancellationRequested)

@@ -24,11 +24,12 @@ public sealed class LoopFaultTests
         await node.StartAsync(cts.Token);
         var listener = await node.ListenTcpAsync(8080, cts.Token);
         var accept = listener.AcceptAsync(cts.Token).AsTask();
-        // Both wait for an answer that never comes (no peer routes 100.64.0.9): without the fault they would hang
-        // for a minute and for the SYN retries.
+        // Both wait for an answer that never comes (100.64.0.9 is a peer without endpoint: no handshake ever
+        // starts): without the fault they would hang for a minute and for the handshake bound.
+        node.AddOrUpdatePeer(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, AllowedIps = { new IPNetwork(Nobody, 32) } });
         var ping = node.PingAsync(Nobody, TimeSpan.FromMinutes(1), cts.Token).AsTask();
         var connect = node.ConnectTcpAsync(new IPEndPoint(Nobody, 80), cts.Token).AsTask();
-        await WaitUntilAsync(() => node.GetStatus().Drops.ContainsKey("wireguard.NoRoute"), cts.Token);
+        await WaitUntilAsync(() => node.Netstack.Counters.OutboundPackets >= 2, cts.Token);
         var cause = new InvalidDataException("injected bug");
 
         node.FaultLoopForTest(dataplane, cause);

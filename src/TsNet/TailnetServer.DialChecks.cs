@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace TsNet;
+
+// Checks a dial makes before anything is sent, so a dial that cannot work fails at once and says why.
+public sealed partial class TailnetServer
+{
+    /// <summary>
+    /// Throws when neither the node itself nor any peer's AllowedIPs covers <paramref name="address"/>: without a
+    /// route the packets would only be dropped by the dataplane, and the dial would wait out its whole timeout
+    /// (127 s of SYN retries for TCP) to report a bare "timed out".
+    /// </summary>
+    /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>, with a message naming the address.</exception>
+    internal void EnsureOverlayRoute(IPAddress address)
+    {
+        if (!HasOverlayRoute(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address))
+        {
+            throw NoRouteException(address);
+        }
+    }
+
+    /// <summary>The error of a dial to an address no peer routes; built only when a dial fails.</summary>
+    internal static SocketException NoRouteException(IPAddress address) => new(
+        (int)SocketError.NetworkUnreachable,
+        string.Format(
+            CultureInfo.InvariantCulture,
+            "no peer routes {0}: it is not one of this node's addresses and no peer's AllowedIPs contain it (add it to the AllowedIPs of the peer that should receive it).",
+            address));
+}
