@@ -95,6 +95,7 @@ public sealed partial class TailnetServer
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
             ThrowIfFaulted();
             _registry.AddOrUpdate(entry, EnsureRelayPathUnused);
+            AllowedIpsOverlap.WarnAgainst(entry, _registry.Current.Peers, _logger);
             return (entry, _dataplane);
         }
     }
