@@ -40,7 +40,14 @@ public sealed class StatusJsonTests
         b.AddOrUpdatePeer(PeerOf(a, "ay"));
         a.AddOrUpdatePeer(new TailnetPeer { PublicKey = WireGuardKey.Generate().PublicKey, AllowedIps = { IPNetwork.Parse("fd7a:115c:a1e0::9/128") } });
         await PingUntilAnsweredAsync(a, "100.64.0.2", cts.Token);
+        // GetStatus gives the dataplane a bounded time to answer: wait (bounded) for an answer that shows the handshake.
         var status = a.GetStatus();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !status.Peers.Any(p => p.LastHandshake != null) && clock.Elapsed < TimeSpan.FromSeconds(15);)
+        {
+            await Task.Delay(20, cts.Token);
+            status = a.GetStatus();
+        }
+
         status.Peers.Should().Contain(p => p.LastHandshake != null && p.Endpoint != null, "the ping completed a handshake");
 
         var json = JsonSerializer.Serialize(status);
