@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 using TsNet.WireGuard.Crypto;
 
 namespace TsNet;
 
 /// <summary>
 /// A 32-byte Curve25519 key of Tailscale's "disco" protocol (path discovery and peer-relay handshakes), private or
-/// public. Its text form is tailscale's <c>discokey:</c> followed by 64 lowercase hex digits; print only public keys.
+/// public. Its text form is tailscale's <c>discokey:</c> followed by 64 lowercase hex digits; print only public keys. In JSON it is that text.
 /// </summary>
+[JsonConverter(typeof(DiscoKeyJsonConverter))]
 public readonly struct DiscoKey : IEquatable<DiscoKey>, IComparable<DiscoKey>
 {
     /// <summary>Key length in bytes.</summary>

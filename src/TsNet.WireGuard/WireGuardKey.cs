@@ -1,11 +1,14 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 using TsNet.WireGuard.Crypto;
 
 namespace TsNet;
 
 /// <summary>
 /// A 32-byte Curve25519 key as WireGuard uses it (private, public or preshared), written in wg's base64 form.
+/// In JSON it is that base64 text.
 /// </summary>
+[JsonConverter(typeof(WireGuardKeyJsonConverter))]
 public readonly struct WireGuardKey : IEquatable<WireGuardKey>
 {
     /// <summary>Key length in bytes.</summary>

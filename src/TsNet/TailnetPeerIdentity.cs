@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json.Serialization;
+using TsNet.Json;
 
 namespace TsNet;
 
@@ -9,6 +11,7 @@ namespace TsNet;
 /// </summary>
 public sealed class TailnetPeerIdentity
 {
+    [JsonConstructor]
     internal TailnetPeerIdentity(
         string? dnsName,
         string? hostName,
@@ -44,6 +47,7 @@ public sealed class TailnetPeerIdentity
     /// (<c>/32</c>, <c>/128</c>) of its <see cref="TailnetPeer.AllowedIps"/>: a wider prefix is a route through the
     /// peer, not an address of it, so a peer with only subnet prefixes has none listed.
     /// </summary>
+    [JsonConverter(typeof(IPAddressListJsonConverter))]
     public IReadOnlyList<IPAddress> Addresses { get; }
 
     /// <summary>The peer's ACL tags (<c>tag:web</c>); empty for static peers and untagged nodes.</summary>

@@ -89,14 +89,20 @@ public sealed partial class TailnetServer
         ArgumentNullException.ThrowIfNull(peer);
         var copy = OptionsValidation.ValidatePeer(peer, PublicKey);
         var entry = RegistryPeer.FromStatic(copy, _options.DnsSuffix);
+        DataplaneLoop? dataplane;
+        IReadOnlyList<RegistryPeer> peers;
         lock (_gate)
         {
             // Under the node's gate, so a start either sees this entry in the registry or this call sees its dataplane.
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
             ThrowIfFaulted();
             _registry.AddOrUpdate(entry, EnsureRelayPathUnused);
-            return (entry, _dataplane);
+            peers = _registry.Current.Peers;
+            dataplane = _dataplane;
         }
+
+        AllowedIpsOverlap.WarnAgainst(entry, peers, _logger);
+        return (entry, dataplane);
     }
 
     private (bool Removed, DataplaneLoop? Dataplane) Unregister(WireGuardKey publicKey)

@@ -27,6 +27,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
     private readonly BackgroundTaskTracker _background = new();
     private readonly FallbackTcpRouter _fallback;
     private Task? _startTask;
+    private bool _startFailureReported;
     private Task? _disposeTask;
     private DataplaneLoop? _dataplane;
     private NetstackLoop? _netstack;
@@ -52,6 +53,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
         _registry.ReplaceAll([.. _options.Peers.Select(peer => Registry.RegistryPeer.FromStatic(peer, _options.DnsSuffix))]);
+        AllowedIpsOverlap.WarnAll(_options.Peers, _logger);
 
         _fallback = new FallbackTcpRouter(
             new FallbackTcpLimits
@@ -94,7 +96,21 @@ public sealed partial class TailnetServer : IAsyncDisposable
             start = _startTask ??= Task.Run(() => StartCoreAsync(_disposing.Token));
         }
 
-        return new ValueTask(start.WaitAsync(cancellationToken));
+        return new ValueTask(WaitForStartAsync(start, cancellationToken));
+    }
+
+    /// <summary>A caller's wait for the start; a failure that reaches a caller is not logged again at dispose.</summary>
+    private async Task WaitForStartAsync(Task start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await start.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (start.IsFaulted)
+        {
+            Volatile.Write(ref _startFailureReported, true);
+            throw;
+        }
     }
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
@@ -248,9 +264,13 @@ public sealed partial class TailnetServer : IAsyncDisposable
             {
                 // Start was cut short by this dispose.
             }
-            catch (Exception ex)
+            catch (Exception ex) when (!Volatile.Read(ref _startFailureReported))
             {
                 LogStartFailedDuringDispose(_logger, ex);
+            }
+            catch (Exception)
+            {
+                // StartAsync already threw this to its caller, who reports it; a warning here would say it twice.
             }
         }
 

@@ -65,7 +65,7 @@ internal sealed class UpCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        using var loggerFactory = new TextWriterLoggerFactory(console.Error, settings.Verbose ? LogLevel.Debug : LogLevel.Information);
+        using var loggerFactory = new TextWriterLoggerFactory(console.Error, settings.Verbose ? LogLevel.Debug : LogLevel.Information, reportedByCaller: ReportedHere);
         options.LoggerFactory = loggerFactory;
         var logger = loggerFactory.CreateLogger("TsNet.Tool");
 
@@ -97,13 +97,27 @@ internal sealed class UpCommand : ICommand
                 }
 
                 await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Count);
+                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Sum(service => service.Count));
 
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 UpLog.Stopping(logger);
+            }
+            catch (PortPublishingException e) when (e.InnerException is ArgumentException reason)
+            {
+                // The target names no configured peer (or is not dialable by name): a configuration error, not a run-time one.
+                var flag = e.Mapping.Direction == PortMappingDirection.HostToTailnet ? "--forward" : "--publish";
+                await console.Error.WriteLineAsync($"tsnet up: {flag} {e.Mapping}: {WithoutParameterName(reason)} Name a peer of {settings.ConfigFile} ('# Name = NAME' in its [Peer] section) or use an address in its AllowedIPs.").ConfigureAwait(false);
+                await StopServicesAsync(services).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && stage.StartsWith("starting the node", StringComparison.Ordinal))
+            {
+                var origin = options.ListenPort == 0 ? "any free port" : $"ListenPort in {settings.ConfigFile}";
+                await console.Error.WriteLineAsync($"tsnet up: UDP port {options.ListenPort} ({origin}) is already in use: stop the program using it, or set another ListenPort in {settings.ConfigFile} (0 picks a free port).").ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
             catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException)
             {
@@ -119,12 +133,23 @@ internal sealed class UpCommand : ICommand
         return ExitCodes.Success;
     }
 
+    /// <summary>Library log events whose cause <see cref="RunAsync"/> prints itself as one line (logged under --verbose only).</summary>
+    private static readonly HashSet<(string Category, int EventId)> ReportedHere =
+    [
+        ("TsNet.TailnetServer", 1120), // the node could not start
+        ("TsNet.Publishing", 3201), // a --forward/--publish mapping could not be published
+    ];
+
     /// <summary>The line printed once the node is up: IPv4 addresses first, then IPv6.</summary>
     public static string ReadyLine(TailnetServer node)
     {
         var addresses = node.Addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0);
         return $"ready address={string.Join(',', addresses)} port={node.ListenPort} publickey={node.PublicKey}";
     }
+
+    /// <summary>An argument error's message without .NET's <c>(Parameter 'host')</c> suffix, which means nothing to a user.</summary>
+    private static string WithoutParameterName(ArgumentException e) =>
+        e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
 
     /// <summary>Checks the options that belong together and returns them; throws <see cref="UsageException"/> otherwise.</summary>
     internal static UpSettings Validate(ParsedArguments args)

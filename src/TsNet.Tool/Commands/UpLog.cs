@@ -5,8 +5,20 @@ namespace TsNet.Tool.Commands;
 /// <summary>Log messages of <c>tsnet up</c> (event ids 2200–2299, stable).</summary>
 internal static partial class UpLog
 {
-    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "node {PublicKey} up on UDP port {Port} with {Services} services; SIGINT/SIGTERM stops it")]
-    public static partial void Running(ILogger logger, string publicKey, int port, int services);
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "node {PublicKey} up on UDP port {Port} with {Services}; SIGINT/SIGTERM stops it")]
+    private static partial void Running(ILogger logger, string publicKey, int port, string services);
+
+    /// <summary>The node is up; <paramref name="services"/> counts each service and each port mapping.</summary>
+    public static void Running(ILogger logger, string publicKey, int port, int services) =>
+        Running(logger, publicKey, port, CountedServices(services));
+
+    /// <summary><c>no services</c>, <c>1 service</c>, <c>N services</c>.</summary>
+    public static string CountedServices(int count) => count switch
+    {
+        0 => "no services",
+        1 => "1 service",
+        _ => $"{count} services",
+    };
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "stopping")]
     public static partial void Stopping(ILogger logger);

@@ -13,13 +13,23 @@ internal sealed class TextWriterLoggerFactory : ILoggerFactory
     private readonly TimeProvider _time;
     private readonly object _gate = new();
 
-    /// <summary>Logs messages at <paramref name="minimumLevel"/> and above to <paramref name="writer"/>.</summary>
-    public TextWriterLoggerFactory(TextWriter writer, LogLevel minimumLevel, TimeProvider? time = null)
+    private readonly IReadOnlySet<(string Category, int EventId)> _reportedByCaller;
+
+    /// <summary>
+    /// Logs messages at <paramref name="minimumLevel"/> and above to <paramref name="writer"/>. Exceptions are logged
+    /// with their stack trace only at <see cref="LogLevel.Debug"/> and below (<c>--verbose</c>); otherwise as their
+    /// message on the same line. Events in <paramref name="reportedByCaller"/> (the tool prints their cause itself, as
+    /// one line) are logged only at <see cref="LogLevel.Debug"/> and below.
+    /// </summary>
+    public TextWriterLoggerFactory(TextWriter writer, LogLevel minimumLevel, TimeProvider? time = null, IReadOnlySet<(string Category, int EventId)>? reportedByCaller = null)
     {
         _writer = writer;
         _minimumLevel = minimumLevel;
         _time = time ?? TimeProvider.System;
+        _reportedByCaller = reportedByCaller ?? new HashSet<(string, int)>();
     }
+
+    private bool Verbose => _minimumLevel <= LogLevel.Debug;
 
     /// <inheritdoc/>
     public ILogger CreateLogger(string categoryName) => new TextWriterLogger(this, categoryName);
@@ -48,7 +58,8 @@ internal sealed class TextWriterLoggerFactory : ILoggerFactory
         var line = $"{_time.GetUtcNow():yyyy-MM-ddTHH:mm:ss.fffZ} {LevelName(level)} {category}[{eventId.Id}]: {message}";
         if (exception is not null)
         {
-            line += Environment.NewLine + exception;
+            // Stack traces are for --verbose; otherwise the cause on the same line is what a user can act on.
+            line += Verbose ? Environment.NewLine + exception : ": " + exception.Message;
         }
 
         // One writer for all threads: whole lines, never interleaved.
@@ -68,7 +79,7 @@ internal sealed class TextWriterLoggerFactory : ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel))
+            if (IsEnabled(logLevel) && (owner.Verbose || !owner._reportedByCaller.Contains((category, eventId.Id))))
             {
                 owner.Write(logLevel, category, eventId, formatter(state, exception), exception);
             }

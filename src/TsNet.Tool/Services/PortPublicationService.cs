@@ -7,5 +7,8 @@ internal sealed class PortPublicationService(PortPublication publication) : ITai
     public string Description => string.Join(", ", publication.Ports.Select(p => $"{p.Mapping} (bound {p.EndPoint})"));
 
     /// <inheritdoc/>
+    public int Count => publication.Ports.Count;
+
+    /// <inheritdoc/>
     public ValueTask DisposeAsync() => publication.DisposeAsync();
 }

@@ -197,7 +197,40 @@ public sealed class CliTests : IDisposable
         var run = await RunAsync("up", "--config", path);
 
         run.ExitCode.Should().Be(1, "a runtime failure, not a usage error");
-        run.Error.Should().Contain($"tsnet up: failed starting the node (UDP port {port}): ");
+        run.Error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains(" info ", StringComparison.Ordinal)).Should().Equal(
+            [$"tsnet up: UDP port {port} (ListenPort in {path}) is already in use: stop the program using it, or set another ListenPort in {path} (0 picks a free port)."],
+            "one line with the cause and what to do: no stack trace, no second report of the start failure, no dispose warning");
+        run.Out.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Up_UdpPortTaken_Verbose_ShowsTheStackTrace()
+    {
+        using var taken = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));
+        var port = ((System.Net.IPEndPoint)taken.Client.LocalEndPoint!).Port;
+        var path = Path.Combine(_dir, "taken.conf");
+        await File.WriteAllTextAsync(path, $"[Interface]\nPrivateKey = {WireGuardKey.Generate()}\nAddress = 100.64.0.2/32\nListenPort = {port}\n");
+
+        var run = await RunAsync("up", "--config", path, "--verbose");
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().Contain($"tsnet up: UDP port {port} (ListenPort in {path}) is already in use").And.Contain("   at System.Net.Sockets.Socket");
+        run.Error.Should().NotContain("being disposed", "the start failure was reported to the caller");
+    }
+
+    [Fact]
+    public async Task Up_ForwardToAnUnknownPeerName_Exit2_OneLineNamingTheMapping()
+    {
+        var path = Path.Combine(_dir, "names.conf");
+        await File.WriteAllTextAsync(path, $"[Interface]\nPrivateKey = {WireGuardKey.Generate()}\nAddress = 100.64.0.2/32\n\n[Peer]\n# Name = db\nPublicKey = {WireGuardKey.Generate().PublicKey}\nAllowedIPs = 100.64.0.9/32\n");
+
+        var run = await RunAsync("up", "--config", path, "--forward", "tcp:127.0.0.1:0=dbx:80");
+
+        run.ExitCode.Should().Be(2, "a target that names no configured peer is a configuration error");
+        var lines = run.Error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains(" info ", StringComparison.Ordinal)).ToList();
+        lines.Should().ContainSingle("one line for the error, no stack trace").Which.Should()
+            .StartWith("tsnet up: --forward tcp:127.0.0.1:0=dbx:80: 'dbx' is neither an IP address nor the name of a peer")
+            .And.Contain("peer names: db").And.Contain($"Name a peer of {path}").And.NotContain("(Parameter");
         run.Out.Should().BeEmpty();
     }
 
@@ -233,7 +266,8 @@ public sealed class CliTests : IDisposable
         var lines = stdoutText.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Should().ContainSingle();
         lines[0].Should().MatchRegex($"^ready address=100\\.64\\.0\\.2,fd7a:115c:a1e0::2 port=[0-9]+ publickey={System.Text.RegularExpressions.Regex.Escape(key.PublicKey.ToString())}$");
-        stderr.ToString().Should().Contain($"{path}:4: warning: DNS");
+        stderr.ToString().Should().Contain($"{path}:4: warning: DNS")
+            .And.Contain("with 6 services;", "http, echo, udp-echo and each of the three mappings count");
     }
 
     [Fact]
