@@ -70,10 +70,13 @@ public sealed partial class TailnetServer
         {
             if (_statusRequest is not { IsDone: false } pending)
             {
-                pending = _statusRequest = new StatusRequest();
+                var created = pending = _statusRequest = new StatusRequest();
                 var submitted = OnDataplaneAsync(dataplane, (loop, _) =>
                 {
                     Volatile.Write(ref _lastDataplaneStatus, SnapshotSessions(loop));
+                    // Wake the waiters from the loop's own task: a continuation would need a thread-pool thread,
+                    // and callers blocked in GetStatus may be holding the pool's threads (sync over async).
+                    created.Finish();
                     return true;
                 }, CancellationToken.None);
 
