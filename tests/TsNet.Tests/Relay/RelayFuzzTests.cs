@@ -45,6 +45,7 @@ public sealed class RelayFuzzTests
         var reply = new byte[RelayServerCore.MaxReplyLength];
         var rounds = 30 * Scale;
         var outcomes = new int[4];
+        var noisyRounds = 0;
         for (var round = 0; round < rounds; round++)
         {
             var batch = new List<(byte[] Bytes, UnderlayAddress From)>(1000);
@@ -62,8 +63,14 @@ public sealed class RelayFuzzTests
             var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             if (round > 0)
             {
-                // Round 0 warms up the JIT and the challenge secret.
-                allocated.Should().BeLessThan(1024, $"round {round}: handling bad packets must not allocate");
+                // Round 0 warms up the JIT and the challenge secret. Any allocation per packet costs at least 24 B x
+                // 1000 packets, far above 8 KiB; the runtime itself (type loads, tiering) once put a few KiB on this
+                // thread in one round of a CI run, so one such round is tolerated, never more.
+                allocated.Should().BeLessThan(8192, $"round {round}: handling bad packets must not allocate");
+                if (allocated >= 1024)
+                {
+                    noisyRounds++;
+                }
             }
 
             // The bound legs are untouched: data still flows both ways to the right addresses.
@@ -74,6 +81,7 @@ public sealed class RelayFuzzTests
             h.Advance(TimeSpan.FromSeconds(1));
         }
 
+        noisyRounds.Should().BeLessThanOrEqualTo(1, "bad packets must not allocate: at most one round may show runtime noise over 1 KiB");
         outcomes[(int)RelayPacketOutcome.Dropped].Should().BeGreaterThan(rounds * 500, "most mutations are invalid");
         // A replayed Bind then Answer from the client's own address may re-bind it (as with tailscale), but never elsewhere.
         lock (endpoint.Gate)
