@@ -57,7 +57,8 @@ internal static class ControlKeyText
         return true;
     }
 
-    private static bool TryParseBytes(string prefix, ReadOnlySpan<char> text, Span<byte> bytes) =>
+    /// <summary>Parses <paramref name="prefix"/> + hex digits filling exactly <paramref name="bytes"/>; false for anything else.</summary>
+    public static bool TryParseBytes(string prefix, ReadOnlySpan<char> text, Span<byte> bytes) =>
         text.Length == prefix.Length + HexLength
         && text.StartsWith(prefix, StringComparison.Ordinal)
         && Convert.FromHexString(text[prefix.Length..], bytes, out _, out var written) == OperationStatus.Done

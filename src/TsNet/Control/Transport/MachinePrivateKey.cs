@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using TsNet.Control.Protocol;
 using TsNet.WireGuard.Crypto;
 
 namespace TsNet.Control.Transport;
@@ -11,7 +12,7 @@ namespace TsNet.Control.Transport;
 internal sealed class MachinePrivateKey
 {
     /// <summary>The text prefix of a machine private key.</summary>
-    public const string Prefix = "privkey:";
+    public const string Prefix = ControlKeyText.PrivatePrefix;
 
     private readonly byte[] _bytes;
 
@@ -53,7 +54,8 @@ internal sealed class MachinePrivateKey
     public static bool TryParse([NotNullWhen(true)] string? text, [NotNullWhen(true)] out MachinePrivateKey? key)
     {
         key = null;
-        if (!KeyText.TryParseHex(text, Prefix, out byte[]? bytes))
+        var bytes = new byte[X25519.KeySize];
+        if (text is null || !ControlKeyText.TryParseBytes(Prefix, text, bytes))
         {
             return false;
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using TsNet.Control.Protocol;
 using TsNet.WireGuard.Crypto;
 
 namespace TsNet.Control.Transport;
@@ -11,7 +12,7 @@ namespace TsNet.Control.Transport;
 internal readonly struct MachinePublicKey : IEquatable<MachinePublicKey>
 {
     /// <summary>The text prefix of a machine public key.</summary>
-    public const string Prefix = "mkey:";
+    public const string Prefix = ControlKeyText.MachinePublicPrefix;
 
     public const int Size = X25519.KeySize;
 
@@ -40,7 +41,8 @@ internal readonly struct MachinePublicKey : IEquatable<MachinePublicKey>
     public static bool TryParse([NotNullWhen(true)] string? text, out MachinePublicKey key)
     {
         key = default;
-        if (!KeyText.TryParseHex(text, Prefix, out byte[]? bytes))
+        var bytes = new byte[X25519.KeySize];
+        if (text is null || !ControlKeyText.TryParseBytes(Prefix, text, bytes))
         {
             return false;
         }
