@@ -151,18 +151,7 @@ public sealed class ChildProcess : IAsyncDisposable
             return true;
         }
 
-        NativeMethods.Terminate(Id);
-        if (await ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), grace))
-        {
-            _log.Write($"[{_prefix}] pid {Id} exited with {_process.ExitCode} after SIGTERM");
-            return true;
-        }
-
-        _log.Write($"[{_prefix}] pid {Id} ignored SIGTERM for {grace.TotalSeconds:0.#} s; killing");
-        ProcessRunner.KillTree(_process);
-        var gone = await ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), TimeSpan.FromSeconds(5));
-        _log.Write(gone ? $"[{_prefix}] pid {Id} killed" : $"[{_prefix}] pid {Id} still not reaped 5 s after SIGKILL");
-        return gone;
+        return await ProcessRunner.TerminateThenKillAsync(_process, grace, _log, _prefix);
     }
 
     /// <inheritdoc/>

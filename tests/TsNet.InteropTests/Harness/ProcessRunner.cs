@@ -169,6 +169,27 @@ public sealed class ProcessRunner
         }
     }
 
+    /// <summary>
+    /// Sends SIGTERM, waits up to <paramref name="grace"/>, then SIGKILLs the tree and waits up to 5 s more, logging
+    /// each step as <paramref name="name"/>. Returns true when the process is gone (reaped).
+    /// </summary>
+    internal static async Task<bool> TerminateThenKillAsync(Process process, TimeSpan grace, TestLog log, string name)
+    {
+        var id = process.Id;
+        NativeMethods.Terminate(id);
+        if (await WaitBoundedAsync(process.WaitForExitAsync(), grace))
+        {
+            log.Write($"[{name}] pid {id} exited with {process.ExitCode} after SIGTERM");
+            return true;
+        }
+
+        log.Write($"[{name}] pid {id} ignored SIGTERM for {grace.TotalSeconds:0.#} s; killing");
+        KillTree(process);
+        var gone = await WaitBoundedAsync(process.WaitForExitAsync(), TimeSpan.FromSeconds(5));
+        log.Write(gone ? $"[{name}] pid {id} killed" : $"[{name}] pid {id} still not reaped 5 s after SIGKILL");
+        return gone;
+    }
+
     internal static async Task<bool> WaitBoundedAsync(Task task, TimeSpan limit)
     {
         try

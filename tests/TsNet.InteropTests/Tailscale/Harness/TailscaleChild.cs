@@ -190,18 +190,7 @@ public sealed class TailscaleChild : IAsyncDisposable
             return HasExited;
         }
 
-        NativeMethods.Terminate(Id);
-        if (await ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), grace))
-        {
-            _log.Write($"[{Name}] pid {Id} exited with {_process.ExitCode} after SIGTERM");
-            return true;
-        }
-
-        _log.Write($"[{Name}] pid {Id} ignored SIGTERM for {grace.TotalSeconds:0.#} s; killing");
-        ProcessRunner.KillTree(_process);
-        var gone = await ProcessRunner.WaitBoundedAsync(_process.WaitForExitAsync(), TimeSpan.FromSeconds(5));
-        _log.Write(gone ? $"[{Name}] pid {Id} killed" : $"[{Name}] pid {Id} still not reaped 5 s after SIGKILL");
-        return gone;
+        return await ProcessRunner.TerminateThenKillAsync(_process, grace, _log, Name);
     }
 
     /// <inheritdoc/>
