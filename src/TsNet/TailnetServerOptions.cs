@@ -8,7 +8,7 @@ namespace TsNet;
 /// Configuration of a <see cref="TailnetServer"/>. The server copies it when it is constructed, so later changes
 /// to this object do not affect a running node (use <see cref="TailnetServer.AddOrUpdatePeer"/> for peers).
 /// </summary>
-public sealed class TailnetServerOptions
+public sealed partial class TailnetServerOptions
 {
     /// <summary>
     /// The node's WireGuard private key. Set this or <see cref="StateDirectory"/>, not both; default: unset.

@@ -25,4 +25,13 @@ internal sealed class TailnetTestHooks
 
     /// <summary>Runs during start right after the underlay was bound; an exception it throws fails the start (leak tests).</summary>
     public Action? AfterUnderlayBound { get; set; }
+
+    /// <summary>
+    /// When set, control mode uses the session this returns instead of the real control client (fake control
+    /// servers in unit tests).
+    /// </summary>
+    public Func<Control.Session.ControlSessionContext, Control.Session.IControlSession>? ControlSessionFactory { get; set; }
+
+    /// <summary>A test root certificate an https control URL may chain to (tests only).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ControlTrustedRoot { get; set; }
 }

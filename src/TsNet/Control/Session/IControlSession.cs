@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace TsNet.Control.Session;
+
+/// <summary>
+/// The node's conversation with a coordination server (register, map long poll, lite updates, logout), as the
+/// <see cref="TailnetServer"/> sees it. <c>ControlClient</c> is the real one; tests inject fakes through
+/// <see cref="TailnetTestHooks.ControlSessionFactory"/>. Every member is safe to call from any thread.
+/// </summary>
+internal interface IControlSession : IAsyncDisposable
+{
+    /// <summary>
+    /// Starts the session's background task: register (reusing a login the state still holds), then poll the map and
+    /// report to <paramref name="observer"/> until disposed; reconnects with backoff on its own. Called once.
+    /// </summary>
+    void Start(IControlObserver observer);
+
+    /// <summary>The node's underlay endpoints changed: sent to the server in a lite map update (latest value wins).</summary>
+    void UpdateEndpoints(IReadOnlyList<IPEndPoint> endpoints);
+
+    /// <summary>
+    /// Logs the node out: its node key is invalidated on the server, the state's login is cleared and a new node key
+    /// is made for the next login. The session stops polling afterwards.
+    /// </summary>
+    Task LogoutAsync(CancellationToken cancellationToken);
+}
