@@ -141,6 +141,38 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
         env.Complete();
     }
 
+    [TailscaleFact]
+    public async Task TwoNodes_SeeEachOther_AndADeletedPeerLeavesTheNetmap_WithDeltas()
+    {
+        await using var env = await Env.StartAsync(_log, new TestControlServerOptions { Deltas = true });
+        var observerA = new Observer();
+        var observerB = new Observer();
+        await using var a = env.Client("cc-a", authKey: "any-key");
+        await using var b = env.Client("cc-b", authKey: "any-key");
+        a.Start(observerA);
+        await observerA.WaitForAsync<Observer.NetmapReceived>(Bound);
+        b.Start(observerB);
+        var keyB = b.State.NodeKey.PublicKey;
+
+        var seesB = await observerA.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Peers.Any(p => p.Key == ControlRequests.NodeKeyText(b.State.NodeKey)));
+        _log.Write($"A sees B: full={seesB.Update.IsFull} upserts={seesB.Update.Upserts.Count} all={seesB.Update.AllPeers.Count}");
+        await observerB.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.AllPeers.Any(p => p.NodeKey == a.State.NodeKey.PublicKey));
+
+        await env.Server.Admin.DeleteNodeAsync(ControlRequests.NodeKeyText(b.State.NodeKey));
+
+        var gone = await observerA.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Peers.Count == 0);
+        _log.Write($"A after delete: full={gone.Update.IsFull} removals={gone.Update.Removals.Count}");
+        (gone.Update.IsFull ? gone.Update.AllPeers.Select(p => p.NodeKey) : []).Should().NotContain(keyB);
+        if (!gone.Update.IsFull)
+        {
+            gone.Update.Removals.Should().Contain(keyB);
+        }
+
+        // A is unaffected: its own node and addresses are still there.
+        gone.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+        env.Complete();
+    }
+
     /// <summary>A control server in its own work directory and the clients' common context.</summary>
     private sealed class Env : IAsyncDisposable
     {

@@ -81,8 +81,9 @@ internal sealed class ControlClient : IControlSession
     internal TimeSpan StallTimeout { get; init; } = DefaultStallTimeout;
 
     /// <summary>
-    /// The server sends every map whole (the Go test server without <c>-deltas</c>; see <see cref="NetmapFolder"/>):
-    /// a map with a self node and no <c>Peers</c> means no peers.
+    /// Each stream starts assuming the server sends every map whole (the Go test server without <c>-deltas</c>; see
+    /// <see cref="NetmapFolder"/>): a map with a self node and no <c>Peers</c> means no peers. The first delta field
+    /// seen on the stream switches that off (<see cref="NetmapFolder.ExpectDeltas"/>).
     /// </summary>
     internal bool FullMapsOnly { get; init; } = true;
 
@@ -465,6 +466,11 @@ internal sealed class ControlClient : IControlSession
                     var response = await map.ReadAsync(streamCts.Token).ConfigureAwait(false)
                         ?? throw new IOException("The control server ended the map stream.");
                     watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
+                    if (CarriesDeltas(response))
+                    {
+                        folder.ExpectDeltas();
+                    }
+
                     var update = folder.Apply(response);
                     if (update is not null)
                     {
@@ -557,6 +563,11 @@ internal sealed class ControlClient : IControlSession
             throw new SessionFaultException("The node failed to take its new node key.", e);
         }
     }
+
+    /// <summary>A message only a delta-sending server sends: its later maps may carry a self node without <c>Peers</c>.</summary>
+    private static bool CarriesDeltas(MapResponse response) =>
+        response.PeersChanged is not null || response.PeersRemoved is not null || response.PeersChangedPatch is not null
+        || response.OnlineChange is not null || response.PeerSeenChange is not null;
 
     private bool SelfKeyExpired(Netmap.Netmap? netmap)
     {

@@ -282,6 +282,29 @@ public sealed class ControlClientTests : IDisposable
     }
 
     [Fact]
+    public async Task FullMaps_WithoutPeers_MeanNoPeers_UntilTheServerSendsDeltas()
+    {
+        await using var client = Client(Context());
+        client.Start(_observer);
+        var stream = await _control.NextStreamAsync(Bound);
+        var self = NodeKeyOf(client);
+        stream.Send(FakeControl.FullMap(self));
+        (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update.Netmap.Peers.Should().HaveCount(1);
+
+        // The Go test server leaves out an empty Peers: a whole map with no peers.
+        stream.Send($$$"""{"Node":{"ID":1,"Name":"cc.tail.test.","User":1,"Key":"{{{self}}}","Addresses":["100.64.0.1/32"]}}""");
+        (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update.Netmap.Peers.Should().BeEmpty();
+
+        // A delta server: after its first delta, a self-node change leaves the peers alone.
+        stream.Send($$"""{"PeersChanged":[{{TsNet.Tests.Control.Netmap.NetmapJson.Peer(3, 0x33, "peer3.tail.test.", 3)}}]}""");
+        (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update.Netmap.Peers.Should().ContainSingle();
+        stream.Send($$$"""{"Node":{"ID":1,"Name":"cc.tail.test.","User":1,"Key":"{{{self}}}","Addresses":["100.64.0.1/32"],"Online":true}}""");
+        var afterSelf = (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update;
+        afterSelf.Netmap.Peers.Should().ContainSingle().Which.ID.Should().Be(3);
+        afterSelf.SelfChanged.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task EndpointChange_SendsALiteUpdate_AndTheNextPollCarriesIt()
     {
         await using var client = Client(Context());
