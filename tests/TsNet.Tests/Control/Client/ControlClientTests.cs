@@ -93,6 +93,33 @@ public sealed class ControlClientTests : IDisposable
     }
 
     [Fact]
+    public async Task RegisterAnswered400_IsRefusedWithTheStatusAndText()
+    {
+        _control.AnswerRegister((_, _) => Task.FromException<string>(
+            new ControlHttpException("/machine/register", HttpStatusCode.BadRequest, "unsupported client version: 90")));
+        await using var client = Client(Context());
+
+        client.Start(_observer);
+
+        (await _observer.WaitForAsync<Seen.LoginRefused>(Bound)).Message.Should().Be("HTTP 400: unsupported client version: 90");
+        await client.RunTask!.WaitAsync(Bound);
+    }
+
+    [Fact]
+    public async Task RegisterAnswered503_IsRetriedAfterABackoff()
+    {
+        _control.AnswerRegister((_, _) => Task.FromException<string>(
+            new ControlHttpException("/machine/register", HttpStatusCode.ServiceUnavailable, "busy")));
+        await using var client = Client(Context());
+
+        client.Start(_observer);
+
+        await WaitUntilAsync(() => _control.HasUnclaimedStream, "a map poll after the retried register");
+        _control.Registers.Should().HaveCount(2);
+        _control.Connects.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Interactive_ReportsTheAuthUrl_ThenFollowsUpUntilAuthorized()
     {
         const string AuthUrl = "http://127.0.0.1:9911/auth/0123456789abcdef0123456789abcdef01234567";
@@ -373,6 +400,37 @@ public sealed class ControlClientTests : IDisposable
         await WaitUntilAsync(() => _control.HasUnclaimedStream, "a map poll with the new key");
         (await _control.NextStreamAsync(Bound)).Request.NodeKey.Should().Be(ControlRequests.NodeKeyText(changed.NodeKey));
         _control.Registers.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task SelfKeyExpiry_InTheFuture_RenewsWhenTheLocalClockPassesIt()
+    {
+        var context = Context();
+        await using var client = Client(context);
+        client.Start(_observer);
+        var first = await _control.NextStreamAsync(Bound);
+
+        // The manual clock starts at 2026-01-01T00:00:00Z; the key expires an hour later.
+        first.Send(FakeControl.FullMap(NodeKeyOf(client), keyExpiry: "2026-01-01T01:00:00Z"));
+        await _observer.WaitForAsync<Seen.NetmapReceived>(Bound);
+
+        // 58 minutes with a keep-alive every minute (the stall watchdog stays quiet): the key is still valid.
+        for (var minute = 1; minute <= 58; minute++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(1));
+            first.SendKeepAlive();
+            await WaitUntilAsync(() => first.FramesRead == minute + 1, "the keep-alive read");
+        }
+
+        _control.Registers.Should().ContainSingle("the key is still valid");
+        _observer.HasPending.Should().BeFalse();
+
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        var changed = await _observer.WaitForAsync<Seen.NodeKeyChanged>(Bound);
+        changed.NodeKey.Should().NotBe(context.State.NodeKey);
+        await WaitUntilAsync(() => _control.HasUnclaimedStream, "a map poll with the new key");
+        _control.Registers[1].OldNodeKey.Should().Be(ControlRequests.NodeKeyText(context.State.NodeKey));
     }
 
     [Fact]
