@@ -336,7 +336,11 @@ internal sealed class ControlClient : IControlSession
             }
 
             var delay = _backoff.Next();
-            ControlClientLog.ConnectionFailed(_logger, cause, _context.ControlUrl, (long)delay.TotalMilliseconds);
+            if (cause is not NodeKeyExpiredException)
+            {
+                ControlClientLog.ConnectionFailed(_logger, cause, _context.ControlUrl, (long)delay.TotalMilliseconds);
+            }
+
             if (_streamUp)
             {
                 _streamUp = false;
