@@ -157,7 +157,11 @@ internal sealed class ControlClient : IControlSession
             var wasRunning = await StopLoopAsync().ConfigureAwait(false);
             try
             {
-                await SendLogoutAsync(cancellationToken).ConfigureAwait(false);
+                // A node that never completed a login has no key on the server to invalidate.
+                if (_everAuthorized || State.LoggedIn)
+                {
+                    await SendLogoutAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {

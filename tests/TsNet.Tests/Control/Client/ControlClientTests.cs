@@ -463,6 +463,28 @@ public sealed class ControlClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Logout_WhileALoginIsPending_SendsNothing_AndClearsTheKey()
+    {
+        _control.AnswerRegister("""{"AuthURL":"http://127.0.0.1:9911/auth/01","MachineAuthorized":false}""");
+        _control.AnswerRegister(async (_, cancellationToken) =>
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return FakeControl.Authorized;
+        });
+        var context = Context(authKey: null);
+        await using var client = Client(context);
+        client.Start(_observer);
+        await _observer.WaitForAsync<Seen.LoginRequired>(Bound);
+        await WaitUntilAsync(() => _control.Registers.Count == 2, "the follow-up");
+
+        await client.LogoutAsync(CancellationToken.None).WaitAsync(Bound);
+
+        _control.Registers.Should().HaveCount(2, "no logout request for a node the server never authorized");
+        (await _observer.WaitForAsync<Seen.NodeKeyChanged>(Bound)).NodeKey.Should().NotBe(context.State.NodeKey);
+        client.RunTask.Should().BeNull();
+    }
+
+    [Fact]
     public async Task Logout_Refused_Throws_AndTheSessionKeepsRunning()
     {
         await using var client = Client(Context());
