@@ -505,7 +505,10 @@ internal sealed class ControlClient : IControlSession
                     }
 
                     // The node sees the map that says its key expired (it shows Expired) before the key is renewed.
+                    // Time the node takes to apply it is not the server's silence: the watchdog pauses meanwhile.
+                    watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     await NotifyNetmapAsync(observer, update, cancellationToken).ConfigureAwait(false);
+                    watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
                     if (update.SelfChanged && folder.Current?.Self is { } self)
                     {
                         if (self.Expired || expiry.Arm(self.KeyExpiry))
