@@ -638,7 +638,8 @@ internal sealed class ControlClient : IControlSession
 
     /// <summary>Failures that end one connection but not the session: the loop logs them and reconnects.</summary>
     private static bool IsTransient(Exception e) =>
-        e is IOException or HttpRequestException or ControlProtocolException or TimeoutException or JsonException or OperationCanceledException;
+        e is IOException or HttpRequestException or System.Net.Sockets.SocketException or ControlProtocolException or TimeoutException
+            or JsonException or OperationCanceledException;
 
     /// <summary>Why the session ended a stream itself.</summary>
     private enum StreamEnd
