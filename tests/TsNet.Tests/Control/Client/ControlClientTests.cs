@@ -255,9 +255,10 @@ public sealed class ControlClientTests : IDisposable
         await _observer.WaitForAsync<Seen.NetmapReceived>(Bound);
 
         // Keep-alives keep it alive: 100 s, keep-alive, 100 s more is past 2 min in total but not since the last frame.
+        await WaitUntilAsync(() => first.FramesProcessed == 1, "the map processed", advanceClock: false);
         _time.Advance(TimeSpan.FromSeconds(100));
         first.SendKeepAlive();
-        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed");
+        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed", advanceClock: false);
         _time.Advance(TimeSpan.FromSeconds(100));
         _control.HasUnclaimedStream.Should().BeFalse();
         first.Disposed.IsCompleted.Should().BeFalse();
@@ -288,7 +289,7 @@ public sealed class ControlClientTests : IDisposable
         _observer.NetmapGate = null;
         gate.SetResult();
         first.SendKeepAlive();
-        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed after the node took the map");
+        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed after the node took the map", advanceClock: false);
 
         first.Disposed.IsCompleted.Should().BeFalse();
         _control.HasUnclaimedStream.Should().BeFalse();
@@ -437,13 +438,20 @@ public sealed class ControlClientTests : IDisposable
         first.Send(FakeControl.FullMap(NodeKeyOf(client), keyExpiry: "2026-01-01T01:00:00Z"));
         await _observer.WaitForAsync<Seen.NetmapReceived>(Bound);
 
-        // 58 minutes with a keep-alive every minute (the stall watchdog stays quiet): the key is still valid.
+        // The clock stands still until the session armed its timers for that map (its expiry timer included).
+        await WaitUntilAsync(() => first.FramesProcessed == 1, "the map processed", advanceClock: false);
+
+        // 58.5 minutes with a keep-alive every minute (the stall watchdog stays quiet): the key is still valid.
         for (var minute = 1; minute <= 58; minute++)
         {
             _time.Advance(TimeSpan.FromMinutes(1));
             first.SendKeepAlive();
-            await WaitUntilAsync(() => first.FramesProcessed == minute + 1, "the keep-alive processed");
+            await WaitUntilAsync(() => first.FramesProcessed == minute + 1, "the keep-alive processed", advanceClock: false);
         }
+
+        _time.Advance(TimeSpan.FromSeconds(30));
+        first.SendKeepAlive();
+        await WaitUntilAsync(() => first.FramesProcessed == 60, "the last keep-alive processed", advanceClock: false);
 
         _control.Registers.Should().ContainSingle("the key is still valid");
         _observer.HasPending.Should().BeFalse();
@@ -631,10 +639,10 @@ public sealed class ControlClientTests : IDisposable
     private ControlClient Client(ControlSessionContext context) => new(context, _control.Connector, new ControlBackoff(random: new Random(1)));
 
     /// <summary>
-    /// Waits for <paramref name="condition"/>, moving the manual clock on in small steps meanwhile (so backoff waits
-    /// end), bounded in real time. The steps are far below the 2-minute stall timeout.
+    /// Waits for <paramref name="condition"/>, bounded in real time; with <paramref name="advanceClock"/> the manual clock
+    /// moves on in small steps meanwhile (so backoff waits end; the steps are far below the 2-minute stall timeout).
     /// </summary>
-    private async Task WaitUntilAsync(Func<bool> condition, string what)
+    private async Task WaitUntilAsync(Func<bool> condition, string what, bool advanceClock = true)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
@@ -644,7 +652,11 @@ public sealed class ControlClientTests : IDisposable
                 throw new TimeoutException($"not {what} within {Bound.TotalSeconds:0} s");
             }
 
-            _time.Advance(TimeSpan.FromMilliseconds(100));
+            if (advanceClock)
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+
             await Task.Delay(2);
         }
     }
