@@ -23,6 +23,9 @@ public sealed partial class TailnetServer
     /// <summary>Serialises netmap application and logout (the session sends one map at a time; logout may race it).</summary>
     private readonly SemaphoreSlim _netmapGate = new(1, 1);
 
+    /// <summary>The netmap's tailnet domain (peers answer to <c>name.&lt;domain&gt;</c>); null in static mode.</summary>
+    private string? _tailnetDomain;
+
     private DateTimeOffset? _selfKeyExpiry;
     private ITimer? _selfExpiryTimer;
 
@@ -47,6 +50,7 @@ public sealed partial class TailnetServer
             }
 
             SetDnsName(netmap.SelfNames.Full);
+            Volatile.Write(ref _tailnetDomain, netmap.Domain);
 
             if (update.FilterChanged)
             {

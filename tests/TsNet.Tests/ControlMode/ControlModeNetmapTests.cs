@@ -55,6 +55,9 @@ public sealed class ControlModeNetmapTests
             callee.Tags.Should().BeEmpty();
             callee.UserLoginName.Should().Be("db@example.com");
         }
+
+        var unknown = async () => await web.Server.ConnectTcpAsync("nope:8080", cts.Token);
+        (await unknown.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("peer names: db; each also answers to <name>.tail.test");
     }
 
     [Fact]
@@ -178,7 +181,8 @@ public sealed class ControlModeNetmapTests
             var byAddress = async () => await web.Server.ConnectTcpAsync(new IPEndPoint(db.Ipv4, 80), cts.Token);
             (await byAddress.Should().ThrowAsync<SocketException>()).Which.Message.Should().Contain("no peer routes " + db.Ipv4);
             var byName = async () => await web.Server.ConnectTcpAsync("db:80", cts.Token);
-            (await byName.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("'db' is neither an IP address nor the name of a peer");
+            (await byName.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("'db' is neither an IP address nor the name of a peer")
+                .And.Contain("no peer has a name");
             (await web.Server.WhoIsAsync(new IPEndPoint(db.Ipv4, 80), cts.Token)).Should().BeNull();
         }
     }
