@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Text;
-using System.Text.Json;
 using TsNet.Control.Netmap;
 using TsNet.Control.Protocol;
 using TsNet.Registry;
@@ -14,8 +14,11 @@ namespace TsNet.Benchmarks.Control;
 /// Hostinfo with services, user profiles) applied as a full map — zstd decode, JSON parse, fold
 /// (<see cref="NetmapFolder"/>, registry entries included) and the registry snapshot (<see cref="PeerRegistry.ReplaceAll"/>)
 /// timed apart — then a <c>--delta</c>-peer <c>PeersChanged</c> delta the same way, and the managed bytes held per
-/// peer by the folder and the registry after the full map. Output: one <c>key=value</c> line per round and a summary
-/// line of medians. Goals (design §7): full map &lt; 100 ms, &lt; 2 KiB per peer.
+/// peer by the folder and the registry after the full map. Each phase also reports what it allocated and the GC
+/// pause it caused. A last pass runs a stand-in dataplane thread (wakes every millisecond and reads the registry)
+/// while maps apply on another thread and reports its worst wake-up delay, next to the same measure while nothing
+/// applies. Output: one <c>key=value</c> line per round, a summary line of medians and the stall line.
+/// Goals (design §7): full map &lt; 100 ms, &lt; 2 KiB per peer, the dataplane never blocked.
 /// </summary>
 internal static class NetmapBenchCommand
 {
@@ -44,9 +47,10 @@ internal static class NetmapBenchCommand
         var deltaJson = Encoding.UTF8.GetBytes(Delta(peers, delta));
         using var compressor = new ZstdSharp.Compressor(3);
         var fullZstd = compressor.Wrap(fullJson).ToArray();
-        Console.WriteLine($"peers={peers} json_bytes={fullJson.Length} zstd_bytes={fullZstd.Length} delta_peers={delta} delta_json_bytes={deltaJson.Length}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"peers={peers} json_bytes={fullJson.Length} zstd_bytes={fullZstd.Length} delta_peers={delta} delta_json_bytes={deltaJson.Length} gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}"));
 
-        var results = new List<double[]>();
+        var results = new List<Dictionary<string, double>>();
         for (var round = 0; round < rounds + 1; round++)
         {
             var r = RunRound(fullJson, fullZstd, deltaJson, peers);
@@ -54,19 +58,24 @@ internal static class NetmapBenchCommand
             {
                 // Round 0 warms up the JIT and is not reported.
                 results.Add(r);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round={round} full_zstd_ms={r[0]:F1} full_parse_ms={r[1]:F1} full_fold_ms={r[2]:F1} full_snapshot_ms={r[3]:F1} full_total_ms={r[0] + r[1] + r[2] + r[3]:F1} delta_parse_ms={r[4]:F2} delta_fold_ms={r[5]:F2} delta_snapshot_ms={r[6]:F2} delta_total_ms={r[4] + r[5] + r[6]:F2} bytes_per_peer={r[7]:F0} wire_model_bytes_per_peer={r[8]:F0} registry_snapshot_bytes_per_peer={r[9]:F0}"));
+                Console.WriteLine($"round={round} " + string.Join(' ', r.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value:0.##}"))));
             }
         }
 
-        double Median(int index) => results.Select(r => r[index]).Order().ElementAt(results.Count / 2);
+        double Median(string key) => results.Select(r => r[key]).Order().ElementAt(results.Count / 2);
+        double Min(string key) => results.Select(r => r[key]).Min();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median full_total_ms={Median(0) + Median(1) + Median(2) + Median(3):F1} (zstd {Median(0):F1} parse {Median(1):F1} fold {Median(2):F1} snapshot {Median(3):F1}) delta_total_ms={Median(4) + Median(5) + Median(6):F2} (parse {Median(4):F2} fold {Median(5):F2} snapshot {Median(6):F2}) bytes_per_peer={Median(7):F0} (parsed wire model alone {Median(8):F0}, registry snapshot {Median(9):F0})"));
+            $"median full_total_ms={Median("full_total_ms"):F1} (min {Min("full_total_ms"):F1}; zstd {Median("full_zstd_ms"):F1} parse {Median("full_parse_ms"):F1} fold {Median("full_fold_ms"):F1} snapshot {Median("full_snapshot_ms"):F1}) full_apply_ms={Median("full_apply_ms"):F1} (fold+snapshot, min {Min("full_apply_ms"):F1}) delta_total_ms={Median("delta_total_ms"):F2} (parse {Median("delta_parse_ms"):F2} fold {Median("delta_fold_ms"):F2} snapshot {Median("delta_snapshot_ms"):F2}) bytes_per_peer={Median("held_bytes_per_peer"):F0} (registry snapshot indexes {Median("held_snapshot_bytes_per_peer"):F0}; parsed wire model alone {Median("wire_model_bytes_per_peer"):F0})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"median profile: normalize_ms={Median("p_normalize_ms"):F1} entries_ms={Median("p_entries_ms"):F1} trie_ms={Median("p_trie_ms"):F1} snapshot_create_ms={Median("p_snapshot_ms"):F1} alloc_per_peer parse={Median("full_parse_alloc_per_peer"):F0} fold={Median("full_fold_alloc_per_peer"):F0} snapshot={Median("full_snapshot_alloc_per_peer"):F0} delta_alloc_kib={Median("delta_alloc_kib"):F0} gc_pause_full_ms={Median("full_gc_pause_ms"):F1} gc_pause_delta_ms={Median("delta_gc_pause_ms"):F2}"));
+
+        Stall(fullJson, deltaJson, peers);
         return 0;
     }
 
-    private static double[] RunRound(byte[] fullJson, byte[] fullZstd, byte[] deltaJson, int peers)
+    private static Dictionary<string, double> RunRound(byte[] fullJson, byte[] fullZstd, byte[] deltaJson, int peers)
     {
+        var r = new Dictionary<string, double>();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -74,26 +83,37 @@ internal static class NetmapBenchCommand
         var folder = new NetmapFolder(TimeProvider.System);
         var registry = new PeerRegistry();
 
-        var clock = Stopwatch.StartNew();
+        var phase = Phase.Start();
         var decompressed = MapFrame.Decompress(fullZstd);
-        var zstdMs = clock.Elapsed.TotalMilliseconds;
+        r["full_zstd_ms"] = phase.Ms;
         if (decompressed.Length != fullJson.Length)
         {
             throw new InvalidOperationException("zstd round trip lost bytes");
         }
 
-        clock.Restart();
+        var gcBefore = GC.GetTotalPauseDuration();
+        phase = Phase.Start();
         var full = MapFrame.Decode(decompressed, zstd: false);
-        var parseMs = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
+        r["full_parse_ms"] = phase.Ms;
+        r["full_parse_alloc_per_peer"] = phase.Allocated / peers;
+        phase = Phase.Start();
         var update = folder.Apply(full)!;
-        var foldMs = clock.Elapsed.TotalMilliseconds;
+        r["full_fold_ms"] = phase.Ms;
+        r["full_fold_alloc_per_peer"] = phase.Allocated / peers;
+        var foldMs = phase.Ms;
 
         // The registry's share: measured around the snapshot alone (the message stays referenced by both readings).
+        var gcPause = GC.GetTotalPauseDuration() - gcBefore;
         var beforeSnapshot = GC.GetTotalMemory(forceFullCollection: true);
-        clock.Restart();
+        gcBefore = GC.GetTotalPauseDuration();
+        phase = Phase.Start();
         update.ApplyTo(registry);
-        var snapshotMs = clock.Elapsed.TotalMilliseconds;
+        r["full_snapshot_ms"] = phase.Ms;
+        r["full_snapshot_alloc_per_peer"] = phase.Allocated / peers;
+        gcPause += GC.GetTotalPauseDuration() - gcBefore;
+        r["full_gc_pause_ms"] = gcPause.TotalMilliseconds;
+        r["full_apply_ms"] = foldMs + r["full_snapshot_ms"];
+        r["full_total_ms"] = r["full_zstd_ms"] + r["full_parse_ms"] + r["full_apply_ms"];
         var snapshotHeld = GC.GetTotalMemory(forceFullCollection: true) - beforeSnapshot;
         if (registry.Current.Count != peers)
         {
@@ -108,16 +128,23 @@ internal static class NetmapBenchCommand
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var held = GC.GetTotalMemory(forceFullCollection: true) - before;
+        r["held_bytes_per_peer"] = (double)held / peers;
+        r["held_snapshot_bytes_per_peer"] = (double)snapshotHeld / peers;
 
-        clock.Restart();
+        gcBefore = GC.GetTotalPauseDuration();
+        var deltaAllocated = GC.GetAllocatedBytesForCurrentThread();
+        phase = Phase.Start();
         var deltaMessage = MapFrame.Decode(deltaJson, zstd: false);
-        var deltaParseMs = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
+        r["delta_parse_ms"] = phase.Ms;
+        phase = Phase.Start();
         var deltaUpdate = folder.Apply(deltaMessage)!;
-        var deltaFoldMs = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
+        r["delta_fold_ms"] = phase.Ms;
+        phase = Phase.Start();
         deltaUpdate.ApplyTo(registry);
-        var deltaSnapshotMs = clock.Elapsed.TotalMilliseconds;
+        r["delta_snapshot_ms"] = phase.Ms;
+        r["delta_total_ms"] = r["delta_parse_ms"] + r["delta_fold_ms"] + r["delta_snapshot_ms"];
+        r["delta_alloc_kib"] = (GC.GetAllocatedBytesForCurrentThread() - deltaAllocated) / 1024.0;
+        r["delta_gc_pause_ms"] = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
         if (deltaUpdate.IsFull || registry.Current.Count != peers)
         {
             throw new InvalidOperationException("the delta was not applied as a delta");
@@ -134,9 +161,129 @@ internal static class NetmapBenchCommand
         GC.WaitForPendingFinalizers();
         before = GC.GetTotalMemory(forceFullCollection: true);
         var parsedOnly = MapFrame.Decode(fullJson, zstd: false);
-        var wireHeld = GC.GetTotalMemory(forceFullCollection: true) - before;
+        r["wire_model_bytes_per_peer"] = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / peers;
+        Profile(parsedOnly, r);
         GC.KeepAlive(parsedOnly);
-        return [zstdMs, parseMs, foldMs, snapshotMs, deltaParseMs, deltaFoldMs, deltaSnapshotMs, (double)held / peers, (double)wireHeld / peers, (double)snapshotHeld / peers];
+        return r;
+    }
+
+    /// <summary>The fold's and the snapshot's parts, each timed alone over the parsed message's peers.</summary>
+    private static void Profile(MapResponse parsed, Dictionary<string, double> r)
+    {
+        var users = parsed.UserProfiles!.ToDictionary(u => u.ID);
+        var phase = Phase.Start();
+        var normalized = new Node[parsed.Peers!.Count];
+        for (var i = 0; i < normalized.Length; i++)
+        {
+            normalized[i] = NodeNormalizer.Normalize(parsed.Peers[i]);
+        }
+
+        r["p_normalize_ms"] = phase.Ms;
+        phase = Phase.Start();
+        var entries = new RegistryPeer[normalized.Length];
+        for (var i = 0; i < normalized.Length; i++)
+        {
+            entries[i] = RegistryPeerBuilder.Build(normalized[i], parsed.Domain, users)!;
+        }
+
+        r["p_entries_ms"] = phase.Ms;
+        phase = Phase.Start();
+        var prefixes = new List<(IPNetwork, RegistryPeer)>(entries.Length * 2);
+        foreach (var entry in entries)
+        {
+            foreach (var prefix in entry.AllowedIps)
+            {
+                prefixes.Add((prefix, entry));
+            }
+        }
+
+        PrefixTrie<RegistryPeer>.Build(prefixes);
+        r["p_trie_ms"] = phase.Ms;
+        phase = Phase.Start();
+        PeerRegistrySnapshot.Create(1, entries);
+        r["p_snapshot_ms"] = phase.Ms;
+    }
+
+    /// <summary>
+    /// A stand-in dataplane thread wakes every millisecond and looks an address up in the registry's current snapshot
+    /// (what the loop's readers do); its worst wake-up delay while full maps and deltas apply on this thread, next to
+    /// the same while nothing applies (the machine's own noise), and the GC pause time the application caused.
+    /// </summary>
+    private static void Stall(byte[] fullJson, byte[] deltaJson, int peers)
+    {
+        var registry = new PeerRegistry();
+        var probe = IPAddress.Parse("100.64.0.1");
+        var stop = false;
+        long worstTicks = 0;
+        long wakes = 0;
+        long versionsSeen = 0;
+        var ticker = new Thread(() =>
+        {
+            var last = Stopwatch.GetTimestamp();
+            var lastVersion = -1L;
+            while (!Volatile.Read(ref stop))
+            {
+                Thread.Sleep(1);
+                var snapshot = registry.Current;
+                snapshot.FindByAddress(probe);
+                if (snapshot.Version != lastVersion)
+                {
+                    lastVersion = snapshot.Version;
+                    Interlocked.Increment(ref versionsSeen);
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                var gap = now - last;
+                last = now;
+                if (gap > Volatile.Read(ref worstTicks))
+                {
+                    Volatile.Write(ref worstTicks, gap);
+                }
+
+                Interlocked.Increment(ref wakes);
+            }
+        })
+        { IsBackground = true, Name = "stand-in dataplane" };
+        ticker.Start();
+
+        double Window(Action work, out TimeSpan gcPause, out double wallMs)
+        {
+            Volatile.Write(ref worstTicks, 0);
+            var pause = GC.GetTotalPauseDuration();
+            var clock = Stopwatch.StartNew();
+            work();
+            wallMs = clock.Elapsed.TotalMilliseconds;
+            gcPause = GC.GetTotalPauseDuration() - pause;
+            return Volatile.Read(ref worstTicks) * 1000.0 / Stopwatch.Frequency;
+        }
+
+        var idle = Window(() => Thread.Sleep(1000), out _, out _);
+        var worstFull = 0.0;
+        var worstDelta = 0.0;
+        var fullPause = TimeSpan.Zero;
+        var deltaPause = TimeSpan.Zero;
+        var fullWall = 0.0;
+        const int Maps = 5;
+        for (var i = 0; i < Maps; i++)
+        {
+            var folder = new NetmapFolder(TimeProvider.System);
+            worstFull = Math.Max(worstFull, Window(() => folder.Apply(MapFrame.Decode(fullJson, zstd: false))!.ApplyTo(registry), out var pause, out var wall));
+            fullPause += pause;
+            fullWall += wall;
+            worstDelta = Math.Max(worstDelta, Window(() => folder.Apply(MapFrame.Decode(deltaJson, zstd: false))!.ApplyTo(registry), out pause, out _));
+            deltaPause += pause;
+        }
+
+        var idleAfter = Window(() => Thread.Sleep(1000), out _, out _);
+        Volatile.Write(ref stop, true);
+        ticker.Join();
+        if (registry.Current.Count != peers)
+        {
+            throw new InvalidOperationException("the stall pass did not apply the map");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"stall: worst_wake_delay_ms idle={Math.Max(idle, idleAfter):F1} during_full_map={worstFull:F1} during_delta={worstDelta:F1} (wakes every 1 ms; {Maps} full maps of {peers} peers parsed+applied, {fullWall / Maps:F0} ms each) gc_pause_per_full_map_ms={fullPause.TotalMilliseconds / Maps:F1} gc_pause_per_delta_ms={deltaPause.TotalMilliseconds / Maps:F2} snapshots_seen={Interlocked.Read(ref versionsSeen)} wakes={Interlocked.Read(ref wakes)}"));
     }
 
     private static string FullMap(int peers)
@@ -179,5 +326,24 @@ internal static class NetmapBenchCommand
         return string.Create(CultureInfo.InvariantCulture, $$"""
             {"ID":{{id}},"StableID":"n{{id}}CNTRL","Name":"{{name}}.tailnet.example.","User":{{id % 100}},"Key":"nodekey:{{key}}","KeyExpiry":"2027-01-01T00:00:00Z","Machine":"mkey:{{key}}","DiscoKey":"discokey:{{key}}","Addresses":["100.64.{{a}}.{{b}}/32","fd7a:115c:a1e0::{{a:x}}:{{b:x}}/128"],"AllowedIPs":null,"Endpoints":["198.51.{{a}}.{{b}}:41641","10.0.{{a}}.{{b}}:41641"],"HomeDERP":1,"Hostinfo":{"OS":"linux","Hostname":"{{name}}","Services":[{"Proto":"peerapi4","Port":36297},{"Proto":"peerapi6","Port":40008}]},"Created":"2025-07-29T18:31:27.550535802Z","Cap":115,"Tags":null,"Online":true,"MachineAuthorized":true}
             """);
+    }
+
+    /// <summary>Wall time and bytes this thread allocated since <see cref="Start"/>.</summary>
+    private readonly struct Phase
+    {
+        private readonly long _startTicks;
+        private readonly long _startAllocated;
+
+        private Phase(long ticks, long allocated)
+        {
+            _startTicks = ticks;
+            _startAllocated = allocated;
+        }
+
+        public double Ms => Stopwatch.GetElapsedTime(_startTicks).TotalMilliseconds;
+
+        public double Allocated => GC.GetAllocatedBytesForCurrentThread() - _startAllocated;
+
+        public static Phase Start() => new(Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
     }
 }
