@@ -67,7 +67,7 @@ internal static class NetmapBenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median full_total_ms={Median("full_total_ms"):F1} (min {Min("full_total_ms"):F1}; zstd {Median("full_zstd_ms"):F1} parse {Median("full_parse_ms"):F1} fold {Median("full_fold_ms"):F1} snapshot {Median("full_snapshot_ms"):F1}) full_apply_ms={Median("full_apply_ms"):F1} (fold+snapshot, min {Min("full_apply_ms"):F1}) delta_total_ms={Median("delta_total_ms"):F2} (parse {Median("delta_parse_ms"):F2} fold {Median("delta_fold_ms"):F2} snapshot {Median("delta_snapshot_ms"):F2}) bytes_per_peer={Median("held_bytes_per_peer"):F0} (registry snapshot indexes {Median("held_snapshot_bytes_per_peer"):F0}; parsed wire model alone {Median("wire_model_bytes_per_peer"):F0})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median profile: normalize_ms={Median("p_normalize_ms"):F1} entries_ms={Median("p_entries_ms"):F1} trie_ms={Median("p_trie_ms"):F1} snapshot_create_ms={Median("p_snapshot_ms"):F1} alloc_per_peer parse={Median("full_parse_alloc_per_peer"):F0} fold={Median("full_fold_alloc_per_peer"):F0} snapshot={Median("full_snapshot_alloc_per_peer"):F0} delta_alloc_kib={Median("delta_alloc_kib"):F0} gc_pause_full_ms={Median("full_gc_pause_ms"):F1} gc_pause_delta_ms={Median("delta_gc_pause_ms"):F2}"));
+            $"median profile: compact_ms={Median("p_compact_ms"):F1} entries_ms={Median("p_entries_ms"):F1} trie_ms={Median("p_trie_ms"):F1} snapshot_create_ms={Median("p_snapshot_ms"):F1} held_per_peer compact={Median("p_compact_held_per_peer"):F0} entries={Median("p_entries_held_per_peer"):F0} snapshot={Median("p_snapshot_held_per_peer"):F0} folder={Median("p_folder_held_per_peer"):F0} alloc_per_peer parse={Median("full_parse_alloc_per_peer"):F0} fold={Median("full_fold_alloc_per_peer"):F0} snapshot={Median("full_snapshot_alloc_per_peer"):F0} delta_alloc_kib={Median("delta_alloc_kib"):F0} gc_pause_full_ms={Median("full_gc_pause_ms"):F1} gc_pause_delta_ms={Median("delta_gc_pause_ms"):F2}"));
 
         Stall(fullJson, deltaJson, peers);
         return 0;
@@ -83,6 +83,58 @@ internal static class NetmapBenchCommand
         var folder = new NetmapFolder(TimeProvider.System);
         var registry = new PeerRegistry();
 
+        ApplyFull(fullJson, fullZstd, peers, folder, registry, r);
+
+        // What stays: the folder (its nodes and entries) and the registry snapshot; the message and JSON may go.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var held = GC.GetTotalMemory(forceFullCollection: true) - before;
+        r["held_bytes_per_peer"] = (double)held / peers;
+
+        var gcBefore = GC.GetTotalPauseDuration();
+        var deltaAllocated = GC.GetAllocatedBytesForCurrentThread();
+        var phase = Phase.Start();
+        var deltaMessage = MapFrame.Decode(deltaJson, zstd: false);
+        r["delta_parse_ms"] = phase.Ms;
+        phase = Phase.Start();
+        var deltaUpdate = folder.Apply(deltaMessage)!;
+        r["delta_fold_ms"] = phase.Ms;
+        phase = Phase.Start();
+        deltaUpdate.ApplyTo(registry);
+        r["delta_snapshot_ms"] = phase.Ms;
+        r["delta_total_ms"] = r["delta_parse_ms"] + r["delta_fold_ms"] + r["delta_snapshot_ms"];
+        r["delta_alloc_kib"] = (GC.GetAllocatedBytesForCurrentThread() - deltaAllocated) / 1024.0;
+        r["delta_gc_pause_ms"] = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
+        if (deltaUpdate.IsFull || registry.Current.Count != peers)
+        {
+            throw new InvalidOperationException("the delta was not applied as a delta");
+        }
+
+        GC.KeepAlive(folder);
+
+        // For comparison: what the parsed message alone holds (the wire model's share of the bytes per peer).
+        folder = null;
+        registry = null;
+        deltaMessage = null;
+        deltaUpdate = null;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        before = GC.GetTotalMemory(forceFullCollection: true);
+        var parsedOnly = Parse(fullJson);
+        r["wire_model_bytes_per_peer"] = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / peers;
+        Profile(parsedOnly, r);
+        GC.KeepAlive(parsedOnly);
+        return r;
+    }
+
+    /// <summary>
+    /// The full map's phases. A method of its own so that nothing of the message (the JSON buffer, the parsed model,
+    /// temporaries the JIT keeps) is still referenced when the caller measures what stays.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ApplyFull(byte[] fullJson, byte[] fullZstd, int peers, NetmapFolder folder, PeerRegistry registry, Dictionary<string, double> r)
+    {
         var phase = Phase.Start();
         var decompressed = MapFrame.Decompress(fullZstd);
         r["full_zstd_ms"] = phase.Ms;
@@ -114,94 +166,71 @@ internal static class NetmapBenchCommand
         r["full_gc_pause_ms"] = gcPause.TotalMilliseconds;
         r["full_apply_ms"] = foldMs + r["full_snapshot_ms"];
         r["full_total_ms"] = r["full_zstd_ms"] + r["full_parse_ms"] + r["full_apply_ms"];
-        var snapshotHeld = GC.GetTotalMemory(forceFullCollection: true) - beforeSnapshot;
+        r["held_snapshot_bytes_per_peer"] = (double)(GC.GetTotalMemory(forceFullCollection: true) - beforeSnapshot) / peers;
         if (registry.Current.Count != peers)
         {
             throw new InvalidOperationException($"registry holds {registry.Current.Count} peers, expected {peers}");
         }
 
-        // What stays: the folder (its nodes and entries) and the registry snapshot; the message and JSON may go.
-        decompressed = null;
-        full = null;
-        update = null;
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        var held = GC.GetTotalMemory(forceFullCollection: true) - before;
-        r["held_bytes_per_peer"] = (double)held / peers;
-        r["held_snapshot_bytes_per_peer"] = (double)snapshotHeld / peers;
-
-        gcBefore = GC.GetTotalPauseDuration();
-        var deltaAllocated = GC.GetAllocatedBytesForCurrentThread();
-        phase = Phase.Start();
-        var deltaMessage = MapFrame.Decode(deltaJson, zstd: false);
-        r["delta_parse_ms"] = phase.Ms;
-        phase = Phase.Start();
-        var deltaUpdate = folder.Apply(deltaMessage)!;
-        r["delta_fold_ms"] = phase.Ms;
-        phase = Phase.Start();
-        deltaUpdate.ApplyTo(registry);
-        r["delta_snapshot_ms"] = phase.Ms;
-        r["delta_total_ms"] = r["delta_parse_ms"] + r["delta_fold_ms"] + r["delta_snapshot_ms"];
-        r["delta_alloc_kib"] = (GC.GetAllocatedBytesForCurrentThread() - deltaAllocated) / 1024.0;
-        r["delta_gc_pause_ms"] = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
-        if (deltaUpdate.IsFull || registry.Current.Count != peers)
-        {
-            throw new InvalidOperationException("the delta was not applied as a delta");
-        }
-
-        GC.KeepAlive(folder);
-
-        // For comparison: what the parsed message alone holds (the wire model's share of the bytes per peer).
-        folder = null;
-        registry = null;
-        deltaMessage = null;
-        deltaUpdate = null;
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        before = GC.GetTotalMemory(forceFullCollection: true);
-        var parsedOnly = MapFrame.Decode(fullJson, zstd: false);
-        r["wire_model_bytes_per_peer"] = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / peers;
-        Profile(parsedOnly, r);
-        GC.KeepAlive(parsedOnly);
-        return r;
     }
 
-    /// <summary>The fold's and the snapshot's parts, each timed alone over the parsed message's peers.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static MapResponse Parse(byte[] json) => MapFrame.Decode(json, zstd: false);
+
+    /// <summary>The fold's and the snapshot's parts (compact form, registry entries, trie, whole snapshot), each timed alone over the parsed message's peers.</summary>
     private static void Profile(MapResponse parsed, Dictionary<string, double> r)
     {
         var users = parsed.UserProfiles!.ToDictionary(u => u.ID);
+        var peers = (double)parsed.Peers!.Count;
+        var held = GC.GetTotalMemory(forceFullCollection: true);
         var phase = Phase.Start();
-        var normalized = new Node[parsed.Peers!.Count];
-        for (var i = 0; i < normalized.Length; i++)
+        var compact = new NetmapPeer[parsed.Peers!.Count];
+        var strings = new StringPool();
+        for (var i = 0; i < compact.Length; i++)
         {
-            normalized[i] = NodeNormalizer.Normalize(parsed.Peers[i]);
+            compact[i] = NetmapPeer.From(parsed.Peers[i], strings);
         }
 
-        r["p_normalize_ms"] = phase.Ms;
+        r["p_compact_ms"] = phase.Ms;
+        r["p_compact_held_per_peer"] = (GC.GetTotalMemory(forceFullCollection: true) - held) / peers;
+        held = GC.GetTotalMemory(forceFullCollection: true);
         phase = Phase.Start();
-        var entries = new RegistryPeer[normalized.Length];
-        for (var i = 0; i < normalized.Length; i++)
+        var entries = new RegistryPeer[compact.Length];
+        for (var i = 0; i < compact.Length; i++)
         {
-            entries[i] = RegistryPeerBuilder.Build(normalized[i], parsed.Domain, users)!;
+            entries[i] = RegistryPeerBuilder.Build(compact[i], parsed.Domain, users)!;
         }
 
         r["p_entries_ms"] = phase.Ms;
+        r["p_entries_held_per_peer"] = (GC.GetTotalMemory(forceFullCollection: true) - held) / peers;
+        held = GC.GetTotalMemory(forceFullCollection: true);
         phase = Phase.Start();
-        var prefixes = new List<(IPNetwork, RegistryPeer)>(entries.Length * 2);
+        var trie = new PrefixTrie<RegistryPeer>.Builder();
         foreach (var entry in entries)
         {
             foreach (var prefix in entry.AllowedIps)
             {
-                prefixes.Add((prefix, entry));
+                trie.Add(prefix, entry);
             }
         }
 
-        PrefixTrie<RegistryPeer>.Build(prefixes);
+        trie.ToTrie();
         r["p_trie_ms"] = phase.Ms;
+        held = GC.GetTotalMemory(forceFullCollection: true);
         phase = Phase.Start();
-        PeerRegistrySnapshot.Create(1, entries);
+        var snapshot = PeerRegistrySnapshot.Create(1, entries);
         r["p_snapshot_ms"] = phase.Ms;
+        r["p_snapshot_held_per_peer"] = (GC.GetTotalMemory(forceFullCollection: true) - held) / peers;
+        GC.KeepAlive(compact);
+        GC.KeepAlive(snapshot);
+        compact = null;
+        entries = null;
+        snapshot = null;
+        held = GC.GetTotalMemory(forceFullCollection: true);
+        var folder = new NetmapFolder(TimeProvider.System);
+        folder.Apply(parsed);
+        r["p_folder_held_per_peer"] = (GC.GetTotalMemory(forceFullCollection: true) - held) / peers;
+        GC.KeepAlive(folder);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TsNet.Control.Protocol;
 using TsNet.Registry;
 
@@ -15,16 +16,19 @@ internal sealed class NetmapFolder
     private readonly TimeProvider _time;
     private readonly bool _fullMapsOnly;
     private readonly bool _acceptRoutes;
-    private readonly Dictionary<long, Node> _peers = [];
     private readonly Dictionary<long, UserProfile> _users = [];
     private readonly PacketFilterChunks _filter = new();
+    private readonly StringPool _strings = new();
 
-    // The registry entry made for each peer ID (null: the peer has none) and which ID holds each node key, so a
-    // delta rebuilds only the peers it names and a node key is never in the registry twice.
-    private readonly Dictionary<long, RegistryPeer?> _entries = [];
+    // Each peer in its compact form with the registry entry made for it (null: the peer has none), and which ID
+    // holds each node key, so a delta rebuilds only the peers it names and a node key is never in the registry twice.
+    private readonly Dictionary<long, PeerSlot> _peers = [];
     private readonly Dictionary<WireGuardKey, long> _idByKey = [];
+    private readonly List<RegistryPeer> _released = [];
 
+    private IReadOnlyDictionary<long, UserProfile> _usersView = new Dictionary<long, UserProfile>();
     private Node? _self;
+    private WireGuardKey? _selfKey;
     private NodeNames _selfNames;
     private IReadOnlyList<System.Net.IPAddress> _selfAddresses = [];
     private string? _domain;
@@ -79,6 +83,7 @@ internal sealed class NetmapFolder
         if (response.Node is { } self)
         {
             _self = NodeNormalizer.Normalize(self);
+            _selfKey = self.Key is not null && ControlKeyText.TryParse(ControlKeyText.NodePublicPrefix, self.Key, out var selfKey) ? selfKey : null;
             selfChanged = true;
         }
 
@@ -89,7 +94,13 @@ internal sealed class NetmapFolder
             namesChanged = true;
         }
 
-        namesChanged |= ApplyUserProfiles(response.UserProfiles);
+        var usersChanged = ApplyUserProfiles(response.UserProfiles);
+        if (usersChanged)
+        {
+            _usersView = new Dictionary<long, UserProfile>(_users);
+        }
+
+        namesChanged |= usersChanged;
         if (selfChanged || namesChanged)
         {
             _selfNames = NodeNames.From(_self!.Name, _domain, _self.Hostinfo?.Hostname);
@@ -111,11 +122,13 @@ internal sealed class NetmapFolder
         if (full)
         {
             _peers.Clear();
-            foreach (var peer in fullPeers!)
+            _strings.Clear();
+            _peers.EnsureCapacity(fullPeers!.Count);
+            foreach (var peer in fullPeers)
             {
                 if (peer is not null)
                 {
-                    _peers[peer.ID] = NodeNormalizer.Normalize(peer);
+                    _peers[peer.ID] = new PeerSlot(NetmapPeer.From(peer, _strings), null);
                 }
             }
         }
@@ -134,9 +147,9 @@ internal sealed class NetmapFolder
             Self = _self,
             SelfAddresses = _selfAddresses,
             SelfNames = _selfNames,
-            Peers = [.. _peers.Values],
+            CompactPeers = PeerList(),
             Domain = _domain,
-            UserProfiles = new Dictionary<long, UserProfile>(_users),
+            UserProfiles = _usersView,
             DerpMap = _derpMap,
             DnsConfig = _dnsConfig,
             PacketFilter = _effectiveFilter,
@@ -174,12 +187,25 @@ internal sealed class NetmapFolder
         return changed;
     }
 
+    private NetmapPeer[] PeerList()
+    {
+        var list = new NetmapPeer[_peers.Count];
+        var next = 0;
+        foreach (var slot in _peers.Values)
+        {
+            list[next++] = slot.Peer;
+        }
+
+        return list;
+    }
+
     private void ApplyRemovals(IReadOnlyList<long>? removed, HashSet<long> changedIds)
     {
         foreach (var id in removed ?? [])
         {
-            if (_peers.Remove(id))
+            if (_peers.Remove(id, out var slot))
             {
+                Release(slot);
                 changedIds.Add(id);
             }
         }
@@ -191,7 +217,7 @@ internal sealed class NetmapFolder
         {
             if (peer is not null)
             {
-                _peers[peer.ID] = NodeNormalizer.Normalize(peer);
+                Replace(peer.ID, NetmapPeer.From(peer, _strings));
                 changedIds.Add(peer.ID);
             }
         }
@@ -201,23 +227,12 @@ internal sealed class NetmapFolder
     {
         foreach (var patch in patches ?? [])
         {
-            if (patch is null || !_peers.TryGetValue(patch.NodeID, out var peer))
+            if (patch is null || !_peers.TryGetValue(patch.NodeID, out var slot))
             {
                 continue;
             }
 
-            _peers[patch.NodeID] = peer with
-            {
-                HomeDERP = patch.DERPRegion != 0 ? patch.DERPRegion : peer.HomeDERP,
-                Cap = patch.Cap != 0 ? patch.Cap : peer.Cap,
-                CapMap = patch.CapMap ?? peer.CapMap,
-                Endpoints = patch.Endpoints ?? peer.Endpoints,
-                Key = patch.Key ?? peer.Key,
-                DiscoKey = patch.DiscoKey ?? peer.DiscoKey,
-                Online = patch.Online ?? peer.Online,
-                LastSeen = patch.LastSeen ?? peer.LastSeen,
-                KeyExpiry = patch.KeyExpiry ?? peer.KeyExpiry,
-            };
+            Replace(patch.NodeID, slot.Peer.Patch(patch));
             changedIds.Add(patch.NodeID);
         }
     }
@@ -226,9 +241,9 @@ internal sealed class NetmapFolder
     {
         foreach (var (id, isOnline) in online ?? new Dictionary<long, bool>())
         {
-            if (_peers.TryGetValue(id, out var peer) && peer.Online != isOnline)
+            if (_peers.TryGetValue(id, out var slot) && slot.Peer.Online != isOnline)
             {
-                _peers[id] = peer with { Online = isOnline };
+                Replace(id, slot.Peer with { Online = isOnline });
                 changedIds.Add(id);
             }
         }
@@ -238,21 +253,37 @@ internal sealed class NetmapFolder
     {
         foreach (var (id, seenNow) in seen ?? new Dictionary<long, bool>())
         {
-            if (_peers.TryGetValue(id, out var peer))
+            if (_peers.TryGetValue(id, out var slot))
             {
                 // Last-seen is not in the registry: the map changes, the registry entry does not.
-                _peers[id] = peer with { LastSeen = seenNow ? _time.GetUtcNow() : null };
+                _peers[id] = slot with { Peer = slot.Peer with { LastSeen = seenNow ? _time.GetUtcNow() : null } };
             }
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="peer"/> in place of the peer with its ID. Its previous entry stays recorded until the
+    /// registry change is built (<see cref="BuildDelta"/> removes it then).
+    /// </summary>
+    private void Replace(long id, NetmapPeer peer) =>
+        _peers[id] = new PeerSlot(peer, _peers.TryGetValue(id, out var slot) ? slot.Entry : null);
+
+    // A removed peer's entry: remembered so the delta removes its key from the registry.
+    private void Release(PeerSlot slot)
+    {
+        if (slot.Entry is { } old)
+        {
+            _released.Add(old);
         }
     }
 
     // The peer's entry, unless it has none, its key is the self node's (a node is never its own peer) or another
     // peer already holds the key (the registry is keyed by node key).
-    private RegistryPeer? BuildEntry(long id, Node peer)
+    private RegistryPeer? BuildEntry(long id, NetmapPeer peer)
     {
-        var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
+        var entry = RegistryPeerBuilder.Build(peer, _domain, _usersView, _acceptRoutes);
         if (entry is null
-            || (_self?.Key is { } selfKey && peer.Key is { } peerKey && string.Equals(selfKey, peerKey, StringComparison.OrdinalIgnoreCase))
+            || (_selfKey is { } selfKey && entry.NodeKey == selfKey)
             || !_idByKey.TryAdd(entry.NodeKey, id))
         {
             return null;
@@ -263,14 +294,17 @@ internal sealed class NetmapFolder
 
     private NetmapUpdate RebuildAll(Netmap netmap, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
     {
-        _entries.Clear();
+        _released.Clear();
         _idByKey.Clear();
+        _idByKey.EnsureCapacity(_peers.Count);
         var all = new List<RegistryPeer>(_peers.Count);
         var skipped = 0;
-        foreach (var (id, peer) in _peers)
+        foreach (var id in _peers.Keys)
         {
-            var entry = BuildEntry(id, peer);
-            _entries[id] = entry;
+            // In place through a reference: the dictionary does not change while it is enumerated.
+            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_peers, id);
+            var entry = BuildEntry(id, slot.Peer);
+            slot = slot with { Entry = entry };
             if (entry is null)
             {
                 skipped++;
@@ -301,25 +335,33 @@ internal sealed class NetmapFolder
 
         // Removed and re-keyed peers first release their keys, so a key that moves between peers in one message
         // lands on its new owner.
+        foreach (var old in _released)
+        {
+            _idByKey.Remove(old.NodeKey);
+            removals.Add(old.NodeKey);
+        }
+
+        _released.Clear();
         foreach (var id in changedIds)
         {
-            if (_entries.Remove(id, out var old) && old is not null)
+            if (_peers.TryGetValue(id, out var slot) && slot.Entry is { } old)
             {
                 _idByKey.Remove(old.NodeKey);
                 removals.Add(old.NodeKey);
+                _peers[id] = slot with { Entry = null };
             }
         }
 
         var skipped = 0;
         foreach (var id in changedIds)
         {
-            if (!_peers.TryGetValue(id, out var peer))
+            if (!_peers.TryGetValue(id, out var slot))
             {
                 continue;
             }
 
-            var entry = BuildEntry(id, peer);
-            _entries[id] = entry;
+            var entry = BuildEntry(id, slot.Peer);
+            _peers[id] = slot with { Entry = entry };
             if (entry is null)
             {
                 skipped++;
@@ -343,4 +385,7 @@ internal sealed class NetmapFolder
             SkippedPeers = skipped,
         };
     }
+
+    /// <summary>A peer in its compact form and the registry entry made for it (null: none, or not made yet).</summary>
+    private readonly record struct PeerSlot(NetmapPeer Peer, RegistryPeer? Entry);
 }
