@@ -9,8 +9,8 @@ namespace TsNet.Control.Netmap;
 /// <see cref="NodeNormalizer"/>) and reduced to what the registry entry, the server's patches and the map's readers
 /// use, with keys and prefixes parsed once. The registry entry made from it shares its arrays (prefixes, endpoints,
 /// tags) and key bytes, so a 10 000-peer map holds each peer's data once, not once as text and again as entry.
-/// Not kept (informational, no reader): the machine key, the stable ID, Hostinfo beyond the host name, the creation
-/// time. Text that does not parse is kept as text (the entry leaves it out, as it did before).
+/// Not kept (informational, no reader): the machine key, the stable ID, Hostinfo (but the host name when it names the
+/// peer), the creation time. Text that does not parse is kept as text (the entry leaves it out, as it did before).
 /// </summary>
 internal sealed record NetmapPeer
 {
@@ -23,7 +23,10 @@ internal sealed record NetmapPeer
     /// <summary>MagicDNS name as sent (normally with a trailing dot).</summary>
     public string? Name { get; init; }
 
-    /// <summary><c>Hostinfo.Hostname</c> (the fallback short name when <see cref="Name"/> is empty).</summary>
+    /// <summary>
+    /// <c>Hostinfo.Hostname</c>, kept only when <see cref="Name"/> is empty: then it is the short name
+    /// (<see cref="NodeNames.From"/>), otherwise nothing reads it.
+    /// </summary>
     public string? Hostname { get; init; }
 
     /// <summary>The node key; null when absent or not a node key (<see cref="UnparsedKey"/> holds such text).</summary>
@@ -103,7 +106,7 @@ internal sealed record NetmapPeer
             Id = node.ID,
             User = node.User,
             Name = node.Name,
-            Hostname = node.Hostinfo?.Hostname,
+            Hostname = node.Name.AsSpan().Trim().TrimEnd('.').IsEmpty ? node.Hostinfo?.Hostname : null,
             NodeKey = key,
             UnparsedKey = unparsedKey,
             DiscoKey = disco,
