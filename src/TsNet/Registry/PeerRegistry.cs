@@ -91,6 +91,55 @@ internal sealed class PeerRegistry
         }
     }
 
+    /// <summary>
+    /// Replaces every peer with <paramref name="peers"/> (a full network map), as one snapshot and one swap, but keeps
+    /// what did not change: an entry already in the registry (the same instance) keeps its place, the others go to
+    /// the end in the given order, and a small difference patches the previous snapshot instead of rebuilding it
+    /// (<see cref="PeerRegistrySnapshot.WithChanges"/>). The resulting set is exactly <paramref name="peers"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">More than <see cref="MaxPeers"/> peers.</exception>
+    /// <exception cref="ArgumentException">A node key is listed twice.</exception>
+    public PeerRegistrySnapshot Reconcile(IReadOnlyList<RegistryPeer> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        if (peers.Count > MaxPeers)
+        {
+            throw new InvalidOperationException($"At most {MaxPeers} peers.");
+        }
+
+        lock (_writeGate)
+        {
+            var current = _current;
+            var kept = new HashSet<RegistryPeer>(peers.Count, ReferenceEqualityComparer.Instance);
+            var upserts = new List<RegistryPeer>();
+            foreach (var peer in peers)
+            {
+                if (current.TryGet(peer.NodeKey, out var held) && ReferenceEquals(held, peer))
+                {
+                    if (!kept.Add(peer))
+                    {
+                        throw new ArgumentException($"Peer {peer.NodeKey} is listed twice.", nameof(peers));
+                    }
+                }
+                else
+                {
+                    upserts.Add(peer);
+                }
+            }
+
+            var removals = new List<WireGuardKey>();
+            foreach (var held in current.Peers)
+            {
+                if (!kept.Contains(held))
+                {
+                    removals.Add(held.NodeKey);
+                }
+            }
+
+            return Publish(current.WithChanges(current.Version + 1, upserts, removals));
+        }
+    }
+
     private PeerRegistrySnapshot Publish(PeerRegistrySnapshot next)
     {
         Volatile.Write(ref _current, next);

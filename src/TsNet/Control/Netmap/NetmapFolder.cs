@@ -22,7 +22,11 @@ internal sealed class NetmapFolder
 
     // Each peer in its compact form with the registry entry made for it (null: the peer has none), and which ID
     // holds each node key, so a delta rebuilds only the peers it names and a node key is never in the registry twice.
-    private readonly Dictionary<long, PeerSlot> _peers = [];
+    private Dictionary<long, PeerSlot> _peers = [];
+
+    // The slots before the current full map (swapped with _peers, so neither is reallocated per map): a peer the new
+    // map sends unchanged keeps its compact form and registry entry, so the registry sees the same instance.
+    private Dictionary<long, PeerSlot> _previousPeers = [];
     private readonly Dictionary<WireGuardKey, long> _idByKey = [];
     private readonly List<RegistryPeer> _released = [];
 
@@ -121,16 +125,7 @@ internal sealed class NetmapFolder
         var full = fullPeers is not null;
         if (full)
         {
-            _peers.Clear();
-            _strings.Clear();
-            _peers.EnsureCapacity(fullPeers!.Count);
-            foreach (var peer in fullPeers)
-            {
-                if (peer is not null)
-                {
-                    _peers[peer.ID] = new PeerSlot(NetmapPeer.From(peer, _strings), null);
-                }
-            }
+            ReplacePeers(fullPeers!);
         }
         else
         {
@@ -159,7 +154,7 @@ internal sealed class NetmapFolder
 
         // New names or owners touch every entry: rebuild all (rare: the domain and users seldom change).
         return full || namesChanged
-            ? RebuildAll(netmap, selfChanged, filterChanged, derpChanged, dnsChanged)
+            ? RebuildAll(netmap, changedIds, reuse: full && !namesChanged, selfChanged, filterChanged, derpChanged, dnsChanged)
             : BuildDelta(netmap, changedIds, selfChanged, filterChanged, derpChanged, dnsChanged);
     }
 
@@ -279,20 +274,43 @@ internal sealed class NetmapFolder
 
     // The peer's entry, unless it has none, its key is the self node's (a node is never its own peer) or another
     // peer already holds the key (the registry is keyed by node key).
-    private RegistryPeer? BuildEntry(long id, NetmapPeer peer)
+    private RegistryPeer? BuildEntry(long id, NetmapPeer peer) =>
+        RegistryPeerBuilder.Build(peer, _domain, _usersView, _acceptRoutes) is { } entry ? Claim(id, entry) : null;
+
+    private RegistryPeer? Claim(long id, RegistryPeer entry) =>
+        (_selfKey is { } selfKey && entry.NodeKey == selfKey) || !_idByKey.TryAdd(entry.NodeKey, id) ? null : entry;
+
+    /// <summary>
+    /// The peers of a full map in place of the held ones. A peer sent as it was keeps its instance (and its slot
+    /// keeps its entry for <see cref="RebuildAll"/> to reuse); a peer whose entry would be the same shares the held
+    /// arrays and keeps the entry too.
+    /// </summary>
+    private void ReplacePeers(IReadOnlyList<Node?> peers)
     {
-        var entry = RegistryPeerBuilder.Build(peer, _domain, _usersView, _acceptRoutes);
-        if (entry is null
-            || (_selfKey is { } selfKey && entry.NodeKey == selfKey)
-            || !_idByKey.TryAdd(entry.NodeKey, id))
+        (_peers, _previousPeers) = (_previousPeers, _peers);
+        _peers.Clear();
+        _peers.EnsureCapacity(peers.Count);
+        foreach (var node in peers)
         {
-            return null;
+            if (node is null)
+            {
+                continue;
+            }
+
+            var fresh = NetmapPeer.From(node, _strings);
+            _peers[node.ID] = _previousPeers.TryGetValue(node.ID, out var held)
+                ? new PeerSlot(held.Peer.Reuse(fresh, out var sameEntry), sameEntry ? held.Entry : null)
+                : new PeerSlot(fresh, null);
         }
 
-        return entry;
+        _previousPeers.Clear();
     }
 
-    private NetmapUpdate RebuildAll(Netmap netmap, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
+    /// <summary>
+    /// Every entry anew, except (<paramref name="reuse"/>: a full map under unchanged names and users) the entry a
+    /// slot kept from the previous map, when no delta field of this message changed the peer afterwards.
+    /// </summary>
+    private NetmapUpdate RebuildAll(Netmap netmap, HashSet<long> changedIds, bool reuse, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
     {
         _released.Clear();
         _idByKey.Clear();
@@ -303,7 +321,7 @@ internal sealed class NetmapFolder
         {
             // In place through a reference: the dictionary does not change while it is enumerated.
             ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_peers, id);
-            var entry = BuildEntry(id, slot.Peer);
+            var entry = reuse && slot.Entry is { } kept && !changedIds.Contains(id) ? Claim(id, kept) : BuildEntry(id, slot.Peer);
             slot = slot with { Entry = entry };
             if (entry is null)
             {

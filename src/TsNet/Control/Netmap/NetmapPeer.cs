@@ -129,6 +129,53 @@ internal sealed record NetmapPeer
         };
     }
 
+    /// <summary>
+    /// <paramref name="fresh"/> (the same peer from a newer full map) when anything of it differs from this peer;
+    /// otherwise this instance. When only what the registry entry does not hold differs (last seen, capabilities, …),
+    /// the result takes this peer's arrays and keys, so an entry made from this peer still shares them.
+    /// </summary>
+    /// <param name="fresh">The same peer (same ID) as the newer map has it.</param>
+    /// <param name="sameEntry">True when an entry made from this peer is also right for the result.</param>
+    public NetmapPeer Reuse(NetmapPeer fresh, out bool sameEntry)
+    {
+        ArgumentNullException.ThrowIfNull(fresh);
+        sameEntry = Id == fresh.Id
+            && Expired == fresh.Expired
+            && Nullable.Equals(NodeKey, fresh.NodeKey)
+            && Nullable.Equals(DiscoKey, fresh.DiscoKey)
+            && User == fresh.User
+            && string.Equals(Name, fresh.Name, StringComparison.Ordinal)
+            && string.Equals(Hostname, fresh.Hostname, StringComparison.Ordinal)
+            && HomeDerp == fresh.HomeDerp
+            && Online == fresh.Online
+            && Nullable.Equals(KeyExpiry, fresh.KeyExpiry)
+            && ReferenceEquals(Addresses, AllowedIPs) == ReferenceEquals(fresh.Addresses, fresh.AllowedIPs)
+            && Addresses.AsSpan().SequenceEqual(fresh.Addresses)
+            && AllowedIPs.AsSpan().SequenceEqual(fresh.AllowedIPs)
+            && Endpoints.SequenceEqual(fresh.Endpoints, StringComparer.Ordinal)
+            && Tags.SequenceEqual(fresh.Tags, StringComparer.Ordinal);
+        if (!sameEntry)
+        {
+            return fresh;
+        }
+
+        var shared = fresh with
+        {
+            Name = Name,
+            NodeKey = NodeKey,
+            DiscoKey = DiscoKey,
+            Addresses = Addresses,
+            AllowedIPs = AllowedIPs,
+            Endpoints = Endpoints,
+            Tags = Tags,
+            CapMap = SameCapMap(CapMap, fresh.CapMap) ? CapMap : fresh.CapMap,
+            PrimaryRoutes = SameTexts(PrimaryRoutes, fresh.PrimaryRoutes) ? PrimaryRoutes : fresh.PrimaryRoutes,
+        };
+
+        // Record equality: what the two share is the same instance now, so this compares the remaining values.
+        return shared.Equals(this) ? this : shared;
+    }
+
     /// <summary>This peer with a <c>PeersChangedPatch</c> entry applied (zero and null fields leave a field as it was).</summary>
     public NetmapPeer Patch(PeerChange patch)
     {
@@ -182,6 +229,32 @@ internal sealed record NetmapPeer
             IsWireGuardOnly = IsWireGuardOnly,
             UnsignedPeerAPIOnly = UnsignedPeerAPIOnly,
         };
+    }
+
+    private static bool SameTexts(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+        a is null || b is null ? a is null && b is null : a.SequenceEqual(b, StringComparer.Ordinal);
+
+    private static bool SameCapMap(IReadOnlyDictionary<string, JsonElement>? a, IReadOnlyDictionary<string, JsonElement>? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && b is null;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in a)
+        {
+            if (!b.TryGetValue(name, out var other) || !JsonElement.DeepEquals(value, other))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static (WireGuardKey? Key, string? Unparsed) ParseKey(string? text) =>

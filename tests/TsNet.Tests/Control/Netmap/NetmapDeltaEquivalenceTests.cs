@@ -10,16 +10,19 @@ namespace TsNet.Tests.Control.Netmap;
 /// <summary>
 /// Deltas folded one after another (each applied to the registry as a delta) leave the registry answering exactly as a
 /// fresh folder given the same peers as one full map: random <c>PeersChanged</c>, <c>PeersRemoved</c>,
-/// <c>PeersChangedPatch</c> (keys, endpoints, DERP, expiry), <c>OnlineChange</c> with a fixed seed. Names and keys are
+/// <c>PeersChangedPatch</c> (keys, endpoints, DERP, expiry), <c>OnlineChange</c> with a fixed seed — or the same changes
+/// sent as full maps, which keep unchanged peers' entries and patch the registry. Names and keys are
 /// unique here: which of two peers with the same name or key wins depends on their order, which the two ways differ in.
 /// </summary>
 public sealed class NetmapDeltaEquivalenceTests
 {
     [Theory]
-    [InlineData(21)]
-    [InlineData(22)]
-    [InlineData(23)]
-    public void RandomDeltas_GiveTheRegistryAFullMapGives(int seed)
+    [InlineData(21, false)]
+    [InlineData(22, false)]
+    [InlineData(23, false)]
+    [InlineData(24, true)]
+    [InlineData(25, true)]
+    public void RandomDeltas_GiveTheRegistryAFullMapGives(int seed, bool asFullMaps)
     {
         var random = new Random(seed);
         var model = new Dictionary<long, ModelPeer>();
@@ -85,8 +88,9 @@ public sealed class NetmapDeltaEquivalenceTests
             delta.Append("\"PeersChanged\":[").Append(string.Join(",", changed.Select(p => p.Json()))).Append("],");
             delta.Append("\"PeersChangedPatch\":[").Append(string.Join(",", patches)).Append("],");
             delta.Append("\"OnlineChange\":{").Append(string.Join(",", online)).Append("}}");
-            var update = folder.Apply(Map(delta.ToString()))!;
-            update.IsFull.Should().BeFalse();
+            // As full maps (a server without deltas): the same changes, each message the whole peer list.
+            var update = folder.Apply(Map(asFullMaps ? FullMap(model.Values) : delta.ToString()))!;
+            update.IsFull.Should().Be(asFullMaps);
             var snapshot = update.ApplyTo(registry) ?? registry.Current;
             if (snapshot.Patched)
             {
@@ -99,7 +103,7 @@ public sealed class NetmapDeltaEquivalenceTests
             update.Netmap.CompactPeers.Select(p => p.Id).Order().Should().Equal(model.Keys.Order());
         }
 
-        patchedSnapshots.Should().BeGreaterThan(50, "the registry patches these small deltas");
+        patchedSnapshots.Should().BeGreaterThan(50, "the registry patches these small changes, in deltas and in full maps alike");
     }
 
     private static string FullMap(IEnumerable<ModelPeer> peers) =>
