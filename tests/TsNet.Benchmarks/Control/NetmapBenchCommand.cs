@@ -15,7 +15,8 @@ namespace TsNet.Benchmarks.Control;
 /// (<see cref="NetmapFolder"/>, registry entries included) and the registry snapshot (<see cref="PeerRegistry.ReplaceAll"/>)
 /// timed apart — then a <c>--delta</c>-peer <c>PeersChanged</c> delta the same way, and the managed bytes held per
 /// peer by the folder and the registry after the full map. Each phase also reports what it allocated and the GC
-/// pause it caused. A last pass runs a stand-in dataplane thread (wakes every millisecond and reads the registry)
+/// pause it caused, and the full map is sent again with the delta's peers changed back (a server without deltas sends
+/// every change so). A last pass runs a stand-in dataplane thread (wakes every millisecond and reads the registry)
 /// while maps apply on another thread and reports its worst wake-up delay, next to the same measure while nothing
 /// applies. Output: one <c>key=value</c> line per round, a summary line of medians and the stall line.
 /// Goals (design §7): full map &lt; 100 ms, &lt; 2 KiB per peer, the dataplane never blocked.
@@ -69,6 +70,9 @@ internal static class NetmapBenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median profile: compact_ms={Median("p_compact_ms"):F1} entries_ms={Median("p_entries_ms"):F1} trie_ms={Median("p_trie_ms"):F1} snapshot_create_ms={Median("p_snapshot_ms"):F1} held_per_peer compact={Median("p_compact_held_per_peer"):F0} entries={Median("p_entries_held_per_peer"):F0} snapshot={Median("p_snapshot_held_per_peer"):F0} folder={Median("p_folder_held_per_peer"):F0} alloc_per_peer parse={Median("full_parse_alloc_per_peer"):F0} fold={Median("full_fold_alloc_per_peer"):F0} snapshot={Median("full_snapshot_alloc_per_peer"):F0} delta_alloc_kib={Median("delta_alloc_kib"):F0} gc_pause_full_ms={Median("full_gc_pause_ms"):F1} gc_pause_delta_ms={Median("delta_gc_pause_ms"):F2}"));
 
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"median repeated full map ({delta} peers changed, as from a server without deltas): apply_ms={Median("refull_apply_ms"):F1} (min {Min("refull_apply_ms"):F1}; fold {Median("refull_fold_ms"):F1} snapshot {Median("refull_snapshot_ms"):F1}; parse {Median("refull_parse_ms"):F1}) registry_patched={Median("refull_patched"):F0} dataplane_diff_peers={Median("refull_diff_peers"):F0} gc_pause_ms={Median("refull_gc_pause_ms"):F1}"));
+
         Stall(fullJson, deltaJson, peers);
         return 0;
     }
@@ -111,6 +115,25 @@ internal static class NetmapBenchCommand
             throw new InvalidOperationException("the delta was not applied as a delta");
         }
 
+        // The same change as a server without deltas sends it: the whole map again, --delta peers different.
+        var beforeRefull = registry.Current;
+        gcBefore = GC.GetTotalPauseDuration();
+        phase = Phase.Start();
+        var refull = MapFrame.Decode(fullJson, zstd: false);
+        r["refull_parse_ms"] = phase.Ms;
+        phase = Phase.Start();
+        var refullUpdate = folder.Apply(refull)!;
+        r["refull_fold_ms"] = phase.Ms;
+        phase = Phase.Start();
+        var afterRefull = refullUpdate.ApplyTo(registry)!;
+        r["refull_snapshot_ms"] = phase.Ms;
+        r["refull_apply_ms"] = r["refull_fold_ms"] + r["refull_snapshot_ms"];
+        r["refull_gc_pause_ms"] = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
+        r["refull_patched"] = afterRefull.Patched ? 1 : 0;
+        r["refull_diff_peers"] = PeerRegistryDiff.Between(beforeRefull, afterRefull).Upserts.Count;
+        refull = null;
+        refullUpdate = null;
+
         GC.KeepAlive(folder);
 
         // For comparison: what the parsed message alone holds (the wire model's share of the bytes per peer).
@@ -118,6 +141,8 @@ internal static class NetmapBenchCommand
         registry = null;
         deltaMessage = null;
         deltaUpdate = null;
+        beforeRefull = null;
+        afterRefull = null;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         before = GC.GetTotalMemory(forceFullCollection: true);
@@ -287,20 +312,19 @@ internal static class NetmapBenchCommand
         }
 
         var idle = Window(() => Thread.Sleep(1000), out _, out _);
+        var folder = new NetmapFolder(TimeProvider.System);
+        var worstFirst = Window(() => folder.Apply(MapFrame.Decode(fullJson, zstd: false))!.ApplyTo(registry), out var firstPause, out var firstWall);
         var worstFull = 0.0;
         var worstDelta = 0.0;
         var fullPause = TimeSpan.Zero;
         var deltaPause = TimeSpan.Zero;
-        var fullWall = 0.0;
         const int Maps = 5;
         for (var i = 0; i < Maps; i++)
         {
-            var folder = new NetmapFolder(TimeProvider.System);
-            worstFull = Math.Max(worstFull, Window(() => folder.Apply(MapFrame.Decode(fullJson, zstd: false))!.ApplyTo(registry), out var pause, out var wall));
-            fullPause += pause;
-            fullWall += wall;
-            worstDelta = Math.Max(worstDelta, Window(() => folder.Apply(MapFrame.Decode(deltaJson, zstd: false))!.ApplyTo(registry), out pause, out _));
+            worstDelta = Math.Max(worstDelta, Window(() => folder.Apply(MapFrame.Decode(deltaJson, zstd: false))!.ApplyTo(registry), out var pause, out _));
             deltaPause += pause;
+            worstFull = Math.Max(worstFull, Window(() => folder.Apply(MapFrame.Decode(fullJson, zstd: false))!.ApplyTo(registry), out pause, out _));
+            fullPause += pause;
         }
 
         var idleAfter = Window(() => Thread.Sleep(1000), out _, out _);
@@ -312,7 +336,7 @@ internal static class NetmapBenchCommand
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"stall: worst_wake_delay_ms idle={Math.Max(idle, idleAfter):F1} during_full_map={worstFull:F1} during_delta={worstDelta:F1} (wakes every 1 ms; {Maps} full maps of {peers} peers parsed+applied, {fullWall / Maps:F0} ms each) gc_pause_per_full_map_ms={fullPause.TotalMilliseconds / Maps:F1} gc_pause_per_delta_ms={deltaPause.TotalMilliseconds / Maps:F2} snapshots_seen={Interlocked.Read(ref versionsSeen)} wakes={Interlocked.Read(ref wakes)}"));
+            $"stall (wakes every 1 ms; maps parsed+applied on another thread): worst_wake_delay_ms idle={Math.Max(idle, idleAfter):F1} first_full_map={worstFirst:F1} ({firstWall:F0} ms, gc_pause {firstPause.TotalMilliseconds:F1} ms) repeated_full_map={worstFull:F1} (gc_pause {fullPause.TotalMilliseconds / Maps:F1} ms each) delta={worstDelta:F1} (gc_pause {deltaPause.TotalMilliseconds / Maps:F2} ms each) snapshots_seen={Interlocked.Read(ref versionsSeen)} wakes={Interlocked.Read(ref wakes)}"));
     }
 
     private static string FullMap(int peers)
