@@ -312,6 +312,7 @@ internal static class NetmapBenchCommand
         }
 
         var idle = Window(() => Thread.Sleep(1000), out _, out _);
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var folder = new NetmapFolder(TimeProvider.System);
         var worstFirst = Window(() => folder.Apply(MapFrame.Decode(fullJson, zstd: false))!.ApplyTo(registry), out var firstPause, out var firstWall);
         var worstFull = 0.0;
@@ -336,7 +337,7 @@ internal static class NetmapBenchCommand
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"stall (wakes every 1 ms; maps parsed+applied on another thread): worst_wake_delay_ms idle={Math.Max(idle, idleAfter):F1} first_full_map={worstFirst:F1} ({firstWall:F0} ms, gc_pause {firstPause.TotalMilliseconds:F1} ms) repeated_full_map={worstFull:F1} (gc_pause {fullPause.TotalMilliseconds / Maps:F1} ms each) delta={worstDelta:F1} (gc_pause {deltaPause.TotalMilliseconds / Maps:F2} ms each) snapshots_seen={Interlocked.Read(ref versionsSeen)} wakes={Interlocked.Read(ref wakes)}"));
+            $"stall (wakes every 1 ms; maps parsed+applied on another thread): worst_wake_delay_ms idle={Math.Max(idle, idleAfter):F1} first_full_map={worstFirst:F1} ({firstWall:F0} ms, gc_pause {firstPause.TotalMilliseconds:F1} ms) repeated_full_map={worstFull:F1} (gc_pause {fullPause.TotalMilliseconds / Maps:F1} ms each) delta={worstDelta:F1} (gc_pause {deltaPause.TotalMilliseconds / Maps:F2} ms each) snapshots_seen={Interlocked.Read(ref versionsSeen)} wakes={Interlocked.Read(ref wakes)} gcs gen0={GC.CollectionCount(0) - collections[0]} gen1={GC.CollectionCount(1) - collections[1]} gen2={GC.CollectionCount(2) - collections[2]}"));
     }
 
     private static string FullMap(int peers)
