@@ -5,9 +5,10 @@ using System.Net.Sockets;
 namespace TsNet.Registry;
 
 /// <summary>
-/// Longest-prefix match over IPv4 and IPv6 prefixes: a path-compressed binary trie per family, built once and then
-/// only read (any number of threads may look up concurrently). A lookup walks at most one node per distinct prefix
-/// length on the path and allocates nothing.
+/// Longest-prefix match over IPv4 and IPv6 prefixes: a path-compressed binary trie per family, never changed once
+/// made (any number of threads may look up concurrently); a change is a new trie from <see cref="ToBuilder"/> that
+/// shares every subtree it does not touch. A lookup walks at most one node per distinct prefix length on the path and
+/// allocates nothing.
 /// </summary>
 /// <typeparam name="T">What a prefix maps to (a registry peer).</typeparam>
 internal sealed class PrefixTrie<T>
