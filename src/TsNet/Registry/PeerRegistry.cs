@@ -33,18 +33,7 @@ internal sealed class PeerRegistry
                 throw new InvalidOperationException($"At most {MaxPeers} peers.");
             }
 
-            var peers = new RegistryPeer[replaces ? current.Count : current.Count + 1];
-            var i = 0;
-            foreach (var existing in current.Peers)
-            {
-                if (existing.NodeKey != peer.NodeKey)
-                {
-                    peers[i++] = existing;
-                }
-            }
-
-            peers[i] = peer;
-            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, peers));
+            return Publish(current.WithChanges(current.Version + 1, [peer], []));
         }
     }
 
@@ -59,24 +48,15 @@ internal sealed class PeerRegistry
                 return null;
             }
 
-            var peers = new RegistryPeer[current.Count - 1];
-            var i = 0;
-            foreach (var existing in current.Peers)
-            {
-                if (existing.NodeKey != nodeKey)
-                {
-                    peers[i++] = existing;
-                }
-            }
-
-            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, peers));
+            return Publish(current.WithChanges(current.Version + 1, [], [nodeKey]));
         }
     }
 
     /// <summary>
     /// Applies a batch of changes (a network map delta) as one snapshot: <paramref name="removals"/> first, then
-    /// <paramref name="upserts"/> (each replacing the entry with its node key, which moves to the end). One rebuild and
-    /// one swap however many peers change, so readers never see half of a delta.
+    /// <paramref name="upserts"/> (each replacing the entry with its node key, which moves to the end). One snapshot and
+    /// one swap however many peers change, so readers never see half of a delta; a small delta patches copies of the
+    /// previous snapshot's indexes rather than rebuilding them (<see cref="PeerRegistrySnapshot.WithChanges"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The result would hold more than <see cref="MaxPeers"/> peers.</exception>
     public PeerRegistrySnapshot ApplyDelta(IReadOnlyList<RegistryPeer> upserts, IReadOnlyCollection<WireGuardKey> removals)
@@ -85,29 +65,14 @@ internal sealed class PeerRegistry
         ArgumentNullException.ThrowIfNull(removals);
         lock (_writeGate)
         {
-            var current = _current;
-            var dropped = new HashSet<WireGuardKey>(removals);
-            foreach (var peer in upserts)
-            {
-                dropped.Add(peer.NodeKey);
-            }
-
-            var peers = new List<RegistryPeer>(current.Count + upserts.Count);
-            foreach (var existing in current.Peers)
-            {
-                if (!dropped.Contains(existing.NodeKey))
-                {
-                    peers.Add(existing);
-                }
-            }
-
-            peers.AddRange(upserts);
-            if (peers.Count > MaxPeers)
+            // Built before the bound is checked (the result's count is exact then); refused, it is never published.
+            var next = _current.WithChanges(_current.Version + 1, upserts, removals);
+            if (next.Count > MaxPeers)
             {
                 throw new InvalidOperationException($"At most {MaxPeers} peers.");
             }
 
-            return Publish(PeerRegistrySnapshot.Create(current.Version + 1, [.. peers]));
+            return Publish(next);
         }
     }
 
@@ -123,6 +88,55 @@ internal sealed class PeerRegistry
         lock (_writeGate)
         {
             return Publish(PeerRegistrySnapshot.Create(_current.Version + 1, [.. peers]));
+        }
+    }
+
+    /// <summary>
+    /// Replaces every peer with <paramref name="peers"/> (a full network map), as one snapshot and one swap, but keeps
+    /// what did not change: an entry already in the registry (the same instance) keeps its place, the others go to
+    /// the end in the given order, and a small difference patches the previous snapshot instead of rebuilding it
+    /// (<see cref="PeerRegistrySnapshot.WithChanges"/>). The resulting set is exactly <paramref name="peers"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">More than <see cref="MaxPeers"/> peers.</exception>
+    /// <exception cref="ArgumentException">A node key is listed twice.</exception>
+    public PeerRegistrySnapshot Reconcile(IReadOnlyList<RegistryPeer> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        if (peers.Count > MaxPeers)
+        {
+            throw new InvalidOperationException($"At most {MaxPeers} peers.");
+        }
+
+        lock (_writeGate)
+        {
+            var current = _current;
+            var kept = new HashSet<RegistryPeer>(peers.Count, ReferenceEqualityComparer.Instance);
+            var upserts = new List<RegistryPeer>();
+            foreach (var peer in peers)
+            {
+                if (current.TryGet(peer.NodeKey, out var held) && ReferenceEquals(held, peer))
+                {
+                    if (!kept.Add(peer))
+                    {
+                        throw new ArgumentException($"Peer {peer.NodeKey} is listed twice.", nameof(peers));
+                    }
+                }
+                else
+                {
+                    upserts.Add(peer);
+                }
+            }
+
+            var removals = new List<WireGuardKey>();
+            foreach (var held in current.Peers)
+            {
+                if (!kept.Contains(held))
+                {
+                    removals.Add(held.NodeKey);
+                }
+            }
+
+            return Publish(current.WithChanges(current.Version + 1, upserts, removals));
         }
     }
 

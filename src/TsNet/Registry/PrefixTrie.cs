@@ -5,9 +5,10 @@ using System.Net.Sockets;
 namespace TsNet.Registry;
 
 /// <summary>
-/// Longest-prefix match over IPv4 and IPv6 prefixes: a path-compressed binary trie per family, built once and then
-/// only read (any number of threads may look up concurrently). A lookup walks at most one node per distinct prefix
-/// length on the path and allocates nothing.
+/// Longest-prefix match over IPv4 and IPv6 prefixes: a path-compressed binary trie per family, never changed once
+/// made (any number of threads may look up concurrently); a change is a new trie from <see cref="ToBuilder"/> that
+/// shares every subtree it does not touch. A lookup walks at most one node per distinct prefix length on the path and
+/// allocates nothing.
 /// </summary>
 /// <typeparam name="T">What a prefix maps to (a registry peer).</typeparam>
 internal sealed class PrefixTrie<T>
@@ -43,23 +44,21 @@ internal sealed class PrefixTrie<T>
     public static PrefixTrie<T> Build(IEnumerable<(IPNetwork Prefix, T Value)> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        Node? ipv4 = null;
-        Node? ipv6 = null;
-        var count = 0;
+        var builder = new Builder();
         foreach (var (prefix, value) in entries)
         {
             ArgumentNullException.ThrowIfNull(value, nameof(entries));
-            var key = ToKey(prefix.BaseAddress, out var isIpv6);
-            var length = prefix.PrefixLength;
-            var inserted = isIpv6 ? Insert(ref ipv6, key & Mask(length), length, value) : Insert(ref ipv4, key & Mask(length), length, value);
-            if (inserted && ++count > MaxPrefixes)
-            {
-                throw new InvalidOperationException($"At most {MaxPrefixes} AllowedIPs prefixes in total.");
-            }
+            builder.Add(prefix, value);
         }
 
-        return new PrefixTrie<T>(ipv4, ipv6, count);
+        return builder.ToTrie();
     }
+
+    /// <summary>
+    /// A builder that starts from this trie and leaves it unchanged: the nodes on the paths it changes are copied,
+    /// every other subtree is shared with this trie (a change of a few prefixes costs a few paths, not a rebuild).
+    /// </summary>
+    public Builder ToBuilder() => new(_ipv4, _ipv6, Count);
 
     /// <summary>The value of the longest prefix that contains <paramref name="address"/>, or null.</summary>
     public T? Lookup(IPAddress address)
@@ -85,54 +84,6 @@ internal sealed class PrefixTrie<T>
         }
 
         return best;
-    }
-
-    /// <summary>Inserts into the subtree at <paramref name="slot"/>; true when the prefix was new.</summary>
-    private static bool Insert(ref Node? slot, UInt128 key, int length, T value)
-    {
-        while (true)
-        {
-            if (slot is not { } node)
-            {
-                slot = new Node(key, length, value);
-                return true;
-            }
-
-            var common = CommonLength(node.Prefix, node.Length, key, length);
-            if (common == node.Length && common == length)
-            {
-                var added = node.Value is null;
-                node.Value = value;
-                return added;
-            }
-
-            if (common == node.Length)
-            {
-                // The new prefix lies below this node: descend on its next bit.
-                if (Bit(key, node.Length))
-                {
-                    slot = ref node.One;
-                }
-                else
-                {
-                    slot = ref node.Zero;
-                }
-
-                continue;
-            }
-
-            // The paths diverge (or the new prefix is a proper prefix of this node): a node at the common length
-            // takes this node and, unless it is the new prefix itself, a new leaf as children.
-            var split = new Node(key & Mask(common), common, common == length ? value : null);
-            Attach(split, node);
-            if (common != length)
-            {
-                Attach(split, new Node(key, length, value));
-            }
-
-            slot = split;
-            return true;
-        }
     }
 
     private static void Attach(Node parent, Node child)
@@ -168,7 +119,212 @@ internal sealed class PrefixTrie<T>
             : (UInt128)BinaryPrimitives.ReadUInt32BigEndian(bytes[..written]) << 96;
     }
 
-    private sealed class Node(UInt128 prefix, int length, T? value)
+    /// <summary>
+    /// Adds and removes prefixes, then makes a trie (<see cref="ToTrie"/>). A new builder mutates nodes it made
+    /// itself; one from <see cref="ToBuilder"/> copies a shared node before its first change.
+    /// </summary>
+    public sealed class Builder
+    {
+        // Nodes this builder made (or copied) and may therefore change in place; null: every node is its own.
+        private readonly HashSet<Node>? _owned;
+        private Node? _ipv4;
+        private Node? _ipv6;
+
+        /// <summary>An empty builder.</summary>
+        public Builder()
+        {
+        }
+
+        internal Builder(Node? ipv4, Node? ipv6, int count)
+        {
+            _ipv4 = ipv4;
+            _ipv6 = ipv6;
+            Count = count;
+            _owned = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        }
+
+        /// <summary>Prefixes held.</summary>
+        public int Count { get; private set; }
+
+        /// <summary>
+        /// Maps <paramref name="prefix"/> to <paramref name="value"/>, replacing the value it had (the last entry wins);
+        /// true when the prefix was new.
+        /// </summary>
+        /// <exception cref="InvalidOperationException">More than <see cref="MaxPrefixes"/> prefixes.</exception>
+        public bool Add(IPNetwork prefix, T value)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            var key = ToKey(prefix.BaseAddress, out var isIpv6);
+            var length = prefix.PrefixLength;
+            var added = isIpv6 ? Insert(ref _ipv6, key & Mask(length), length, value) : Insert(ref _ipv4, key & Mask(length), length, value);
+            if (added && ++Count > MaxPrefixes)
+            {
+                throw new InvalidOperationException($"At most {MaxPrefixes} AllowedIPs prefixes in total.");
+            }
+
+            return added;
+        }
+
+        /// <summary>Removes <paramref name="prefix"/> if it maps to <paramref name="expected"/> (the same instance); true when removed.</summary>
+        public bool Remove(IPNetwork prefix, T expected)
+        {
+            var key = ToKey(prefix.BaseAddress, out var isIpv6);
+            var length = prefix.PrefixLength;
+            var removed = false;
+            if (isIpv6)
+            {
+                _ipv6 = Remove(_ipv6, key & Mask(length), length, expected, ref removed);
+            }
+            else
+            {
+                _ipv4 = Remove(_ipv4, key & Mask(length), length, expected, ref removed);
+            }
+
+            if (removed)
+            {
+                Count--;
+            }
+
+            return removed;
+        }
+
+        /// <summary>The trie as built so far (the builder must not be used afterwards).</summary>
+        public PrefixTrie<T> ToTrie() => new(_ipv4, _ipv6, Count);
+
+        private Node Own(Node node)
+        {
+            if (_owned is null || _owned.Contains(node))
+            {
+                return node;
+            }
+
+            var copy = new Node(node.Prefix, node.Length, node.Value) { Zero = node.Zero, One = node.One };
+            _owned.Add(copy);
+            return copy;
+        }
+
+        private Node Make(UInt128 prefix, int length, T? value)
+        {
+            var node = new Node(prefix, length, value);
+            _owned?.Add(node);
+            return node;
+        }
+
+        /// <summary>Inserts into the subtree at <paramref name="slot"/> (a slot of a node this builder owns); true when the prefix was new.</summary>
+        private bool Insert(ref Node? slot, UInt128 key, int length, T value)
+        {
+            while (true)
+            {
+                if (slot is not { } node)
+                {
+                    slot = Make(key, length, value);
+                    return true;
+                }
+
+                var common = CommonLength(node.Prefix, node.Length, key, length);
+                if (common == node.Length && common == length)
+                {
+                    var owned = Own(node);
+                    var added = owned.Value is null;
+                    owned.Value = value;
+                    slot = owned;
+                    return added;
+                }
+
+                if (common == node.Length)
+                {
+                    // The new prefix lies below this node: descend on its next bit (into a node this builder owns).
+                    var owned = Own(node);
+                    slot = owned;
+                    if (Bit(key, owned.Length))
+                    {
+                        slot = ref owned.One;
+                    }
+                    else
+                    {
+                        slot = ref owned.Zero;
+                    }
+
+                    continue;
+                }
+
+                // The paths diverge (or the new prefix is a proper prefix of this node): a node at the common length
+                // takes this node (unchanged, so shared) and, unless it is the new prefix itself, a new leaf as children.
+                var split = Make(key & Mask(common), common, common == length ? value : null);
+                Attach(split, node);
+                if (common != length)
+                {
+                    Attach(split, Make(key, length, value));
+                }
+
+                slot = split;
+                return true;
+            }
+        }
+
+        /// <summary>
+        /// The subtree <paramref name="node"/> without the prefix (the same node when it is absent or maps to another
+        /// value). A node left without value keeps only when it still joins two subtrees, as a fresh build makes them.
+        /// </summary>
+        private Node? Remove(Node? node, UInt128 key, int length, T expected, ref bool removed)
+        {
+            if (node is null || CommonLength(node.Prefix, node.Length, key, length) < node.Length)
+            {
+                return node;
+            }
+
+            if (node.Length == length)
+            {
+                if (!ReferenceEquals(node.Value, expected))
+                {
+                    return node;
+                }
+
+                removed = true;
+                return WithoutValue(node);
+            }
+
+            var one = Bit(key, node.Length);
+            var child = one ? node.One : node.Zero;
+            var changed = Remove(child, key, length, expected, ref removed);
+            if (ReferenceEquals(changed, child))
+            {
+                return node;
+            }
+
+            if (node.Value is null && changed is null)
+            {
+                // A joining node that lost one side: its other side takes its place.
+                return one ? node.Zero : node.One;
+            }
+
+            var owned = Own(node);
+            if (one)
+            {
+                owned.One = changed;
+            }
+            else
+            {
+                owned.Zero = changed;
+            }
+
+            return owned;
+        }
+
+        private Node? WithoutValue(Node node)
+        {
+            if (node.Zero is null || node.One is null)
+            {
+                return node.Zero ?? node.One;
+            }
+
+            var owned = Own(node);
+            owned.Value = null;
+            return owned;
+        }
+    }
+
+    internal sealed class Node(UInt128 prefix, int length, T? value)
     {
         public UInt128 Prefix { get; } = prefix;
 

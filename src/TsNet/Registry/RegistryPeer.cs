@@ -88,20 +88,37 @@ internal sealed class RegistryPeer
     public static IPAddress[] HostAddresses(IReadOnlyList<IPNetwork> prefixes)
     {
         ArgumentNullException.ThrowIfNull(prefixes);
-        var hosts = new List<IPAddress>();
+        var count = 0;
+        foreach (var prefix in prefixes)
+        {
+            if (IsHost(prefix))
+            {
+                count++;
+            }
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var hosts = new IPAddress[count];
+        var next = 0;
         foreach (var family in (ReadOnlySpan<AddressFamily>)[AddressFamily.InterNetwork, AddressFamily.InterNetworkV6])
         {
             foreach (var prefix in prefixes)
             {
-                if (prefix.BaseAddress.AddressFamily == family && prefix.PrefixLength == AddressText.MaxPrefix(prefix.BaseAddress))
+                if (prefix.BaseAddress.AddressFamily == family && IsHost(prefix))
                 {
-                    hosts.Add(prefix.BaseAddress);
+                    hosts[next++] = prefix.BaseAddress;
                 }
             }
         }
 
-        return [.. hosts];
+        return next == count ? hosts : hosts[..next];
     }
+
+    private static bool IsHost(IPNetwork prefix) => prefix.PrefixLength == AddressText.MaxPrefix(prefix.BaseAddress);
 
     /// <summary>The peer as the public <see cref="TailnetPeerIdentity"/> of <c>WhoIsAsync</c> (made once, on first use).</summary>
     public TailnetPeerIdentity Identity =>

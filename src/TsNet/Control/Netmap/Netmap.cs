@@ -19,8 +19,41 @@ internal sealed class Netmap
     /// <summary>The self node's names (short and full without the trailing dot).</summary>
     public required NodeNames SelfNames { get; init; }
 
-    /// <summary>Every peer the map holds, in no particular order (also those the registry leaves out).</summary>
-    public required IReadOnlyList<Node> Peers { get; init; }
+    private IReadOnlyList<Node>? _peers;
+
+    /// <summary>
+    /// Every peer the map holds in the folder's compact form, in no particular order (also those the registry leaves
+    /// out). This is what the folder keeps; <see cref="Peers"/> is made from it on demand.
+    /// </summary>
+    public IReadOnlyList<NetmapPeer> CompactPeers { get; init; } = [];
+
+    /// <summary>
+    /// Every peer as a (normalised) wire node, in the order of <see cref="CompactPeers"/>: made on first read from the
+    /// compact form (<see cref="NetmapPeer.ToNode"/>: canonical key and prefix text, the informational fields the
+    /// folder does not keep left empty) and then kept with this map. For tests and diagnostics: the registry is the
+    /// cheap way to read peers.
+    /// </summary>
+    public IReadOnlyList<Node> Peers
+    {
+        get
+        {
+            if (Volatile.Read(ref _peers) is { } made)
+            {
+                return made;
+            }
+
+            // Racing readers may each make the list; any of them is right (the map never changes).
+            var nodes = new Node[CompactPeers.Count];
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                nodes[i] = CompactPeers[i].ToNode();
+            }
+
+            return Interlocked.CompareExchange(ref _peers, nodes, null) ?? nodes;
+        }
+
+        init => _peers = value;
+    }
 
     /// <summary>The tailnet domain (<c>Domain</c>), or null.</summary>
     public required string? Domain { get; init; }

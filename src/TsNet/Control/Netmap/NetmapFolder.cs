@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TsNet.Control.Protocol;
 using TsNet.Registry;
 
@@ -15,16 +16,23 @@ internal sealed class NetmapFolder
     private readonly TimeProvider _time;
     private bool _fullMapsOnly;
     private readonly bool _acceptRoutes;
-    private readonly Dictionary<long, Node> _peers = [];
     private readonly Dictionary<long, UserProfile> _users = [];
     private readonly PacketFilterChunks _filter = new();
+    private readonly StringPool _strings = new();
 
-    // The registry entry made for each peer ID (null: the peer has none) and which ID holds each node key, so a
-    // delta rebuilds only the peers it names and a node key is never in the registry twice.
-    private readonly Dictionary<long, RegistryPeer?> _entries = [];
+    // Each peer in its compact form with the registry entry made for it (null: the peer has none), and which ID
+    // holds each node key, so a delta rebuilds only the peers it names and a node key is never in the registry twice.
+    private Dictionary<long, PeerSlot> _peers = [];
+
+    // The slots before the current full map (swapped with _peers, so neither is reallocated per map): a peer the new
+    // map sends unchanged keeps its compact form and registry entry, so the registry sees the same instance.
+    private Dictionary<long, PeerSlot> _previousPeers = [];
     private readonly Dictionary<WireGuardKey, long> _idByKey = [];
+    private readonly List<RegistryPeer> _released = [];
 
+    private IReadOnlyDictionary<long, UserProfile> _usersView = new Dictionary<long, UserProfile>();
     private Node? _self;
+    private WireGuardKey? _selfKey;
     private NodeNames _selfNames;
     private IReadOnlyList<System.Net.IPAddress> _selfAddresses = [];
     private string? _domain;
@@ -85,6 +93,7 @@ internal sealed class NetmapFolder
         if (response.Node is { } self)
         {
             _self = NodeNormalizer.Normalize(self);
+            _selfKey = self.Key is not null && ControlKeyText.TryParse(ControlKeyText.NodePublicPrefix, self.Key, out var selfKey) ? selfKey : null;
             selfChanged = true;
         }
 
@@ -95,7 +104,13 @@ internal sealed class NetmapFolder
             namesChanged = true;
         }
 
-        namesChanged |= ApplyUserProfiles(response.UserProfiles);
+        var usersChanged = ApplyUserProfiles(response.UserProfiles);
+        if (usersChanged)
+        {
+            _usersView = new Dictionary<long, UserProfile>(_users);
+        }
+
+        namesChanged |= usersChanged;
         if (selfChanged || namesChanged)
         {
             _selfNames = NodeNames.From(_self!.Name, _domain, _self.Hostinfo?.Hostname);
@@ -116,14 +131,7 @@ internal sealed class NetmapFolder
         var full = fullPeers is not null;
         if (full)
         {
-            _peers.Clear();
-            foreach (var peer in fullPeers!)
-            {
-                if (peer is not null)
-                {
-                    _peers[peer.ID] = NodeNormalizer.Normalize(peer);
-                }
-            }
+            ReplacePeers(fullPeers!);
         }
         else
         {
@@ -140,9 +148,9 @@ internal sealed class NetmapFolder
             Self = _self,
             SelfAddresses = _selfAddresses,
             SelfNames = _selfNames,
-            Peers = [.. _peers.Values],
+            CompactPeers = PeerList(),
             Domain = _domain,
-            UserProfiles = new Dictionary<long, UserProfile>(_users),
+            UserProfiles = _usersView,
             DerpMap = _derpMap,
             DnsConfig = _dnsConfig,
             PacketFilter = _effectiveFilter,
@@ -152,7 +160,7 @@ internal sealed class NetmapFolder
 
         // New names or owners touch every entry: rebuild all (rare: the domain and users seldom change).
         return full || namesChanged
-            ? RebuildAll(netmap, selfChanged, filterChanged, derpChanged, dnsChanged)
+            ? RebuildAll(netmap, changedIds, reuse: full && !namesChanged, selfChanged, filterChanged, derpChanged, dnsChanged)
             : BuildDelta(netmap, changedIds, selfChanged, filterChanged, derpChanged, dnsChanged);
     }
 
@@ -180,12 +188,25 @@ internal sealed class NetmapFolder
         return changed;
     }
 
+    private NetmapPeer[] PeerList()
+    {
+        var list = new NetmapPeer[_peers.Count];
+        var next = 0;
+        foreach (var slot in _peers.Values)
+        {
+            list[next++] = slot.Peer;
+        }
+
+        return list;
+    }
+
     private void ApplyRemovals(IReadOnlyList<long>? removed, HashSet<long> changedIds)
     {
         foreach (var id in removed ?? [])
         {
-            if (_peers.Remove(id))
+            if (_peers.Remove(id, out var slot))
             {
+                Release(slot);
                 changedIds.Add(id);
             }
         }
@@ -197,7 +218,7 @@ internal sealed class NetmapFolder
         {
             if (peer is not null)
             {
-                _peers[peer.ID] = NodeNormalizer.Normalize(peer);
+                Replace(peer.ID, NetmapPeer.From(peer, _strings));
                 changedIds.Add(peer.ID);
             }
         }
@@ -207,23 +228,12 @@ internal sealed class NetmapFolder
     {
         foreach (var patch in patches ?? [])
         {
-            if (patch is null || !_peers.TryGetValue(patch.NodeID, out var peer))
+            if (patch is null || !_peers.TryGetValue(patch.NodeID, out var slot))
             {
                 continue;
             }
 
-            _peers[patch.NodeID] = peer with
-            {
-                HomeDERP = patch.DERPRegion != 0 ? patch.DERPRegion : peer.HomeDERP,
-                Cap = patch.Cap != 0 ? patch.Cap : peer.Cap,
-                CapMap = patch.CapMap ?? peer.CapMap,
-                Endpoints = patch.Endpoints ?? peer.Endpoints,
-                Key = patch.Key ?? peer.Key,
-                DiscoKey = patch.DiscoKey ?? peer.DiscoKey,
-                Online = patch.Online ?? peer.Online,
-                LastSeen = patch.LastSeen ?? peer.LastSeen,
-                KeyExpiry = patch.KeyExpiry ?? peer.KeyExpiry,
-            };
+            Replace(patch.NodeID, slot.Peer.Patch(patch));
             changedIds.Add(patch.NodeID);
         }
     }
@@ -232,9 +242,9 @@ internal sealed class NetmapFolder
     {
         foreach (var (id, isOnline) in online ?? new Dictionary<long, bool>())
         {
-            if (_peers.TryGetValue(id, out var peer) && peer.Online != isOnline)
+            if (_peers.TryGetValue(id, out var slot) && slot.Peer.Online != isOnline)
             {
-                _peers[id] = peer with { Online = isOnline };
+                Replace(id, slot.Peer with { Online = isOnline });
                 changedIds.Add(id);
             }
         }
@@ -244,39 +254,81 @@ internal sealed class NetmapFolder
     {
         foreach (var (id, seenNow) in seen ?? new Dictionary<long, bool>())
         {
-            if (_peers.TryGetValue(id, out var peer))
+            if (_peers.TryGetValue(id, out var slot))
             {
                 // Last-seen is not in the registry: the map changes, the registry entry does not.
-                _peers[id] = peer with { LastSeen = seenNow ? _time.GetUtcNow() : null };
+                _peers[id] = slot with { Peer = slot.Peer with { LastSeen = seenNow ? _time.GetUtcNow() : null } };
             }
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="peer"/> in place of the peer with its ID. Its previous entry stays recorded until the
+    /// registry change is built (<see cref="BuildDelta"/> removes it then).
+    /// </summary>
+    private void Replace(long id, NetmapPeer peer) =>
+        _peers[id] = new PeerSlot(peer, _peers.TryGetValue(id, out var slot) ? slot.Entry : null);
+
+    // A removed peer's entry: remembered so the delta removes its key from the registry.
+    private void Release(PeerSlot slot)
+    {
+        if (slot.Entry is { } old)
+        {
+            _released.Add(old);
         }
     }
 
     // The peer's entry, unless it has none, its key is the self node's (a node is never its own peer) or another
     // peer already holds the key (the registry is keyed by node key).
-    private RegistryPeer? BuildEntry(long id, Node peer)
+    private RegistryPeer? BuildEntry(long id, NetmapPeer peer) =>
+        RegistryPeerBuilder.Build(peer, _domain, _usersView, _acceptRoutes) is { } entry ? Claim(id, entry) : null;
+
+    private RegistryPeer? Claim(long id, RegistryPeer entry) =>
+        (_selfKey is { } selfKey && entry.NodeKey == selfKey) || !_idByKey.TryAdd(entry.NodeKey, id) ? null : entry;
+
+    /// <summary>
+    /// The peers of a full map in place of the held ones. A peer sent as it was keeps its instance (and its slot
+    /// keeps its entry for <see cref="RebuildAll"/> to reuse); a peer whose entry would be the same shares the held
+    /// arrays and keeps the entry too.
+    /// </summary>
+    private void ReplacePeers(IReadOnlyList<Node?> peers)
     {
-        var entry = RegistryPeerBuilder.Build(peer, _domain, _users, _acceptRoutes);
-        if (entry is null
-            || (_self?.Key is { } selfKey && peer.Key is { } peerKey && string.Equals(selfKey, peerKey, StringComparison.OrdinalIgnoreCase))
-            || !_idByKey.TryAdd(entry.NodeKey, id))
+        (_peers, _previousPeers) = (_previousPeers, _peers);
+        _peers.Clear();
+        _peers.EnsureCapacity(peers.Count);
+        foreach (var node in peers)
         {
-            return null;
+            if (node is null)
+            {
+                continue;
+            }
+
+            var fresh = NetmapPeer.From(node, _strings);
+            _peers[node.ID] = _previousPeers.TryGetValue(node.ID, out var held)
+                ? new PeerSlot(held.Peer.Reuse(fresh, out var sameEntry), sameEntry ? held.Entry : null)
+                : new PeerSlot(fresh, null);
         }
 
-        return entry;
+        _previousPeers.Clear();
     }
 
-    private NetmapUpdate RebuildAll(Netmap netmap, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
+    /// <summary>
+    /// Every entry anew, except (<paramref name="reuse"/>: a full map under unchanged names and users) the entry a
+    /// slot kept from the previous map, when no delta field of this message changed the peer afterwards.
+    /// </summary>
+    private NetmapUpdate RebuildAll(Netmap netmap, HashSet<long> changedIds, bool reuse, bool selfChanged, bool filterChanged, bool derpChanged, bool dnsChanged)
     {
-        _entries.Clear();
+        _released.Clear();
         _idByKey.Clear();
+        _idByKey.EnsureCapacity(_peers.Count);
         var all = new List<RegistryPeer>(_peers.Count);
         var skipped = 0;
-        foreach (var (id, peer) in _peers)
+        foreach (var id in _peers.Keys)
         {
-            var entry = BuildEntry(id, peer);
-            _entries[id] = entry;
+            // In place through a reference: the dictionary does not change while it is enumerated.
+            ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_peers, id);
+            var entry = reuse && slot.Entry is { } kept && !changedIds.Contains(id) ? Claim(id, kept) : BuildEntry(id, slot.Peer);
+            slot = slot with { Entry = entry };
             if (entry is null)
             {
                 skipped++;
@@ -307,25 +359,33 @@ internal sealed class NetmapFolder
 
         // Removed and re-keyed peers first release their keys, so a key that moves between peers in one message
         // lands on its new owner.
+        foreach (var old in _released)
+        {
+            _idByKey.Remove(old.NodeKey);
+            removals.Add(old.NodeKey);
+        }
+
+        _released.Clear();
         foreach (var id in changedIds)
         {
-            if (_entries.Remove(id, out var old) && old is not null)
+            if (_peers.TryGetValue(id, out var slot) && slot.Entry is { } old)
             {
                 _idByKey.Remove(old.NodeKey);
                 removals.Add(old.NodeKey);
+                _peers[id] = slot with { Entry = null };
             }
         }
 
         var skipped = 0;
         foreach (var id in changedIds)
         {
-            if (!_peers.TryGetValue(id, out var peer))
+            if (!_peers.TryGetValue(id, out var slot))
             {
                 continue;
             }
 
-            var entry = BuildEntry(id, peer);
-            _entries[id] = entry;
+            var entry = BuildEntry(id, slot.Peer);
+            _peers[id] = slot with { Entry = entry };
             if (entry is null)
             {
                 skipped++;
@@ -349,4 +409,7 @@ internal sealed class NetmapFolder
             SkippedPeers = skipped,
         };
     }
+
+    /// <summary>A peer in its compact form and the registry entry made for it (null: none, or not made yet).</summary>
+    private readonly record struct PeerSlot(NetmapPeer Peer, RegistryPeer? Entry);
 }

@@ -4,7 +4,7 @@ namespace TsNet.Control.Netmap;
 
 /// <summary>
 /// What one map message changed: the new <see cref="Netmap"/> and the registry change to publish with it, either
-/// every peer (<see cref="IsFull"/>, for <see cref="PeerRegistry.ReplaceAll"/>) or a delta (for
+/// every peer (<see cref="IsFull"/>, for <see cref="PeerRegistry.Reconcile"/>) or a delta (for
 /// <see cref="PeerRegistry.ApplyDelta"/>). <see cref="ApplyTo"/> picks the right one.
 /// </summary>
 internal sealed class NetmapUpdate
@@ -48,7 +48,8 @@ internal sealed class NetmapUpdate
         ArgumentNullException.ThrowIfNull(registry);
         if (IsFull)
         {
-            return registry.ReplaceAll(AllPeers);
+            // Peers the map sent unchanged are the same entries as before: only the difference changes the registry.
+            return registry.Reconcile(AllPeers);
         }
 
         return RegistryUnchanged ? null : registry.ApplyDelta(Upserts, Removals);

@@ -17,24 +17,26 @@ internal static class RegistryPeerBuilder
     /// false (the default, as tailscale on Linux): AllowedIPs keep only host prefixes (the peer's own addresses), not
     /// the subnet routes it advertises; default routes are never taken (using exit nodes is not supported).
     /// </summary>
-    public static RegistryPeer? Build(Node node, string? domain, IReadOnlyDictionary<long, UserProfile> users, bool acceptRoutes = false)
+    public static RegistryPeer? Build(Node node, string? domain, IReadOnlyDictionary<long, UserProfile> users, bool acceptRoutes = false) =>
+        Build(NetmapPeer.From(node), domain, users, acceptRoutes);
+
+    /// <summary>
+    /// The entry for <paramref name="peer"/>, or null when it cannot be a WireGuard peer (see the other overload). The
+    /// entry shares the peer's arrays (prefixes, endpoints, tags) and key bytes.
+    /// </summary>
+    public static RegistryPeer? Build(NetmapPeer peer, string? domain, IReadOnlyDictionary<long, UserProfile> users, bool acceptRoutes = false)
     {
-        if (node.Expired
-            || node.Key is null
-            || !ControlKeyText.TryParse(ControlKeyText.NodePublicPrefix, node.Key, out var nodeKey)
-            || nodeKey.IsEmpty)
+        ArgumentNullException.ThrowIfNull(peer);
+        if (peer.Expired || peer.NodeKey is not { } nodeKey || nodeKey.IsEmpty)
         {
             return null;
         }
 
-        var addresses = ParsePrefixes(node.Addresses);
-        var allowed = node.AllowedIPs is null || ReferenceEquals(node.AllowedIPs, node.Addresses)
-            ? addresses
-            : KeepRoutes(ParsePrefixes(node.AllowedIPs), acceptRoutes);
-        var endpoints = ValidEndpoints(node.Endpoints);
-        var names = NodeNames.From(node.Name, domain, node.Hostinfo?.Hostname);
-        users.TryGetValue(node.User, out var user);
-        var discoKey = node.DiscoKey is not null && ControlKeyText.TryParseDisco(node.DiscoKey, out var disco) ? disco : default;
+        var addresses = peer.Addresses;
+        var allowed = ReferenceEquals(peer.AllowedIPs, addresses) ? addresses : KeepRoutes(peer.AllowedIPs, acceptRoutes);
+        var endpoints = ValidEndpoints(peer.Endpoints);
+        var names = NodeNames.From(peer.Name, domain, peer.Hostname);
+        users.TryGetValue(peer.User, out var user);
         return new RegistryPeer
         {
             NodeKey = nodeKey,
@@ -44,14 +46,14 @@ internal static class RegistryPeerBuilder
             Name = names.Short,
             DnsName = names.Full,
             Addresses = RegistryPeer.HostAddresses(addresses),
-            Tags = node.Tags is { Count: > 0 } tags ? [.. tags] : [],
+            Tags = peer.Tags,
             UserLoginName = user?.LoginName,
             UserDisplayName = user?.DisplayName,
             Source = PeerSource.Netmap,
-            DiscoKey = discoKey,
-            HomeDerpRegion = node.EffectiveHomeDerp,
-            Online = node.Online,
-            KeyExpiry = GoTimeJsonConverter.IsZero(node.KeyExpiry) ? null : node.KeyExpiry,
+            DiscoKey = peer.DiscoKey ?? default,
+            HomeDerpRegion = peer.HomeDerp,
+            Online = peer.Online,
+            KeyExpiry = GoTimeJsonConverter.IsZero(peer.KeyExpiry) ? null : peer.KeyExpiry,
         };
     }
 
@@ -63,7 +65,8 @@ internal static class RegistryPeerBuilder
             return [];
         }
 
-        var prefixes = new List<IPNetwork>(texts.Count);
+        var prefixes = new IPNetwork[texts.Count];
+        var count = 0;
         foreach (var text in texts)
         {
             if (text is null)
@@ -75,15 +78,15 @@ internal static class RegistryPeerBuilder
             // what is left: bare addresses and prefixes with host bits set (cleared, as wg does).
             if (text.Contains('/', StringComparison.Ordinal) && IPNetwork.TryParse(text, out var network))
             {
-                prefixes.Add(network);
+                prefixes[count++] = network;
             }
             else if (AddressText.TryParse(text, out var address, out var prefix, out _))
             {
-                prefixes.Add(AddressText.Network(address, prefix ?? AddressText.MaxPrefix(address)));
+                prefixes[count++] = AddressText.Network(address, prefix ?? AddressText.MaxPrefix(address));
             }
         }
 
-        return [.. prefixes];
+        return count == prefixes.Length ? prefixes : prefixes[..count];
     }
 
     /// <summary>Host prefixes always; other prefixes only when routes are accepted; default routes never.</summary>
@@ -119,22 +122,34 @@ internal static class RegistryPeerBuilder
     private static bool IsKept(IPNetwork prefix, bool acceptRoutes) =>
         prefix.PrefixLength == AddressText.MaxPrefix(prefix.BaseAddress) || (acceptRoutes && prefix.PrefixLength != 0);
 
-    private static IReadOnlyList<string> ValidEndpoints(IReadOnlyList<string>? texts)
+    private static IReadOnlyList<string> ValidEndpoints(IReadOnlyList<string> texts)
     {
-        if (texts is null || texts.Count == 0)
-        {
-            return [];
-        }
-
-        var valid = new List<string>(texts.Count);
+        var valid = 0;
         foreach (var text in texts)
         {
-            if (text is not null && IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0)
+            if (IsValidEndpoint(text))
             {
-                valid.Add(text);
+                valid++;
             }
         }
 
-        return valid.Count == texts.Count ? texts : [.. valid];
+        if (valid == texts.Count)
+        {
+            return texts;
+        }
+
+        var kept = new string[valid];
+        var next = 0;
+        foreach (var text in texts)
+        {
+            if (IsValidEndpoint(text))
+            {
+                kept[next++] = text;
+            }
+        }
+
+        return kept;
     }
+
+    private static bool IsValidEndpoint(string? text) => text is not null && IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0;
 }

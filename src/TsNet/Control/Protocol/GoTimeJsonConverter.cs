@@ -78,6 +78,18 @@ internal sealed class GoTimeJsonConverter : JsonConverter<DateTimeOffset?>
             throw new JsonException("A time must be an RFC 3339 string.");
         }
 
+        // Read without a string (a 10 000-peer map has two times per node): a valid time is short, and its text is
+        // never longer in UTF-16 than its bytes in the JSON. Longer text takes the string path to its error.
+        var byteLength = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (byteLength <= MaxTextLength)
+        {
+            Span<char> chars = stackalloc char[MaxTextLength];
+            var written = reader.CopyString(chars);
+            return TryParse(chars[..written], out var parsed)
+                ? parsed
+                : throw new JsonException($"'{Shorten(chars[..written].ToString())}' is not an RFC 3339 time with a zone.");
+        }
+
         var text = reader.GetString();
         return TryParse(text, out var time)
             ? time

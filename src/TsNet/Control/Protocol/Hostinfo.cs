@@ -15,6 +15,7 @@ internal sealed record Hostinfo
     public string? BackendLogID { get; init; }
 
     /// <summary>OS name (<c>linux</c>, <c>windows</c>, <c>macOS</c>, …).</summary>
+    [JsonConverter(typeof(KnownStringJsonConverter))]
     public string? OS { get; init; }
 
     /// <summary>OS version.</summary>
@@ -51,6 +52,7 @@ internal sealed record Hostinfo
 internal sealed record HostService
 {
     /// <summary><c>tcp</c>, <c>udp</c>, <c>peerapi4</c>, <c>peerapi6</c>, <c>peerapi-dns-proxy</c>.</summary>
+    [JsonConverter(typeof(KnownStringJsonConverter))]
     public string? Proto { get; init; }
 
     /// <summary>Port.</summary>
