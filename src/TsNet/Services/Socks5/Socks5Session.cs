@@ -209,6 +209,7 @@ internal sealed class Socks5Session
         }
 
         TailnetConnection connection;
+        var dialStarted = _context.TimeProvider.GetTimestamp();
         using (var dialDeadline = new CancellationTokenSource(_context.DialTimeout, _context.TimeProvider))
         using (var dial = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dialDeadline.Token))
         {
@@ -218,12 +219,17 @@ internal sealed class Socks5Session
             }
             catch (OperationCanceledException) when (!nodeStopping.IsCancellationRequested && (dialDeadline.IsCancellationRequested || negotiationDeadline.IsCancellationRequested))
             {
-                await RefuseAsync(Socks5Reply.TtlExpired, $"dial to {target} timed out", nodeStopping).ConfigureAwait(false);
+                // Our deadline and the node's handshake bound may end the same wait: a peer without a session gets the
+                // bound's reply (host unreachable) whichever fired first; TTL expired is for a host that did not answer.
+                var noHandshake = await ExplainDialTimeoutAsync(target.Address, _context.TimeProvider.GetElapsedTime(dialStarted), nodeStopping).ConfigureAwait(false);
+                await (noHandshake is null
+                    ? RefuseAsync(Socks5Reply.TtlExpired, $"dial to {target} timed out", nodeStopping)
+                    : RefuseAsync(Socks5Reply.HostUnreachable, $"dial to {target}: {noHandshake.Message}", nodeStopping)).ConfigureAwait(false);
                 return null;
             }
             catch (SocketException ex)
             {
-                await RefuseAsync(ReplyFor(ex.SocketErrorCode), $"dial to {target}: {ex.SocketErrorCode}", nodeStopping).ConfigureAwait(false);
+                await RefuseAsync(ReplyFor(ex.SocketErrorCode), $"dial to {target}: {ex.Message}", nodeStopping).ConfigureAwait(false);
                 return null;
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException)
@@ -280,6 +286,19 @@ internal sealed class Socks5Session
 
         Socks5Log.Associated(_context.Logger, _clientName, relay.LocalEndPoint!.ToString()!);
         return association;
+    }
+
+    private async ValueTask<SocketException?> ExplainDialTimeoutAsync(IPAddress address, TimeSpan waited, CancellationToken nodeStopping)
+    {
+        try
+        {
+            return await _context.Overlay.ExplainDialTimeoutAsync(address, waited, nodeStopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The node is stopping or down: the plain timeout reply is all that is left to say.
+            return null;
+        }
     }
 
     private static Socks5Reply ReplyFor(SocketError error) => error switch
