@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -186,7 +187,7 @@ internal sealed class Socks5Session
             }
             catch (ArgumentException ex)
             {
-                await RefuseAsync(Socks5Reply.HostUnreachable, ex.Message, nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(host + ":" + port.ToString(CultureInfo.InvariantCulture), Socks5Reply.HostUnreachable, ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
         }
@@ -204,7 +205,7 @@ internal sealed class Socks5Session
 
         if (!_context.Overlay.HasRoute(target.Address))
         {
-            await RefuseAsync(Socks5Reply.HostUnreachable, $"no peer's AllowedIPs cover {target.Address}", nodeStopping).ConfigureAwait(false);
+            await RefuseDialAsync(target, Socks5Reply.HostUnreachable, $"no peer routes {target.Address}: it is not one of this node's addresses and no peer's AllowedIPs contain it", nodeStopping).ConfigureAwait(false);
             return null;
         }
 
@@ -223,18 +224,18 @@ internal sealed class Socks5Session
                 // bound's reply (host unreachable) whichever fired first; TTL expired is for a host that did not answer.
                 var noHandshake = await ExplainDialTimeoutAsync(target.Address, _context.TimeProvider.GetElapsedTime(dialStarted), nodeStopping).ConfigureAwait(false);
                 await (noHandshake is null
-                    ? RefuseAsync(Socks5Reply.TtlExpired, $"dial to {target} timed out", nodeStopping)
-                    : RefuseAsync(Socks5Reply.HostUnreachable, $"dial to {target}: {noHandshake.Message}", nodeStopping)).ConfigureAwait(false);
+                    ? RefuseDialAsync(target, Socks5Reply.TtlExpired, string.Create(CultureInfo.InvariantCulture, $"no answer within {_context.DialTimeout.TotalSeconds:0.#} s (DialTimeout)"), nodeStopping)
+                    : RefuseDialAsync(target, Socks5Reply.HostUnreachable, noHandshake.Message, nodeStopping)).ConfigureAwait(false);
                 return null;
             }
             catch (SocketException ex)
             {
-                await RefuseAsync(ReplyFor(ex.SocketErrorCode), $"dial to {target}: {ex.Message}", nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(target, ReplyFor(ex.SocketErrorCode), ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException)
             {
-                await RefuseAsync(Socks5Reply.GeneralFailure, $"dial to {target}: {ex.Message}", nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(target, Socks5Reply.GeneralFailure, ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
         }
@@ -309,9 +310,16 @@ internal sealed class Socks5Session
         _ => Socks5Reply.GeneralFailure,
     };
 
+    /// <summary>Refuses a CONNECT whose target cannot be reached, logging why where a user looks.</summary>
+    private Task RefuseDialAsync(object target, Socks5Reply reply, string reason, CancellationToken nodeStopping)
+    {
+        Socks5Log.DialFailed(_context.Logger, _clientName, target.ToString()!, ((byte)reply).ToString("x2", CultureInfo.InvariantCulture), reason);
+        return FailAsync(Socks5Protocol.FailureReply(reply), $"dial to {target}: {reason}", nodeStopping);
+    }
+
     private Task RefuseAsync(Socks5Reply reply, string reason, CancellationToken nodeStopping)
     {
-        Socks5Log.Refused(_context.Logger, _clientName, ((byte)reply).ToString("x2", System.Globalization.CultureInfo.InvariantCulture), reason);
+        Socks5Log.Refused(_context.Logger, _clientName, ((byte)reply).ToString("x2", CultureInfo.InvariantCulture), reason);
         return FailAsync(Socks5Protocol.FailureReply(reply), reason, nodeStopping);
     }
 
