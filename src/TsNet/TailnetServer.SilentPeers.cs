@@ -4,8 +4,8 @@ using TsNet.WireGuard.Protocol;
 
 namespace TsNet;
 
-// Silent peers for UDP: once handshakes to a peer went unanswered for the handshake bound, sends to it fail naming the
-// peer, like a TCP dial to it does, instead of queueing datagrams that can only be dropped.
+// Silent peers for UDP: once the handshake bound has passed since the first unanswered initiation to a peer, sends to
+// it fail naming the peer, like a TCP dial to it does, instead of queueing datagrams that can only be dropped.
 public sealed partial class TailnetServer
 {
     private SilentPeerTracker? _silentPeers;
@@ -13,10 +13,8 @@ public sealed partial class TailnetServer
     /// <summary>Follows the core's handshake events (on the dataplane's task) to know which peers are silent.</summary>
     private void TrackSilentPeers(WireGuardEndpoint core, DataplaneLoop dataplane)
     {
-        var tracker = new SilentPeerTracker(
-            entry => _registry.Current.TryGet(entry.NodeKey, out var current) && ReferenceEquals(current, entry),
-            _options.TestHooks.Timers.RejectAfterTime);
-        core.HandshakeInitiationSent += peer => tracker.OnInitiationSent(peer, dataplane.Now, DialHandshakeWait);
+        var tracker = new SilentPeerTracker(_options.TimeProvider, _options.TestHooks.Timers.RejectAfterTime);
+        core.HandshakeInitiationSent += peer => tracker.OnInitiationSent(peer, dataplane.Now);
         core.HandshakeCompleted += tracker.OnHandshakeEnded;
         core.HandshakeGaveUp += tracker.OnHandshakeEnded;
         _silentPeers = tracker;
@@ -40,6 +38,7 @@ public sealed partial class TailnetServer
             return NoRouteException(remote.Address);
         }
 
-        return _silentPeers?.Find(peer) is { } silent ? NoHandshakeException(peer, silent.Endpoint, silent.Unanswered) : null;
+        var bound = DialHandshakeWait;
+        return _silentPeers?.FindSilent(peer, bound) is { } silent ? NoHandshakeException(peer, silent.Endpoint, bound) : null;
     }
 }

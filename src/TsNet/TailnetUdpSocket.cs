@@ -18,10 +18,9 @@ namespace TsNet;
 /// <para><b>A peer that does not answer</b> (no WireGuard handshake completes): while the node tries the handshake,
 /// datagrams to the addresses the peer routes wait in that peer's queue, at most 128 of them (the oldest is dropped
 /// and counted as <c>wireguard.StagedQueueFull</c> in <see cref="TailnetStatus.Drops"/> when more arrive); they go
-/// out when a session exists. Once the peer's handshakes have gone unanswered for the handshake bound (10 s, the one
-/// TCP dials have; the check runs with each 5 s handshake retry, so the first failing send comes 10–15 s after the
-/// first unanswered handshake), sends to it fail at once with the same error as a TCP dial to it (naming the peer, its
-/// key and endpoint and what to check) and are not queued. That lasts until a handshake with the peer completes (the
+/// out when a session exists. Once the handshake bound (10 s, the one TCP dials have) has passed since the first
+/// unanswered handshake initiation to the peer, sends to it fail at once with the same error as a TCP dial to it
+/// (naming the peer, its key and endpoint and what to check) and are not queued. That lasts until a handshake with the peer completes (the
 /// node keeps retrying every 5 s), its configuration changes, or the node gives up on it (20 retries, about 100 s, without an answer:
 /// queued datagrams are dropped and counted as <c>wireguard.HandshakeGaveUp</c>); after that, sends are queued again and
 /// start a new attempt.</para>

@@ -1,57 +1,58 @@
+using System.Collections.Concurrent;
 using System.Net;
 using TsNet.Registry;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet.Dataplane;
 
-/// <summary>A peer whose handshakes went unanswered for the handshake bound: the entry it was configured from, the
-/// endpoint the handshakes went to, and how long they had gone unanswered when it was marked.</summary>
-internal sealed record SilentPeer(RegistryPeer? Entry, IPEndPoint? Endpoint, TimeSpan Unanswered);
+/// <summary>A handshake attempt with a peer that has no usable session: since when (a <see cref="TimeProvider"/>
+/// timestamp of the first unanswered initiation), where the initiations go, and the registry entry it was made for.</summary>
+internal sealed record HandshakeAttempt(WireGuardPeer Peer, RegistryPeer? Entry, IPEndPoint? Endpoint, long StartedAt);
 
 /// <summary>
-/// Which peers are silent: no session, and handshake initiations to them unanswered for at least the handshake bound.
-/// UDP sends to the addresses such a peer routes fail at once, naming it, instead of waiting in its staged queue to
-/// be dropped. A peer stops being silent when a handshake with it completes, when the WireGuard core gives up on it
-/// (its retries ran out: the next send starts a fresh attempt with a fresh bound), or when its configuration changes.
+/// Which peers are silent: no usable session, and the first handshake initiation of the current attempt went out at
+/// least the handshake bound ago. UDP sends to the addresses such a peer routes fail at once, naming it, instead of
+/// waiting in its staged queue to be dropped. An attempt ends when a handshake completes or the WireGuard core gives
+/// up on the peer (its retries ran out: the next send starts a new attempt with a new bound); a changed registry
+/// entry (the peer was reconfigured) starts a new one.
 /// </summary>
 /// <remarks>
-/// Written on the dataplane's task from the core's handshake events (at most one per peer per 5 s, never per
-/// packet); read by senders on any thread without a lock: the published table is replaced, never changed, and is
-/// null while no peer is silent.
+/// Written on the dataplane's task from the core's handshake events (at most one initiation per peer per 5 s, never
+/// per packet); read by senders on any thread: a lock-free lookup and a clock read, no allocation.
 /// </remarks>
 internal sealed class SilentPeerTracker
 {
-    /// <summary>When the first unanswered initiation of the current attempt went out (core ticks); dataplane task only.</summary>
-    private readonly Dictionary<WireGuardPeer, long> _unansweredSince = new(ReferenceEqualityComparer.Instance);
-    private readonly Func<RegistryPeer, bool> _isCurrent;
+    private readonly ConcurrentDictionary<WireGuardKey, HandshakeAttempt> _attempts = new();
+    private readonly TimeProvider _time;
     private readonly TimeSpan _rejectAfter;
-    private volatile Dictionary<WireGuardKey, SilentPeer>? _silent;
+    private int _sweepAt = 64;
 
-    /// <param name="isCurrent">Whether a registry entry is still the registry's entry for its key (stale marks go).</param>
+    /// <param name="time">The node's clock (the bound is measured on it).</param>
     /// <param name="rejectAfter">Age at which a session's keypair no longer sends (REJECT_AFTER_TIME).</param>
-    public SilentPeerTracker(Func<RegistryPeer, bool> isCurrent, TimeSpan rejectAfter)
+    public SilentPeerTracker(TimeProvider time, TimeSpan rejectAfter)
     {
-        _isCurrent = isCurrent;
+        _time = time;
         _rejectAfter = rejectAfter;
     }
 
-    /// <summary>The mark of <paramref name="entry"/>'s peer, or null when it is not silent (any thread, no allocation).</summary>
-    public SilentPeer? Find(RegistryPeer entry)
-    {
-        var silent = _silent;
-        return silent is not null
-            && silent.TryGetValue(entry.NodeKey, out var mark)
-            && (mark.Entry is null || ReferenceEquals(mark.Entry, entry))
-            ? mark
+    /// <summary>
+    /// The attempt that makes <paramref name="entry"/>'s peer silent: started at least <paramref name="bound"/> ago
+    /// for this very entry. Null when the peer has a session or has been tried for less (any thread).
+    /// </summary>
+    public HandshakeAttempt? FindSilent(RegistryPeer entry, TimeSpan bound) =>
+        _attempts.TryGetValue(entry.NodeKey, out var attempt)
+            && (attempt.Entry is null || ReferenceEquals(attempt.Entry, entry))
+            && _time.GetElapsedTime(attempt.StartedAt) >= bound
+            ? attempt
             : null;
-    }
 
     /// <summary>
-    /// Dataplane task, after a handshake initiation went out: the first one without a usable session starts the
-    /// attempt; a later one (retries and sends start one every 5 s) marks the peer once the attempt has lasted
-    /// <paramref name="bound"/>.
+    /// Dataplane task, after a handshake initiation went out: the first one without a usable session (or the first
+    /// after the peer was reconfigured) starts an attempt.
     /// </summary>
-    public void OnInitiationSent(WireGuardPeer peer, long now, TimeSpan bound)
+    /// <param name="peer">The peer.</param>
+    /// <param name="now">Core time of the initiation (100 ns ticks).</param>
+    public void OnInitiationSent(WireGuardPeer peer, long now)
     {
         if (peer.Current is { } current && now - current.Created < _rejectAfter.Ticks)
         {
@@ -59,72 +60,43 @@ internal sealed class SilentPeerTracker
             return;
         }
 
-        if (!_unansweredSince.TryGetValue(peer, out var since))
-        {
-            SweepRemoved();
-            _unansweredSince[peer] = now;
-            return;
-        }
-
-        if (now - since < bound.Ticks)
-        {
-            return;
-        }
-
-        var entry = (peer.Tag as PeerSettings)?.Entry;
         var key = new WireGuardKey(peer.PublicKey);
-        if (_silent is { } silent && silent.TryGetValue(key, out var marked) && ReferenceEquals(marked.Entry, entry))
+        var entry = (peer.Tag as PeerSettings)?.Entry;
+        if (_attempts.TryGetValue(key, out var attempt) && ReferenceEquals(attempt.Peer, peer) && ReferenceEquals(attempt.Entry, entry))
         {
             return;
         }
 
-        var endpoint = peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null;
-        Publish(key, new SilentPeer(entry, endpoint, TimeSpan.FromTicks(now - since)));
+        SweepRemoved();
+        _attempts[key] = new HandshakeAttempt(peer, entry, peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null, _time.GetTimestamp());
     }
 
-    /// <summary>Dataplane task: a handshake completed, or the core gave up on the peer; it is not silent (any more).</summary>
+    /// <summary>Dataplane task: a handshake completed, or the core gave up on the peer; its attempt is over.</summary>
     public void OnHandshakeEnded(WireGuardPeer peer)
     {
-        _unansweredSince.Remove(peer);
-        if (_silent is { } silent && silent.ContainsKey(new WireGuardKey(peer.PublicKey)))
+        var key = new WireGuardKey(peer.PublicKey);
+        if (_attempts.TryGetValue(key, out var attempt) && ReferenceEquals(attempt.Peer, peer))
         {
-            Publish(new WireGuardKey(peer.PublicKey), null);
+            _attempts.TryRemove(key, out _);
         }
     }
 
-    /// <summary>Replaces the published table with <paramref name="key"/> set to <paramref name="mark"/> (null: removed),
-    /// dropping marks whose registry entries were replaced or removed.</summary>
-    private void Publish(WireGuardKey key, SilentPeer? mark)
-    {
-        var next = new Dictionary<WireGuardKey, SilentPeer>();
-        if (_silent is { } current)
-        {
-            foreach (var (k, v) in current)
-            {
-                if (!k.Equals(key) && (v.Entry is null || _isCurrent(v.Entry)))
-                {
-                    next[k] = v;
-                }
-            }
-        }
-
-        if (mark is not null)
-        {
-            next[key] = mark;
-        }
-
-        _silent = next.Count == 0 ? null : next;
-    }
-
-    /// <summary>Forgets attempts of peers the core removed (they raise no more events).</summary>
+    /// <summary>Forgets attempts of peers the core removed (they raise no more events); amortized, when the table doubled.</summary>
     private void SweepRemoved()
     {
-        foreach (var peer in _unansweredSince.Keys)
+        if (_attempts.Count < _sweepAt)
         {
-            if (peer.Removed)
+            return;
+        }
+
+        foreach (var (key, attempt) in _attempts)
+        {
+            if (attempt.Peer.Removed)
             {
-                _unansweredSince.Remove(peer);
+                _attempts.TryRemove(key, out _);
             }
         }
+
+        _sweepAt = Math.Max(64, 2 * _attempts.Count);
     }
 }
