@@ -20,10 +20,10 @@ namespace TsNet;
 /// and counted as <c>wireguard.StagedQueueFull</c> in <see cref="TailnetStatus.Drops"/> when more arrive); they go
 /// out when a session exists. Once the handshake bound (10 s, the one TCP dials have) has passed since the first
 /// unanswered handshake initiation to the peer, sends to it fail at once with the same error as a TCP dial to it
-/// (naming the peer, its key and endpoint and what to check) and are not queued. That lasts until a handshake with the peer completes (the
-/// node keeps retrying every 5 s), its configuration changes, or the node gives up on it (20 retries, about 100 s, without an answer:
-/// queued datagrams are dropped and counted as <c>wireguard.HandshakeGaveUp</c>); after that, sends are queued again and
-/// start a new attempt.</para>
+/// (naming the peer, its key and endpoint and what to check) and are not queued. That lasts until a handshake with
+/// the peer completes (the node keeps retrying every 5 s, also to a changed endpoint), the peer is removed, or the
+/// node gives up on it (20 retries, about 100 s, without an answer: queued datagrams are dropped and counted as
+/// <c>wireguard.HandshakeGaveUp</c>); after that, sends are queued again and start a new attempt.</para>
 /// <para><b>Errors from the network</b>: an ICMP "port unreachable" about a datagram this socket sent is counted
 /// but does not fail the socket or a later receive — a Linux socket that is not connected behaves the same.</para>
 /// </remarks>

@@ -13,8 +13,9 @@ internal sealed record HandshakeAttempt(WireGuardPeer Peer, RegistryPeer? Entry,
 /// Which peers are silent: no usable session, and the first handshake initiation of the current attempt went out at
 /// least the handshake bound ago. UDP sends to the addresses such a peer routes fail at once, naming it, instead of
 /// waiting in its staged queue to be dropped. An attempt ends when a handshake completes or the WireGuard core gives
-/// up on the peer (its retries ran out: the next send starts a new attempt with a new bound); a changed registry
-/// entry (the peer was reconfigured) starts a new one.
+/// up on the peer (its retries ran out: the next send starts a new attempt with a new bound). A peer removed and added
+/// again is a new peer with a new attempt; a replaced registry entry (the same peer reconfigured) keeps its attempt,
+/// which is matched to the new entry at the next initiation (so stale attempts never refuse a send).
 /// </summary>
 /// <remarks>
 /// Written on the dataplane's task from the core's handshake events (at most one initiation per peer per 5 s, never
@@ -47,8 +48,7 @@ internal sealed class SilentPeerTracker
             : null;
 
     /// <summary>
-    /// Dataplane task, after a handshake initiation went out: the first one without a usable session (or the first
-    /// after the peer was reconfigured) starts an attempt.
+    /// Dataplane task, after a handshake initiation went out: the first one without a usable session starts an attempt.
     /// </summary>
     /// <param name="peer">The peer.</param>
     /// <param name="now">Core time of the initiation (100 ns ticks).</param>
@@ -62,13 +62,21 @@ internal sealed class SilentPeerTracker
 
         var key = new WireGuardKey(peer.PublicKey);
         var entry = (peer.Tag as PeerSettings)?.Entry;
-        if (_attempts.TryGetValue(key, out var attempt) && ReferenceEquals(attempt.Peer, peer) && ReferenceEquals(attempt.Entry, entry))
+        if (_attempts.TryGetValue(key, out var attempt) && ReferenceEquals(attempt.Peer, peer))
         {
+            if (!ReferenceEquals(attempt.Entry, entry))
+            {
+                // The peer's entry was replaced (a netmap, an AddOrUpdatePeer): the same attempt goes on, for the new
+                // entry. Until this initiation, senders did not match the old entry and their datagrams were queued.
+                _attempts[key] = attempt with { Entry = entry, Endpoint = EndpointOf(peer) };
+            }
+
             return;
         }
 
+        // No attempt, or one for a peer the core removed since (this is a new one with the same key).
         SweepRemoved();
-        _attempts[key] = new HandshakeAttempt(peer, entry, peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null, _time.GetTimestamp());
+        _attempts[key] = new HandshakeAttempt(peer, entry, EndpointOf(peer), _time.GetTimestamp());
     }
 
     /// <summary>Dataplane task: a handshake completed, or the core gave up on the peer; its attempt is over.</summary>
@@ -80,6 +88,8 @@ internal sealed class SilentPeerTracker
             _attempts.TryRemove(key, out _);
         }
     }
+
+    private static IPEndPoint? EndpointOf(WireGuardPeer peer) => peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null;
 
     /// <summary>Forgets attempts of peers the core removed (they raise no more events); amortized, when the table doubled.</summary>
     private void SweepRemoved()

@@ -157,6 +157,46 @@ public sealed class UdpSilentPeerTests
         }
     }
 
+    [Fact]
+    public async Task SendTo_SilentPeerReconfigured_KeepsItsBound_RemovedAndAddedAgain_StartsANewOne()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var clock = new ManualTimeProvider();
+        using var hub = new InMemoryUnderlayHub(clock);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token, clock, hub);
+        await using (a)
+        await using (b)
+        {
+            var ghost = SilentPeerDialTests.AddGhost(a, b);
+            await using var socket = await a.BindUdpAsync(0, cts.Token);
+            await SendUntilRefusedAsync(socket, Ghost, clock, TimeSpan.FromSeconds(30), cts.Token);
+
+            // A new entry for the same peer (a netmap or AddOrUpdatePeer): the attempt goes on, it is refused again at
+            // the next handshake retry (at most ~5 s), not after a new 10 s bound.
+            Ghostly(a, ghost, "ghost-renamed");
+            var updated = clock.GetUtcNow();
+            (await SendUntilRefusedAsync(socket, Ghost, clock, TimeSpan.FromSeconds(30), cts.Token))
+                .Message.Should().Contain("peer 'ghost-renamed'");
+            (clock.GetUtcNow() - updated).Should().BeLessThan(TimeSpan.FromSeconds(6));
+
+            // Removed and added again: a new peer, a new attempt with its own bound (the old one refuses nothing).
+            (await a.RemovePeerAsync(ghost, cts.Token)).Should().BeTrue();
+            Ghostly(a, ghost, "ghost");
+            var readded = clock.GetUtcNow();
+            (await socket.SendToAsync(new byte[] { 2 }, Ghost, cts.Token)).Should().Be(1);
+            await SendUntilRefusedAsync(socket, Ghost, clock, TimeSpan.FromSeconds(30), cts.Token);
+            (clock.GetUtcNow() - readded).Should().BeGreaterThanOrEqualTo(TailnetServer.DefaultDialHandshakeWait);
+        }
+
+        static void Ghostly(TailnetServer node, WireGuardKey key, string name) => node.AddOrUpdatePeer(new TailnetPeer
+        {
+            PublicKey = key,
+            Endpoint = "127.0.0.1:1", // nothing answers there on the hub
+            AllowedIps = { IPNetwork.Parse("100.64.0.9/32") },
+            Name = name,
+        });
+    }
+
     /// <summary>Sends one datagram per step of the manual clock until a send is refused; fails after <paramref name="limit"/> of clock time.</summary>
     private static async Task<SocketException> SendUntilRefusedAsync(
         TailnetUdpSocket socket, IPEndPoint remote, ManualTimeProvider clock, TimeSpan limit, CancellationToken cancellationToken)
