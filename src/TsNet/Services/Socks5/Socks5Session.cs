@@ -222,9 +222,10 @@ internal sealed class Socks5Session
             {
                 // Our deadline and the node's handshake bound may end the same wait: a peer without a session gets the
                 // bound's reply (host unreachable) whichever fired first; TTL expired is for a host that did not answer.
-                var noHandshake = await ExplainDialTimeoutAsync(target.Address, _context.TimeProvider.GetElapsedTime(dialStarted), nodeStopping).ConfigureAwait(false);
+                var waited = _context.TimeProvider.GetElapsedTime(dialStarted);
+                var noHandshake = await ExplainDialTimeoutAsync(target.Address, waited, nodeStopping).ConfigureAwait(false);
                 await (noHandshake is null
-                    ? RefuseDialAsync(target, Socks5Reply.TtlExpired, string.Create(CultureInfo.InvariantCulture, $"no answer within {_context.DialTimeout.TotalSeconds:0.#} s (DialTimeout)"), nodeStopping)
+                    ? RefuseDialAsync(target, Socks5Reply.TtlExpired, string.Create(CultureInfo.InvariantCulture, $"no answer from the host within {waited.TotalSeconds:0.#} s (the peer has a WireGuard session)"), nodeStopping)
                     : RefuseDialAsync(target, Socks5Reply.HostUnreachable, noHandshake.Message, nodeStopping)).ConfigureAwait(false);
                 return null;
             }
