@@ -82,6 +82,24 @@ public sealed partial class TailnetServer
         }
     }
 
+    /// <summary>
+    /// Why a dial to <paramref name="address"/> that gave up after <paramref name="waited"/> failed, when the cause is
+    /// the peer: the no-handshake error if the peer that routes the address has no session. Null for the node's own
+    /// addresses, unrouted ones, or a peer with a session (then the host behind it did not answer in time). Lets a
+    /// caller with its own, possibly shorter, deadline (the SOCKS5 proxy) report the same failure as the handshake bound.
+    /// </summary>
+    internal async ValueTask<SocketException?> ExplainDialTimeoutAsync(IPAddress address, TimeSpan waited, CancellationToken cancellationToken)
+    {
+        address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (Volatile.Read(ref _addresses).Contains(address) || _registry.Current.FindByAddress(address) is not { } peer)
+        {
+            return null;
+        }
+
+        var (established, endpoint) = await PeerSessionAsync(peer.NodeKey, cancellationToken).ConfigureAwait(false);
+        return established ? null : NoHandshakeException(peer, endpoint, waited);
+    }
+
     /// <summary>Whether the dataplane has a usable session with the peer, and the endpoint it sends to.</summary>
     private async Task<(bool Established, IPEndPoint? Endpoint)> PeerSessionAsync(WireGuardKey key, CancellationToken cancellationToken)
     {

@@ -73,6 +73,9 @@ public sealed partial class TailnetServer
         public ValueTask<TailnetConnection> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken) =>
             server.ConnectTcpAsync(remote, cancellationToken);
 
+        public ValueTask<SocketException?> ExplainDialTimeoutAsync(IPAddress address, TimeSpan waited, CancellationToken cancellationToken) =>
+            server.ExplainDialTimeoutAsync(address, waited, cancellationToken);
+
         public ValueTask<TailnetUdpSocket> BindUdpAsync(CancellationToken cancellationToken) => server.BindUdpAsync(0, cancellationToken);
     }
 }

@@ -25,9 +25,7 @@ public sealed partial class TailnetServer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         var (_, netstack) = Started();
         var handle = await netstack.BindUdpAsync(localAddress: null, port, cancellationToken).ConfigureAwait(false);
-        handle.RouteCheck = remote => HasOverlayRoute(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address)
-            ? null
-            : NoRouteException(remote.Address);
+        handle.RouteCheck = UdpSendError;
         return new TailnetUdpSocket(handle, new IPEndPoint(PreferredLocalAddress(), handle.LocalPort));
     }
 

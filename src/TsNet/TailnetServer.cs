@@ -146,6 +146,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
         };
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
+        TrackSilentPeers(core, dataplane);
         dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);
 
         var netstack = new NetstackLoop(

@@ -15,6 +15,15 @@ namespace TsNet;
 /// A send completes once the datagram is queued inside the node; like any UDP send it may still be lost on the way.</para>
 /// <para><b>Receiving</b>: each socket queues up to 512 datagrams (more are dropped and counted). A datagram larger
 /// than the receive buffer is truncated to the buffer and the rest discarded, as on Linux (no error).</para>
+/// <para><b>A peer that does not answer</b> (no WireGuard handshake completes): while the node tries the handshake,
+/// datagrams to the addresses the peer routes wait in that peer's queue, at most 128 of them (the oldest is dropped
+/// and counted as <c>wireguard.StagedQueueFull</c> in <see cref="TailnetStatus.Drops"/> when more arrive); they go
+/// out when a session exists. Once the handshake bound (10 s, the one TCP dials have) has passed since the first
+/// unanswered handshake initiation to the peer, sends to it fail at once with the same error as a TCP dial to it
+/// (naming the peer, its key and endpoint and what to check) and are not queued. That lasts until a handshake with
+/// the peer completes (the node keeps retrying every 5 s, also to a changed endpoint), the peer is removed, or the
+/// node gives up on it (20 retries, about 100 s, without an answer: queued datagrams are dropped and counted as
+/// <c>wireguard.HandshakeGaveUp</c>); after that, sends are queued again and start a new attempt.</para>
 /// <para><b>Errors from the network</b>: an ICMP "port unreachable" about a datagram this socket sent is counted
 /// but does not fail the socket or a later receive — a Linux socket that is not connected behaves the same.</para>
 /// </remarks>
@@ -50,7 +59,9 @@ public sealed class TailnetUdpSocket : IAsyncDisposable
     /// not an IPv4/IPv6 endpoint, has port 0, or has an unspecified address.</exception>
     /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>: the node has no address of the
     /// remote's family, or ("no peer routes …") neither the node nor any peer's AllowedIPs contain the remote's
-    /// address. The node's own addresses work like loopback.</exception>
+    /// address. The node's own addresses work like loopback. <see cref="SocketError.HostUnreachable"/>: the peer that
+    /// routes the remote's address has not answered WireGuard handshakes for the handshake bound (the message names the
+    /// peer, its key and endpoint and what to check; see the remarks); the datagram is not sent.</exception>
     /// <exception cref="ObjectDisposedException">The socket or its node is disposed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the
     /// datagram was queued (it is not sent).</exception>

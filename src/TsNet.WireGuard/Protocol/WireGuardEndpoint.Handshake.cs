@@ -213,6 +213,7 @@ internal sealed partial class WireGuardEndpoint
         SendToPeer(peer, buffer, output);
         TimersHandshakeInitiated(peer, now);
         Reschedule(peer);
+        HandshakeInitiationSent?.Invoke(peer);
     }
 
     private void SendHandshakeResponse(WireGuardPeer peer, long now, IWireGuardOutput output)

@@ -151,6 +151,12 @@ internal sealed partial class WireGuardEndpoint
     /// <summary>Raised before each handshake retry.</summary>
     public event Action<WireGuardPeer>? HandshakeRetrying;
 
+    /// <summary>Raised when a handshake with a peer completed (a new session exists).</summary>
+    public event Action<WireGuardPeer>? HandshakeCompleted;
+
+    /// <summary>Raised after a handshake initiation went out to a peer (a first one or a retry).</summary>
+    public event Action<WireGuardPeer>? HandshakeInitiationSent;
+
     // ---- event hooks ----
 
     private void TimersDataSent(WireGuardPeer peer, long now)
@@ -182,13 +188,14 @@ internal sealed partial class WireGuardEndpoint
     private void TimersHandshakeInitiated(WireGuardPeer peer, long now) =>
         peer.Timers.RetransmitHandshake = now + _timers.RekeyTimeout.Ticks + Jitter();
 
-    private static void TimersHandshakeComplete(WireGuardPeer peer, long now)
+    private void TimersHandshakeComplete(WireGuardPeer peer, long now)
     {
         peer.Timers.RetransmitHandshake = Timestamps.NotArmed;
         peer.Timers.HandshakeAttempts = 0;
         peer.Timers.SentLastMinuteHandshake = false;
         peer.LastHandshakeAt = now;
         peer.HandshakesCompleted++;
+        HandshakeCompleted?.Invoke(peer);
     }
 
     private void TimersSessionDerived(WireGuardPeer peer, long now) =>

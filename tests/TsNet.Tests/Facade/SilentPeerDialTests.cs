@@ -52,8 +52,15 @@ public sealed class SilentPeerDialTests
         }
     }
 
-    [Fact]
-    public async Task Socks5Connect_ToPeerThatNeverAnswers_IsRefusedWithinTheBound()
+    /// <summary>
+    /// The proxy's own dial timeout shorter than, equal to and longer than the handshake bound: whichever timer ends
+    /// the wait, a peer without a session gets host unreachable (0x04), sent when the first of the two fires.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(30)]
+    public async Task Socks5Connect_ToPeerThatNeverAnswers_GetsHostUnreachable_WhenTheFirstDeadlineFires(int dialTimeoutSeconds)
     {
         using var cts = new CancellationTokenSource(Bound);
         var clock = new ManualTimeProvider();
@@ -63,16 +70,50 @@ public sealed class SilentPeerDialTests
         await using (b)
         {
             AddGhost(a, b);
-            await using var proxy = await a.StartLoopbackProxyAsync(cancellationToken: cts.Token);
-            var started = clock.GetUtcNow();
-            var connect = Socks5.Socks5TestClient.ConnectThroughAsync(proxy, new IPEndPoint(IPAddress.Parse("100.64.0.9"), 80), cts.Token);
-            var (socket, reply) = await clock.AdvanceUntilAsync(connect, Step, Bound);
-            using (socket)
+            var dialTimeout = TimeSpan.FromSeconds(dialTimeoutSeconds);
+            await using var proxy = await a.StartLoopbackProxyAsync(
+                new LoopbackProxyOptions { DialTimeout = dialTimeout, NegotiationTimeout = TimeSpan.FromSeconds(60) }, cts.Token);
+            using (var socket = await Socks5.Socks5TestClient.AuthenticatedAsync(proxy, cts.Token))
             {
-                // Host unreachable from the handshake bound, or TTL expired from the proxy's own dial timeout: both
-                // are 10 s, so either may end the wait first; neither is a hang.
-                reply[1].Should().BeOneOf((byte)0x04, (byte)0x06);
-                (clock.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(11));
+                // The clock stands still until the request is sent, so the wait is measured from the dial.
+                var started = clock.GetUtcNow();
+                await socket.SendAsync(Socks5.Socks5TestClient.Request(0x01, new IPEndPoint(IPAddress.Parse("100.64.0.9"), 80)), cts.Token);
+                var reply = await clock.AdvanceUntilAsync(Socks5.Socks5TestClient.ReadReplyAsync(socket, cts.Token), Step, Bound);
+                reply.Should().Equal(Socks5.Socks5TestClient.Failure(0x04), "no handshake with the peer is host unreachable, whichever deadline fired");
+                var expected = dialTimeout < TailnetServer.DefaultDialHandshakeWait ? dialTimeout : TailnetServer.DefaultDialHandshakeWait;
+                (clock.GetUtcNow() - started).Should().BeGreaterThanOrEqualTo(expected).And.BeLessThan(expected + TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Socks5Connect_ThroughPeerWithSession_ToHostThatNeverAnswers_GetsTtlExpiredAtTheDialTimeout()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var clock = new ManualTimeProvider();
+        using var hub = new InMemoryUnderlayHub(clock);
+        var (a, b) = await TcpFacadeTests.StartPairAsync(cts.Token, clock, hub);
+        await using (a)
+        await using (b)
+        {
+            // B gets a SYN for an address it does not own and drops it: the peer answers handshakes, the host never.
+            a.AddOrUpdatePeer(new TailnetPeer
+            {
+                PublicKey = b.PublicKey,
+                Endpoint = "127.0.0.1:" + b.ListenPort,
+                AllowedIps = { IPNetwork.Parse("100.64.0.2/32"), IPNetwork.Parse("100.64.0.50/32") },
+                Name = "bee",
+            });
+            var dialTimeout = TimeSpan.FromSeconds(3);
+            await using var proxy = await a.StartLoopbackProxyAsync(new LoopbackProxyOptions { DialTimeout = dialTimeout }, cts.Token);
+            using (var socket = await Socks5.Socks5TestClient.AuthenticatedAsync(proxy, cts.Token))
+            {
+                // The clock stands still until the request is sent, so the wait is measured from the dial.
+                var started = clock.GetUtcNow();
+                await socket.SendAsync(Socks5.Socks5TestClient.Request(0x01, new IPEndPoint(IPAddress.Parse("100.64.0.50"), 80)), cts.Token);
+                var reply = await clock.AdvanceUntilAsync(Socks5.Socks5TestClient.ReadReplyAsync(socket, cts.Token), Step, Bound);
+                reply.Should().Equal(Socks5.Socks5TestClient.Failure(0x06), "the peer has a session: it was the host that did not answer");
+                (clock.GetUtcNow() - started).Should().BeGreaterThanOrEqualTo(dialTimeout).And.BeLessThan(dialTimeout + TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -156,7 +197,7 @@ public sealed class SilentPeerDialTests
     }
 
     /// <summary>A peer of A at B's endpoint whose key B does not have: B drops every handshake initiation.</summary>
-    private static WireGuardKey AddGhost(TailnetServer a, TailnetServer b)
+    internal static WireGuardKey AddGhost(TailnetServer a, TailnetServer b)
     {
         var ghost = WireGuardKey.Generate().PublicKey;
         a.AddOrUpdatePeer(new TailnetPeer

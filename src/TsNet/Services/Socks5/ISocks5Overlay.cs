@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace TsNet.Services.Socks5;
 
@@ -13,6 +14,12 @@ internal interface ISocks5Overlay
     bool HasRoute(IPAddress address);
 
     ValueTask<TailnetConnection> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// After the proxy's own dial deadline: the node's no-handshake error when the peer routing
+    /// <paramref name="address"/> has no session (the reply is then the one the handshake bound gives), else null.
+    /// </summary>
+    ValueTask<SocketException?> ExplainDialTimeoutAsync(IPAddress address, TimeSpan waited, CancellationToken cancellationToken);
 
     ValueTask<TailnetUdpSocket> BindUdpAsync(CancellationToken cancellationToken);
 }

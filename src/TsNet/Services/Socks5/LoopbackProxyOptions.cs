@@ -24,7 +24,13 @@ public sealed class LoopbackProxyOptions
     /// <summary>Time a client has for greeting, authentication, request and the overlay dial together. Default 30 s.</summary>
     public TimeSpan NegotiationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Time the overlay dial of a CONNECT may take before the client gets reply 0x06 (TTL expired). Default 10 s.</summary>
+    /// <summary>
+    /// Time the overlay dial of a CONNECT may take. Default 10 s. When it runs out the client gets reply 0x06 (TTL
+    /// expired) if the peer that routes the target has a WireGuard session (the host behind it did not answer), and
+    /// 0x04 (host unreachable) if it has none. A peer with which no handshake completes gets that 0x04 at once when
+    /// the node's handshake bound (10 s) ends the dial, whichever of the two comes first: the reply does not depend on
+    /// which timer fired.
+    /// </summary>
     public TimeSpan DialTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

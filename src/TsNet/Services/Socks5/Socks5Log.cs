@@ -32,6 +32,11 @@ internal static partial class Socks5Log
     [LoggerMessage(EventId = 3114, Level = LogLevel.Debug, Message = "SOCKS5 client {Client}: UDP association relaying through {Relay}")]
     public static partial void Associated(ILogger logger, string client, string relay);
 
+    /// <summary>A CONNECT whose overlay dial failed: the client only sees a reply code, so the reason is logged where a
+    /// user looks (Information, as a published port's failed connect is).</summary>
+    [LoggerMessage(EventId = 3116, Level = LogLevel.Information, Message = "SOCKS5 client {Client}: CONNECT {Target} refused with reply {Reply}: {Reason}")]
+    public static partial void DialFailed(ILogger logger, string client, string target, string reply, string reason);
+
     [LoggerMessage(EventId = 3115, Level = LogLevel.Warning, Message = "SOCKS5 session of {Client} failed")]
     public static partial void SessionFailed(ILogger logger, string client, Exception exception);
 

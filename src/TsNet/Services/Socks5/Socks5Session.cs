@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -186,7 +187,7 @@ internal sealed class Socks5Session
             }
             catch (ArgumentException ex)
             {
-                await RefuseAsync(Socks5Reply.HostUnreachable, ex.Message, nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(host + ":" + port.ToString(CultureInfo.InvariantCulture), Socks5Reply.HostUnreachable, ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
         }
@@ -204,11 +205,12 @@ internal sealed class Socks5Session
 
         if (!_context.Overlay.HasRoute(target.Address))
         {
-            await RefuseAsync(Socks5Reply.HostUnreachable, $"no peer's AllowedIPs cover {target.Address}", nodeStopping).ConfigureAwait(false);
+            await RefuseDialAsync(target, Socks5Reply.HostUnreachable, $"no peer routes {target.Address}: it is not one of this node's addresses and no peer's AllowedIPs contain it", nodeStopping).ConfigureAwait(false);
             return null;
         }
 
         TailnetConnection connection;
+        var dialStarted = _context.TimeProvider.GetTimestamp();
         using (var dialDeadline = new CancellationTokenSource(_context.DialTimeout, _context.TimeProvider))
         using (var dial = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dialDeadline.Token))
         {
@@ -218,17 +220,23 @@ internal sealed class Socks5Session
             }
             catch (OperationCanceledException) when (!nodeStopping.IsCancellationRequested && (dialDeadline.IsCancellationRequested || negotiationDeadline.IsCancellationRequested))
             {
-                await RefuseAsync(Socks5Reply.TtlExpired, $"dial to {target} timed out", nodeStopping).ConfigureAwait(false);
+                // Our deadline and the node's handshake bound may end the same wait: a peer without a session gets the
+                // bound's reply (host unreachable) whichever fired first; TTL expired is for a host that did not answer.
+                var waited = _context.TimeProvider.GetElapsedTime(dialStarted);
+                var noHandshake = await ExplainDialTimeoutAsync(target.Address, waited, nodeStopping).ConfigureAwait(false);
+                await (noHandshake is null
+                    ? RefuseDialAsync(target, Socks5Reply.TtlExpired, string.Create(CultureInfo.InvariantCulture, $"no answer from the host within {waited.TotalSeconds:0.#} s (the peer has a WireGuard session)"), nodeStopping)
+                    : RefuseDialAsync(target, Socks5Reply.HostUnreachable, noHandshake.Message, nodeStopping)).ConfigureAwait(false);
                 return null;
             }
             catch (SocketException ex)
             {
-                await RefuseAsync(ReplyFor(ex.SocketErrorCode), $"dial to {target}: {ex.SocketErrorCode}", nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(target, ReplyFor(ex.SocketErrorCode), ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or ObjectDisposedException)
             {
-                await RefuseAsync(Socks5Reply.GeneralFailure, $"dial to {target}: {ex.Message}", nodeStopping).ConfigureAwait(false);
+                await RefuseDialAsync(target, Socks5Reply.GeneralFailure, ex.Message, nodeStopping).ConfigureAwait(false);
                 return null;
             }
         }
@@ -282,6 +290,19 @@ internal sealed class Socks5Session
         return association;
     }
 
+    private async ValueTask<SocketException?> ExplainDialTimeoutAsync(IPAddress address, TimeSpan waited, CancellationToken nodeStopping)
+    {
+        try
+        {
+            return await _context.Overlay.ExplainDialTimeoutAsync(address, waited, nodeStopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The node is stopping or down: the plain timeout reply is all that is left to say.
+            return null;
+        }
+    }
+
     private static Socks5Reply ReplyFor(SocketError error) => error switch
     {
         SocketError.ConnectionRefused => Socks5Reply.ConnectionRefused,
@@ -290,9 +311,16 @@ internal sealed class Socks5Session
         _ => Socks5Reply.GeneralFailure,
     };
 
+    /// <summary>Refuses a CONNECT whose target cannot be reached, logging why where a user looks.</summary>
+    private Task RefuseDialAsync(object target, Socks5Reply reply, string reason, CancellationToken nodeStopping)
+    {
+        Socks5Log.DialFailed(_context.Logger, _clientName, target.ToString()!, ((byte)reply).ToString("x2", CultureInfo.InvariantCulture), reason);
+        return FailAsync(Socks5Protocol.FailureReply(reply), $"dial to {target}: {reason}", nodeStopping);
+    }
+
     private Task RefuseAsync(Socks5Reply reply, string reason, CancellationToken nodeStopping)
     {
-        Socks5Log.Refused(_context.Logger, _clientName, ((byte)reply).ToString("x2", System.Globalization.CultureInfo.InvariantCulture), reason);
+        Socks5Log.Refused(_context.Logger, _clientName, ((byte)reply).ToString("x2", CultureInfo.InvariantCulture), reason);
         return FailAsync(Socks5Protocol.FailureReply(reply), reason, nodeStopping);
     }
 
