@@ -49,6 +49,7 @@ internal sealed partial class WireGuardEndpoint
         {
             Counters.Drop(WireGuardDropReason.UnknownReceiverIndex);
             datagram.Return();
+            HandshakeWithPeerHoldingStaleSession(source, now, output);
             return;
         }
 
