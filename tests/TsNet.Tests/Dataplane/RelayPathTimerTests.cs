@@ -67,9 +67,12 @@ public sealed class RelayPathTimerTests
         // Relayed data arrives (the relay forwards for us): confirmed, so the next rebind is the 2-minute refresh.
         var data = new byte[GeneveHeader.Length + MessageLayout.TransportHeaderSize + 16];
         new GeneveHeader(0, false, GeneveHeader.ProtocolWireGuard, endpoint.Vni).Encode(data);
-        data[GeneveHeader.Length] = (byte)MessageLayout.TypeTransport;
+        // A malformed cookie reply: it reaches WireGuard (and is dropped there) like any relayed datagram. Not a
+        // transport message: an unknown receiver index from the peer's path would make the node start a handshake
+        // (the peer holds a session the node lost), and its retries would show up at the relay socket below.
+        data[GeneveHeader.Length] = (byte)MessageLayout.TypeCookieReply;
         relay.SendTo(data, new IPEndPoint(IPAddress.Loopback, node.ListenPort));
-        await WaitUntilAsync(() => node.GetStatus().Drops.GetValueOrDefault("wireguard.UnknownReceiverIndex") == 1);
+        await WaitUntilAsync(() => node.GetStatus().Drops.GetValueOrDefault("wireguard.BadHandshakeSize") == 1);
         await AdvanceAsync(TimeSpan.FromSeconds(10));
         relay.Available.Should().Be(0, "a confirmed binding is not rebound after 10 s");
         await AdvanceAsync(TimeSpan.FromSeconds(109));
