@@ -92,7 +92,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         }
         catch (ArgumentException e)
         {
-            await console.Error.WriteLineAsync($"{source}: {e.Message}").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"{source}: {WithoutParameterName(e)}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (Exception e) when (control?.StateDirectory is { } state && e is IOException or UnauthorizedAccessException)

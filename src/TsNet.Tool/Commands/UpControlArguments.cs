@@ -94,6 +94,11 @@ internal static class UpControlArguments
         if (text.StartsWith("file:", StringComparison.Ordinal))
         {
             var path = text["file:".Length..];
+            if (path.Length == 0)
+            {
+                throw new UsageException($"--authkey {text}: expected file:PATH, a file holding the key");
+            }
+
             try
             {
                 key = File.ReadLines(path).FirstOrDefault() ?? string.Empty;
@@ -160,10 +165,16 @@ internal static class UpControlArguments
         var routes = new List<IPNetwork>();
         foreach (var entry in text.Split(','))
         {
-            if (!IPNetwork.TryParse(entry, out var route))
+            if (TryParsePrefix(entry) is not { } parsed)
             {
-                var hint = MaskedPrefix(entry) is { } masked ? $"host bits are set; did you mean {masked}?" : "expected a CIDR prefix such as 192.168.1.0/24 or fd00::/64";
-                throw new UsageException($"--advertise-routes {text}: '{entry}': {hint}");
+                throw new UsageException($"--advertise-routes {text}: '{entry}': expected a CIDR prefix such as 192.168.1.0/24 or fd00::/64");
+            }
+
+            // A route is a network: "10.0.0.1/24" is almost always a typo for 10.0.0.0/24 or 10.0.0.1/32; say which.
+            var route = new IPNetwork(Masked(parsed.Address, parsed.Length), parsed.Length);
+            if (!route.BaseAddress.Equals(parsed.Address))
+            {
+                throw new UsageException($"--advertise-routes {text}: '{entry}': host bits are set; did you mean {route}?");
             }
 
             if (!routes.Contains(route))
@@ -189,22 +200,23 @@ internal static class UpControlArguments
         return text.Length == 0 ? "tsnet" : text;
     }
 
-    /// <summary>For <c>10.0.0.1/24</c> the prefix <c>10.0.0.0/24</c>; null when the text is no address/length pair.</summary>
-    private static IPNetwork? MaskedPrefix(string text)
+    /// <summary>An <c>ADDRESS/LENGTH</c> pair with a length that fits the address family; null otherwise.</summary>
+    private static (IPAddress Address, int Length)? TryParsePrefix(string text)
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address)
-            || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
+        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) || address.ScopeId != 0
+            || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
+            || length > (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
         {
             return null;
         }
 
-        var bits = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
-        if (length > bits)
-        {
-            return null;
-        }
+        return (address, length);
+    }
 
+    /// <summary><paramref name="address"/> with every bit after the first <paramref name="length"/> cleared.</summary>
+    private static IPAddress Masked(IPAddress address, int length)
+    {
         var bytes = address.GetAddressBytes();
         for (var i = 0; i < bytes.Length; i++)
         {
@@ -212,6 +224,6 @@ internal static class UpControlArguments
             bytes[i] &= (byte)(0xFF << (8 - keep));
         }
 
-        return new IPNetwork(new IPAddress(bytes), length);
+        return new IPAddress(bytes);
     }
 }
