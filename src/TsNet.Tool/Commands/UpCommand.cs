@@ -186,6 +186,8 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
     [
         ("TsNet.TailnetServer", 1120), // the node could not start
         ("TsNet.Publishing", 3201), // a --forward/--publish mapping could not be published
+        ("TsNet.TailnetServer", 1414), // a login is required: the login url= line and UpLog.WaitingForLogin say so
+        ("TsNet.TailnetServer", 1415), // the coordination server refused the node: printed as one line with its message
     ];
 
     /// <summary>

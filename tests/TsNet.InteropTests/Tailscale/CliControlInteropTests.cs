@@ -97,11 +97,11 @@ public sealed partial class CliControlInteropTests(ITestOutputHelper output)
         await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
         await using var control = await CliInteropSupport.StartControlAsync(workDir, new TestControlServerOptions { RequireAuth = true });
 
-        // No --authkey, and no TS_AUTHKEY inherited from the test's environment: an interactive login.
-        var runner = new ProcessRunner(_log);
-        await using var tool = runner.Start(TsNetTool.DotnetHost, [TsNetTool.DllPath,
+        // No --authkey and no TS_AUTHKEY (the tool inherits this environment): an interactive login.
+        Environment.GetEnvironmentVariable("TS_AUTHKEY").Should().BeNullOrEmpty("the test runs the interactive path");
+        await using var tool = TsNetTool.Start(new ProcessRunner(_log), [
             "up", "--login-server", control.Url, "--hostname", "cli3", "--state", workDir.File("cli3-state"), "--echo", "7",
-        ], new Dictionary<string, string> { ["TS_AUTHKEY"] = string.Empty }, "tsnet");
+        ]);
         var login = await tool.WaitForLineAsync(l => l.StartsWith("login url=", StringComparison.Ordinal), CliInteropSupport.JoinTimeout, bound.Token);
         login.Should().NotBeNull(CliInteropSupport.Describe(tool));
         var authUrl = login!["login url=".Length..];
