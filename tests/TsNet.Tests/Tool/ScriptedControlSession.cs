@@ -5,13 +5,14 @@ namespace TsNet.Tests.Tool;
 
 /// <summary>
 /// A control session that plays one script against its node when started (e.g. "a login is required at this URL",
-/// "the server refused the key") and then does nothing until disposed: the CLI's control-mode paths without a server.
+/// "the server refused the key", "here is the first netmap") and then does nothing until disposed: the CLI's
+/// control-mode paths without a server. The script gets what the node made the session with and its observer.
 /// </summary>
-internal sealed class ScriptedControlSession(Action<IControlObserver> script) : IControlSession
+internal sealed class ScriptedControlSession(Func<ControlSessionContext, IControlObserver, Task> script) : IControlSession
 {
     private int _started;
 
-    /// <summary>Completes once the node started the session.</summary>
+    /// <summary>Completes once the node started the session and the script ran (faults when the script threw).</summary>
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the node disposed the session.</summary>
@@ -35,10 +36,17 @@ internal sealed class ScriptedControlSession(Action<IControlObserver> script) : 
         }
 
         // As the real session: the observer hears from the session's own task, not from the caller of Start.
-        _ = Task.Run(() =>
+        _ = Task.Run(async () =>
         {
-            script(observer);
-            Started.TrySetResult();
+            try
+            {
+                await script(Context!, observer);
+                Started.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                Started.TrySetException(e);
+            }
         });
     }
 

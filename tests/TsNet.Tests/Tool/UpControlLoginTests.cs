@@ -16,7 +16,11 @@ public sealed class UpControlLoginTests
     [Fact]
     public async Task InteractiveLogin_PrintsOneLoginUrlLine_KeepsWaiting_StopsCleanlyOnCancel()
     {
-        var session = new ScriptedControlSession(observer => observer.OnLoginRequired(LoginUrl));
+        var session = new ScriptedControlSession((_, observer) =>
+        {
+            observer.OnLoginRequired(LoginUrl);
+            return Task.CompletedTask;
+        });
         using var stop = new CancellationTokenSource();
         var console = new SharedConsole();
 
@@ -40,7 +44,11 @@ public sealed class UpControlLoginTests
     [Fact]
     public async Task RefusedLogin_Exit1_TheServersMessageOnOneLine_NoStackTrace()
     {
-        var session = new ScriptedControlSession(observer => observer.OnLoginRefused("invalid key: unable to validate API key"));
+        var session = new ScriptedControlSession((_, observer) =>
+        {
+            observer.OnLoginRefused("invalid key: unable to validate API key");
+            return Task.CompletedTask;
+        });
         var console = new SharedConsole();
 
         var exitCode = await RunAsync(session, console, CancellationToken.None, "--login-server", "http://127.0.0.1:9", "--ephemeral", "--authkey", "tskey-bad").WaitAsync(Bound);
