@@ -204,7 +204,7 @@ internal static class UpControlArguments
     private static (IPAddress Address, int Length)? TryParsePrefix(string text)
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) || address.ScopeId != 0
+        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && address.ScopeId != 0)
             || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
             || length > (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
         {
