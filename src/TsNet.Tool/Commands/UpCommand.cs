@@ -20,7 +20,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
     /// <inheritdoc/>
     public CommandSpec Spec { get; } = new(
         "up",
-        "--config FILE | --login-server URL [--authkey KEY] [--hostname NAME] [--state DIR] [--ephemeral] [--advertise-tags TAGS] [--advertise-routes CIDRS] [--accept-routes]\n" +
+        "--config FILE | --login-server URL [--authkey KEY] [--hostname NAME] [--state DIR] [--ephemeral] [--advertise-tags tag:a,tag:b] [--advertise-routes CIDR,CIDR] [--accept-routes]\n" +
         "      [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--verbose]",
         "run a node from a wg-quick configuration file, or join a tailnet through its coordination server, until SIGINT/SIGTERM",
         [
@@ -105,8 +105,10 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         var output = new UpOutput(console);
         void OnStateChanged(object? sender, TailnetStateChangedEventArgs e)
         {
-            if (e.State == TailnetState.NeedsLogin && e.AuthUrl is { } authUrl && output.TryWriteLoginUrl(authUrl))
+            if (e.State == TailnetState.NeedsLogin && e.AuthUrl is { } authUrl)
             {
+                // stdout gets the URL until the node is ready; stderr always (a later re-login shows there).
+                output.TryWriteLoginUrl(authUrl);
                 UpLog.WaitingForLogin(logger, authUrl.AbsoluteUri);
             }
         }
