@@ -190,6 +190,8 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         ("TsNet.Publishing", 3201), // a --forward/--publish mapping could not be published
         ("TsNet.TailnetServer", 1414), // a login is required: the login url= line and UpLog.WaitingForLogin say so
         ("TsNet.TailnetServer", 1415), // the coordination server refused the node: printed as one line with its message
+        ("TsNet.Control.Client.ControlClient", 1501), // the same refusal, as the control client sees it
+        ("TsNet.Control.Client.ControlClient", 1502), // the same login URL, as the control client sees it
     ];
 
     /// <summary>

@@ -86,6 +86,7 @@ public sealed partial class CliControlInteropTests(ITestOutputHelper output)
         refusal.Length.Should().BeGreaterThan(prefix.Length, "the server's message follows");
         _log.Write($"the refusal as printed: {refusal[1..]}");
         tool.Lines.Should().NotContain(l => l.TrimStart('!').StartsWith("   at ", StringComparison.Ordinal), "no stack trace");
+        tool.Lines.Where(l => l.Contains("refused", StringComparison.Ordinal)).Should().Equal([refusal], "the refusal is reported once, not again by the library's log");
         (await control.Admin.GetNodesAsync(bound.Token)).Should().BeEmpty("the server created no node for the wrong key");
         workDir.Complete();
     }
