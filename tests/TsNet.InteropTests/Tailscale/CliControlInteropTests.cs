@@ -120,6 +120,30 @@ public sealed partial class CliControlInteropTests(ITestOutputHelper output)
         workDir.Complete();
     }
 
+    [TailscaleFact]
+    public async Task UpEphemeralWithTags_RegistersSo_AndIsGoneAfterSigterm()
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
+        // A long grace: the node must be gone because it logged out, not because the server timed it out.
+        await using var control = await CliInteropSupport.StartControlAsync(workDir, new TestControlServerOptions { EphemeralGrace = TimeSpan.FromMinutes(10) });
+
+        await using var tool = TsNetTool.Start(new ProcessRunner(_log), [
+            "up", "--login-server", control.Url, "--authkey", "tskey-cli-4", "--hostname", "cli4", "--ephemeral", "--advertise-tags", "tag:web,tag:ci",
+        ]);
+        var ready = await tool.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), CliInteropSupport.JoinTimeout, bound.Token);
+        ready.Should().NotBeNull(CliInteropSupport.Describe(tool));
+
+        var registered = (await control.Admin.GetNodesAsync(bound.Token)).Should().ContainSingle(n => n.Hostname == "cli4").Subject;
+        registered.Ephemeral.Should().BeTrue("--ephemeral registers an ephemeral node");
+        registered.User.Should().Be("tagged-devices", "a node registered with tags belongs to the server's tagged-devices user");
+
+        (await tool.StopAsync(StopGrace)).Should().BeTrue();
+        tool.ExitCode.Should().Be(0, CliInteropSupport.Describe(tool));
+        (await control.Admin.GetNodesAsync(bound.Token)).Should().NotContain(n => n.Hostname == "cli4", "stopping an ephemeral node logs it out, so the server removes it at once");
+        workDir.Complete();
+    }
+
     [GeneratedRegex("^ready address=(?<v4>100\\.64\\.0\\.[0-9]+)(,(?<v6>[0-9a-f:]+))? port=(?<port>[0-9]+) publickey=(?<key>[A-Za-z0-9+/]{43}=) name=(?<name>[a-z0-9.-]+)$")]
     private static partial Regex ReadyLine();
 }
