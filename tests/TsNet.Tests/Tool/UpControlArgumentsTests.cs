@@ -153,6 +153,21 @@ public sealed class UpControlArgumentsTests : IDisposable
     }
 
     [Fact]
+    public async Task StateDirectoryThatCannotBeMade_Exit2NamingIt_NoStackTrace()
+    {
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "not a directory");
+        var state = Path.Combine(file, "state");
+
+        var run = await RunAsync(["up", "--login-server", "http://127.0.0.1:9", "--state", state]);
+
+        run.ExitCode.Should().Be(2, run.Error);
+        run.Out.Should().BeEmpty();
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains(" info ", StringComparison.Ordinal)).ToList();
+        lines.Should().ContainSingle(run.Error).Which.Should().StartWith("tsnet up: ").And.Contain(file);
+    }
+
+    [Fact]
     public async Task Help_ListsTheControlFlags()
     {
         var run = await RunAsync(["up", "--help"]);
