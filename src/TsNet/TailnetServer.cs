@@ -36,7 +36,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect). With
     /// <see cref="TailnetServerOptions.StateDirectory"/>, this constructor reads the node's key from
     /// <c>&lt;dir&gt;/node.key</c> or generates and writes it there, so <see cref="PublicKey"/> is known before
-    /// <see cref="StartAsync"/>. No socket is opened before <see cref="StartAsync"/>.
+    /// <see cref="StartAsync"/>. In control mode (<see cref="TailnetServerOptions.ControlUrl"/>) the machine and node keys
+    /// are kept in <c>&lt;dir&gt;/control.json</c> instead (in memory for an ephemeral node without a state directory),
+    /// and <see cref="PublicKey"/> is the node key. No socket is opened before <see cref="StartAsync"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (the message says which setting).</exception>
     /// <exception cref="InvalidDataException">The state directory's <c>node.key</c> exists but does not hold a key (the message names the file).</exception>
@@ -48,7 +50,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _options = OptionsValidation.Snapshot(options);
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
-        _privateKey = _options.PrivateKey;
+        _controlState = LoadControlState();
+        _privateKey = _controlState?.NodeKey ?? _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
         _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
@@ -115,6 +118,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        EnterStarting();
         var privateKey = _privateKey;
         var addresses = Volatile.Read(ref _addresses);
         var core = new WireGuardEndpoint(new WireGuardEndpointOptions
@@ -196,14 +200,17 @@ public sealed partial class TailnetServer : IAsyncDisposable
             netstack.Start();
             await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
             await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
+            await StartControlSessionAsync(dataplane, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
+            SetState(TailnetState.Stopped, exception: ex);
             throw;
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", Addresses));
+        EnterRunningIfStatic();
     }
 
     /// <summary>Sends ICMP echo requests through the tailnet until one is answered; returns the round-trip time.</summary>
@@ -225,7 +232,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
     internal async ValueTask<int> RebindUnderlayAsync(int port, CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return await dataplane.InvokeAsync<int>((loop, _) => loop.RebindAsync(port), cancellationToken).ConfigureAwait(false);
+        var bound = await dataplane.InvokeAsync<int>((loop, _) => loop.RebindAsync(port), cancellationToken).ConfigureAwait(false);
+        RefreshLocalEndpoints(dataplane);
+        return bound;
     }
 
     /// <summary>Test and status hook: a snapshot of the core's peers, taken on the dataplane's task.</summary>
@@ -274,6 +283,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
             }
         }
 
+        // Before the loops: an ephemeral session logs out, and no netmap is applied to loops being torn down.
+        await StopControlSessionAsync().ConfigureAwait(false);
+
         NetstackLoop? netstack;
         DataplaneLoop? dataplane;
         lock (_gate)
@@ -301,6 +313,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
 
         _disposing.Dispose();
+        SetState(TailnetState.Stopped);
         LogStopped(_logger);
     }
 
