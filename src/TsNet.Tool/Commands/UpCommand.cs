@@ -11,23 +11,28 @@ namespace TsNet.Tool.Commands;
 /// <c>tsnet up --config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT]</c>: runs one node from a
 /// wg-quick file, with optional services on the tailnet, until SIGINT/SIGTERM. Once up it prints exactly one line
 /// on stdout, <c>ready address=A[,A6] port=UDP publickey=KEY</c>; logs go to stderr.
+/// <c>tsnet up --login-server URL [--authkey KEY] ...</c> joins a tailnet instead (control mode): while an interactive
+/// login is pending it prints <c>login url=URL</c>, and once running the ready line ends in <c>name=DNS-NAME</c>.
 /// </summary>
-internal sealed class UpCommand : ICommand
+/// <param name="configureNodeOptions">Adjusts the node's options just before the node is made (tests: test hooks).</param>
+internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptions = null) : ICommand
 {
     /// <inheritdoc/>
     public CommandSpec Spec { get; } = new(
         "up",
-        "--config FILE [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--verbose]",
-        "run a node from a wg-quick configuration file until SIGINT/SIGTERM",
+        "--config FILE | --login-server URL [--authkey KEY] [--hostname NAME] [--state DIR] [--ephemeral] [--advertise-tags tag:a,tag:b] [--advertise-routes CIDR,CIDR] [--accept-routes]\n" +
+        "      [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--verbose]",
+        "run a node from a wg-quick configuration file, or join a tailnet through its coordination server, until SIGINT/SIGTERM",
         [
             new OptionSpec("--config", "FILE", "wg-quick configuration ([Interface] and [Peer] sections; '# Name = db' names a peer)"),
+            .. UpControlArguments.Options,
             new OptionSpec("--http", "PORT", "serve HTTP/1.1 (Kestrel) on this tailnet TCP port (needs --www): GET/HEAD /NAME with ranges, PUT or POST /sink"),
             new OptionSpec("--www", "DIR", "directory whose files --http serves"),
             new OptionSpec("--echo", "PORT", "TCP echo server on this tailnet port", Repeatable: true),
             new OptionSpec("--udp-echo", "PORT", "UDP echo server on this tailnet port", Repeatable: true),
             new OptionSpec("--socks5", "ADDR:PORT", "loopback SOCKS5 proxy into the tailnet (127.0.0.1 or [::1] only; port 0 = ephemeral)"),
             new OptionSpec("--socks5-password", "PW", "the proxy's password (user tsnet); default: 32 random hex characters"),
-            new OptionSpec("--forward", "tcp|udp:[LISTEN_ADDR:]PORT=TARGET:PORT", "host → tailnet: a host listener (default 127.0.0.1) proxied to a tailnet address or peer name; IPv6 in brackets", Repeatable: true),
+            new OptionSpec("--forward", "tcp|udp:[LISTEN_ADDR:]PORT=TARGET:PORT", "host → tailnet: a host listener (default 127.0.0.1) proxied to a tailnet address or peer name; IPv6 in brackets (with --login-server a name not on the tailnet is logged, the node keeps running)", Repeatable: true),
             new OptionSpec("--publish", "tcp|udp:PORT=HOST_ADDR:PORT", "tailnet → host: a tailnet port proxied to a host address", Repeatable: true),
             new OptionSpec("--verbose", null, "log debug messages to stderr"),
         ]);
@@ -36,9 +41,10 @@ internal sealed class UpCommand : ICommand
     public async Task<int> RunAsync(ParsedArguments args, CliConsole console, CancellationToken cancellationToken)
     {
         var settings = Validate(args);
-        if (!File.Exists(settings.ConfigFile))
+        var control = settings.Control;
+        if (settings.ConfigFile is { } configFile && !File.Exists(configFile))
         {
-            await console.Error.WriteLineAsync($"{settings.ConfigFile}: no such file").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"{configFile}: no such file").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -48,25 +54,35 @@ internal sealed class UpCommand : ICommand
             return ExitCodes.Usage;
         }
 
+        // Where an options error comes from: the wg-quick file, or the command line in control mode.
+        var source = settings.ConfigFile ?? "tsnet up";
         TailnetServerOptions options;
-        try
+        if (control is not null)
         {
-            var text = await File.ReadAllTextAsync(settings.ConfigFile, cancellationToken).ConfigureAwait(false);
-            options = TailnetServerOptions.FromWireGuardConfig(text, warning => console.Error.WriteLine(ConfigMessages.Warning(settings.ConfigFile, warning)));
+            options = control.ToOptions(Environment.GetEnvironmentVariable);
         }
-        catch (WireGuardConfigException e)
+        else
         {
-            await console.Error.WriteLineAsync(ConfigMessages.Error(settings.ConfigFile, e.LineNumber, e.Reason)).ConfigureAwait(false);
-            return ExitCodes.Usage;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            await console.Error.WriteLineAsync($"{settings.ConfigFile}: {e.Message}").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            try
+            {
+                var text = await File.ReadAllTextAsync(source, cancellationToken).ConfigureAwait(false);
+                options = TailnetServerOptions.FromWireGuardConfig(text, warning => console.Error.WriteLine(ConfigMessages.Warning(source, warning)));
+            }
+            catch (WireGuardConfigException e)
+            {
+                await console.Error.WriteLineAsync(ConfigMessages.Error(source, e.LineNumber, e.Reason)).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await console.Error.WriteLineAsync($"{source}: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
         }
 
         using var loggerFactory = new TextWriterLoggerFactory(console.Error, settings.Verbose ? LogLevel.Debug : LogLevel.Information, reportedByCaller: ReportedHere);
         options.LoggerFactory = loggerFactory;
+        configureNodeOptions?.Invoke(options);
         var logger = loggerFactory.CreateLogger("TsNet.Tool");
 
         TailnetServer node;
@@ -76,8 +92,25 @@ internal sealed class UpCommand : ICommand
         }
         catch (ArgumentException e)
         {
-            await console.Error.WriteLineAsync($"{settings.ConfigFile}: {e.Message}").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"{source}: {WithoutParameterName(e)}").ConfigureAwait(false);
             return ExitCodes.Usage;
+        }
+        catch (Exception e) when (control?.StateDirectory is { } state && e is IOException or UnauthorizedAccessException)
+        {
+            // The state directory could not be created or read (its keys are loaded at construction).
+            await console.Error.WriteLineAsync($"tsnet up: --state {state}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var output = new UpOutput(console);
+        void OnStateChanged(object? sender, TailnetStateChangedEventArgs e)
+        {
+            if (e.State == TailnetState.NeedsLogin && e.AuthUrl is { } authUrl)
+            {
+                // stdout gets the URL until the node is ready; stderr always (a later re-login shows there).
+                output.TryWriteLoginUrl(authUrl);
+                UpLog.WaitingForLogin(logger, authUrl.AbsoluteUri);
+            }
         }
 
         var services = new List<ITailnetService>();
@@ -86,17 +119,23 @@ internal sealed class UpCommand : ICommand
         {
             try
             {
-                stage = $"starting the node (UDP port {options.ListenPort})";
-                await node.StartAsync(cancellationToken).ConfigureAwait(false);
-                stage = "starting the services";
-                await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
-                await console.Out.WriteLineAsync(ReadyLine(node)).ConfigureAwait(false);
-                foreach (var proxy in services.OfType<LoopbackProxyService>())
+                if (control is not null)
                 {
-                    await console.Out.WriteLineAsync(proxy.AnnouncementLine).ConfigureAwait(false);
+                    // Subscribed before the node starts, so that no login URL goes unprinted.
+                    node.StateChanged += OnStateChanged;
+                    stage = $"joining the tailnet of {control.LoginServer}";
+                    UpLog.Joining(logger, control.LoginServer.AbsoluteUri, options.Hostname ?? string.Empty);
+                    await node.UpAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    stage = $"starting the node (UDP port {options.ListenPort})";
+                    await node.StartAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stage = "starting the services";
+                await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
+                output.WriteReady(ReadyLine(node, control is not null), services.OfType<LoopbackProxyService>().Select(proxy => proxy.AnnouncementLine));
                 UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Sum(service => service.Count));
 
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -105,25 +144,36 @@ internal sealed class UpCommand : ICommand
             {
                 UpLog.Stopping(logger);
             }
+            catch (TailnetLoginException e)
+            {
+                // The server's own words, one line: a bad or expired auth key, a node it does not allow, ...
+                await console.Error.WriteLineAsync($"tsnet up: {control?.LoginServer.AbsoluteUri} refused the login: {OneLine(e.Message)}").ConfigureAwait(false);
+                await StopServicesAsync(services).ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
             catch (PortPublishingException e) when (e.InnerException is ArgumentException reason)
             {
                 // The target names no configured peer (or is not dialable by name): a configuration error, not a run-time one.
                 var flag = e.Mapping.Direction == PortMappingDirection.HostToTailnet ? "--forward" : "--publish";
-                await console.Error.WriteLineAsync($"tsnet up: {flag} {e.Mapping}: {WithoutParameterName(reason)} Name a peer of {settings.ConfigFile} ('# Name = NAME' in its [Peer] section) or use an address in its AllowedIPs.").ConfigureAwait(false);
+                await console.Error.WriteLineAsync($"tsnet up: {flag} {e.Mapping}: {WithoutParameterName(reason)} Name a peer of {source} ('# Name = NAME' in its [Peer] section) or use an address in its AllowedIPs.").ConfigureAwait(false);
                 await StopServicesAsync(services).ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && stage.StartsWith("starting the node", StringComparison.Ordinal))
             {
-                var origin = options.ListenPort == 0 ? "any free port" : $"ListenPort in {settings.ConfigFile}";
-                await console.Error.WriteLineAsync($"tsnet up: UDP port {options.ListenPort} ({origin}) is already in use: stop the program using it, or set another ListenPort in {settings.ConfigFile} (0 picks a free port).").ConfigureAwait(false);
+                var origin = options.ListenPort == 0 ? "any free port" : $"ListenPort in {source}";
+                await console.Error.WriteLineAsync($"tsnet up: UDP port {options.ListenPort} ({origin}) is already in use: stop the program using it, or set another ListenPort in {source} (0 picks a free port).").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
-            catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException or HttpRequestException)
             {
                 await console.Error.WriteLineAsync($"tsnet up: failed {stage}: {e.Message}").ConfigureAwait(false);
                 await StopServicesAsync(services).ConfigureAwait(false);
                 return ExitCodes.Failure;
+            }
+            finally
+            {
+                node.StateChanged -= OnStateChanged;
             }
 
             await StopServicesAsync(services).ConfigureAwait(false);
@@ -138,14 +188,31 @@ internal sealed class UpCommand : ICommand
     [
         ("TsNet.TailnetServer", 1120), // the node could not start
         ("TsNet.Publishing", 3201), // a --forward/--publish mapping could not be published
+        ("TsNet.TailnetServer", 1414), // a login is required: the login url= line and UpLog.WaitingForLogin say so
+        ("TsNet.TailnetServer", 1415), // the coordination server refused the node: printed as one line with its message
+        ("TsNet.Control.Client.ControlClient", 1501), // the same refusal, as the control client sees it
+        ("TsNet.Control.Client.ControlClient", 1502), // the same login URL, as the control client sees it
     ];
 
-    /// <summary>The line printed once the node is up: IPv4 addresses first, then IPv6.</summary>
-    public static string ReadyLine(TailnetServer node)
+    /// <summary>
+    /// The line printed once the node is up: IPv4 addresses first, then IPv6; in control mode followed by
+    /// <c>name=</c> and the node's DNS name (empty when the server gives the node none).
+    /// </summary>
+    public static string ReadyLine(TailnetServer node, bool controlMode = false)
     {
-        var addresses = node.Addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0);
-        return $"ready address={string.Join(',', addresses)} port={node.ListenPort} publickey={node.PublicKey}";
+        var line = ReadyLine(node.Addresses, node.ListenPort, node.PublicKey);
+        return controlMode ? line + " name=" + node.DnsName : line;
     }
+
+    /// <summary>The static-mode ready line: <c>ready address=A[,A6] port=UDP publickey=KEY</c>.</summary>
+    public static string ReadyLine(IEnumerable<System.Net.IPAddress> addresses, int port, WireGuardKey publicKey)
+    {
+        var ordered = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0);
+        return $"ready address={string.Join(',', ordered)} port={port} publickey={publicKey}";
+    }
+
+    /// <summary>A server message on one line (a multi-line message would break the one-line contract).</summary>
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>An argument error's message without .NET's <c>(Parameter 'host')</c> suffix, which means nothing to a user.</summary>
     private static string WithoutParameterName(ArgumentException e) =>
@@ -154,7 +221,13 @@ internal sealed class UpCommand : ICommand
     /// <summary>Checks the options that belong together and returns them; throws <see cref="UsageException"/> otherwise.</summary>
     internal static UpSettings Validate(ParsedArguments args)
     {
-        var config = args.Value("--config") ?? throw new UsageException("--config FILE is required");
+        var control = UpControlArguments.Validate(args);
+        var config = args.Value("--config");
+        if (config is null && control is null)
+        {
+            throw new UsageException($"--config FILE or {UpControlArguments.LoginServer} URL is required");
+        }
+
         var http = args.Port("--http");
         var www = args.Value("--www");
         if (http is not null && www is null)
@@ -223,7 +296,7 @@ internal sealed class UpCommand : ICommand
             }
         }
 
-        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword, PortMappings = mappings };
+        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword, PortMappings = mappings, Control = control };
     }
 
     private static async Task StartServicesAsync(TailnetServer node, UpSettings settings, List<ITailnetService> services, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -244,9 +317,26 @@ internal sealed class UpCommand : ICommand
             services.Add(await UdpEchoService.StartAsync(node, port, serviceLogger, cancellationToken).ConfigureAwait(false));
         }
 
-        if (settings.PortMappings.Count > 0)
+        if (settings.PortMappings.Count > 0 && settings.Control is null)
         {
             services.Add(new PortPublicationService(await node.PublishAsync(settings.PortMappings, cancellationToken).ConfigureAwait(false)));
+        }
+        else if (settings.PortMappings.Count > 0)
+        {
+            // Control mode: peer names come from the server and change while the node runs, so a target that names no
+            // peer (yet) is a run-time error of that one mapping, logged; the node and its other mappings run on.
+            foreach (var mapping in settings.PortMappings)
+            {
+                try
+                {
+                    services.Add(new PortPublicationService(await node.PublishAsync([mapping], cancellationToken).ConfigureAwait(false)));
+                }
+                catch (PortPublishingException e) when (e.InnerException is ArgumentException reason)
+                {
+                    var flag = mapping.Direction == PortMappingDirection.HostToTailnet ? "--forward" : "--publish";
+                    UpLog.MappingNotPublished(serviceLogger, flag, mapping.ToString(), WithoutParameterName(reason));
+                }
+            }
         }
 
         if (settings.Socks5 is { } socks5)

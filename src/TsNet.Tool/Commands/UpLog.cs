@@ -25,4 +25,13 @@ internal static partial class UpLog
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Information, Message = "stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Information, Message = "joining the tailnet of {LoginServer} as {Hostname}")]
+    public static partial void Joining(ILogger logger, string loginServer, string hostname);
+
+    [LoggerMessage(EventId = 2204, Level = LogLevel.Warning, Message = "waiting for an interactive login: open {AuthUrl} (or start with --authkey)")]
+    public static partial void WaitingForLogin(ILogger logger, string authUrl);
+
+    [LoggerMessage(EventId = 2205, Level = LogLevel.Error, Message = "{Flag} {Mapping} is not published: {Reason} (the node keeps running without it)")]
+    public static partial void MappingNotPublished(ILogger logger, string flag, string mapping, string reason);
 }
