@@ -5,7 +5,7 @@ using TsNet.Configuration;
 namespace TsNet;
 
 /// <summary>Checks options and takes the private copy a server runs with (options are frozen at construction).</summary>
-internal static class OptionsValidation
+internal static partial class OptionsValidation
 {
     /// <summary>Smallest MTU: every IPv4 host must accept 576-byte datagrams (RFC 791).</summary>
     public const int MinMtu = 576;
@@ -19,6 +19,7 @@ internal static class OptionsValidation
 
     public static TailnetServerOptions Snapshot(TailnetServerOptions options)
     {
+        var control = ValidateControlMode(options);
         var hasKey = !options.PrivateKey.IsEmpty;
         if (hasKey && options.StateDirectory is not null)
         {
@@ -27,7 +28,7 @@ internal static class OptionsValidation
                 nameof(options));
         }
 
-        if (!hasKey && options.StateDirectory is null)
+        if (!hasKey && options.StateDirectory is null && control is null)
         {
             throw new ArgumentException(
                 "TailnetServerOptions.PrivateKey or TailnetServerOptions.StateDirectory is required (generate a key with WireGuardKey.Generate(), or name a directory where the node keeps one).",
@@ -39,7 +40,7 @@ internal static class OptionsValidation
             throw new ArgumentException("TailnetServerOptions.StateDirectory is empty; give a directory path or leave it null.", nameof(options));
         }
 
-        if (options.Addresses.Count == 0)
+        if (options.Addresses.Count == 0 && control is null)
         {
             throw new ArgumentException("TailnetServerOptions.Addresses needs at least one overlay address, e.g. 100.64.0.2/32.", nameof(options));
         }
@@ -74,7 +75,8 @@ internal static class OptionsValidation
         var dnsSuffix = options.DnsSuffix is { } suffix ? NormalizeDnsSuffix(suffix) : null;
 
         // Last of the checks on the options themselves, so that invalid options never create files.
-        var privateKey = options.StateDirectory is { } stateDirectory
+        // Control mode keeps its node key in the control state (ControlStateStore), loaded by the server itself.
+        var privateKey = options.StateDirectory is { } stateDirectory && control is null
             ? NodeKeyStore.LoadOrCreate(stateDirectory, options.LoggerFactory.CreateLogger("TsNet.TailnetServer"))
             : options.PrivateKey;
 
@@ -92,12 +94,13 @@ internal static class OptionsValidation
             Limits = limits,
             TestHooks = options.TestHooks,
         };
+        control?.CopyTo(copy);
         foreach (var address in options.Addresses)
         {
             copy.Addresses.Add(address);
         }
 
-        var ownPublic = privateKey.PublicKey;
+        var ownPublic = privateKey.IsEmpty ? default : privateKey.PublicKey; // empty in control mode (no peers here)
         var seen = new HashSet<WireGuardKey>();
         foreach (var peer in options.Peers)
         {

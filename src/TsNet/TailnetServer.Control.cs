@@ -7,6 +7,8 @@ public sealed partial class TailnetServer
     private int _state;
     private Uri? _authUrl;
     private string? _dnsName;
+    private readonly Queue<TailnetStateChangedEventArgs> _stateEvents = new();
+    private bool _raisingStateEvents;
 
     /// <summary>Where the node is in its life: static mode goes Stopped → Running; control mode passes Starting and maybe NeedsLogin.</summary>
     public TailnetState State => (TailnetState)Volatile.Read(ref _state);
@@ -29,60 +31,95 @@ public sealed partial class TailnetServer
     /// (<see cref="StateChanged"/> carries the <see cref="AuthUrl"/>).
     /// </summary>
     /// <exception cref="TailnetLoginException">The coordination server refused the node.</exception>
+    /// <exception cref="InvalidOperationException">The node faulted (a loop or the control session failed; the inner exception is the cause).</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public async ValueTask UpAsync(CancellationToken cancellationToken = default)
     {
         await StartAsync(cancellationToken).ConfigureAwait(false);
         if (_options.ControlUrl is not null)
         {
-            throw new NotSupportedException("control mode is not wired yet");
+            await WaitUntilRunningAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Logs the node out of its coordination server: its node key is invalidated there and the state directory's
-    /// login is cleared (the next start needs an auth key or an interactive login). Static mode: an
+    /// login is cleared (the next start needs an auth key or an interactive login). Afterwards the node has no
+    /// peers and no addresses and its <see cref="State"/> is <see cref="TailnetState.NeedsLogin"/>, as Go tsnet's is
+    /// after a logout; to log in again, dispose it and create a new node on the same state directory. Static mode: an
     /// <see cref="InvalidOperationException"/>.
     /// </summary>
-    public ValueTask LogoutAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">Static mode, or the node is not started.</exception>
+    /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
+    public async ValueTask LogoutAsync(CancellationToken cancellationToken = default)
     {
         if (_options.ControlUrl is null)
         {
             throw new InvalidOperationException("LogoutAsync needs a node in control mode (TailnetServerOptions.ControlUrl)");
         }
 
-        throw new NotSupportedException("control mode is not wired yet");
+        await LogoutCoreAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets <see cref="DnsName"/> (control mode, from the netmap's self node; no trailing dot).</summary>
     private void SetDnsName(string? name) => Volatile.Write(ref _dnsName, name);
 
+    /// <summary>
+    /// Moves <see cref="State"/> and queues a <see cref="StateChanged"/> event. Events are raised one at a time, in the
+    /// order of the changes, on a thread-pool thread (never on a loop or the control session's task).
+    /// </summary>
     private void SetState(TailnetState state, Uri? authUrl = null, Exception? exception = null)
     {
-        Volatile.Write(ref _authUrl, state == TailnetState.NeedsLogin ? authUrl : null);
-        if (Interlocked.Exchange(ref _state, (int)state) == (int)state && state != TailnetState.NeedsLogin)
+        lock (_stateEvents)
         {
-            return;
+            Volatile.Write(ref _authUrl, state == TailnetState.NeedsLogin ? authUrl : null);
+            if (Interlocked.Exchange(ref _state, (int)state) == (int)state && state != TailnetState.NeedsLogin)
+            {
+                return;
+            }
+
+            if (StateChanged is null)
+            {
+                return;
+            }
+
+            _stateEvents.Enqueue(new TailnetStateChangedEventArgs(state, authUrl, exception));
+            if (_raisingStateEvents)
+            {
+                return; // the running drain raises it after the ones before it
+            }
+
+            _raisingStateEvents = true;
         }
 
-        var handler = StateChanged;
-        if (handler is null)
-        {
-            return;
-        }
+        _ = Task.Run(RaiseStateEvents);
+    }
 
-        var args = new TailnetStateChangedEventArgs(state, authUrl, exception);
-        _ = Task.Run(() =>
+    /// <summary>Raises the queued state events in order until none is left.</summary>
+    private void RaiseStateEvents()
+    {
+        while (true)
         {
+            TailnetStateChangedEventArgs args;
+            lock (_stateEvents)
+            {
+                if (!_stateEvents.TryDequeue(out args!))
+                {
+                    _raisingStateEvents = false;
+                    return;
+                }
+            }
+
             try
             {
-                handler(this, args);
+                StateChanged?.Invoke(this, args);
             }
             catch (Exception ex)
             {
                 LogStateChangedHandlerFailed(_logger, ex);
             }
-        });
+        }
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 1400, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "A StateChanged handler threw; ignored")]

@@ -12,13 +12,17 @@ public sealed partial class TailnetServer
     /// route the packets would only be dropped by the dataplane, and the dial would wait out its whole timeout
     /// (127 s of SYN retries for TCP) to report a bare "timed out".
     /// </summary>
-    /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>, with a message naming the address.</exception>
+    /// <exception cref="SocketException"><see cref="SocketError.NetworkUnreachable"/>, with a message naming the address;
+    /// <see cref="SocketError.HostUnreachable"/> when the peer's node key expired.</exception>
     internal void EnsureOverlayRoute(IPAddress address)
     {
-        if (!HasOverlayRoute(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address))
+        var target = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (!HasOverlayRoute(target))
         {
             throw NoRouteException(address);
         }
+
+        EnsurePeerKeyNotExpired(target);
     }
 
     /// <summary>The error of a dial to an address no peer routes; built only when a dial fails.</summary>

@@ -22,6 +22,7 @@ public sealed partial class TailnetServer
         }
 
         LogLoopFaulted(_logger, loop, cause);
+        EnterFaulted(cause);
         DataplaneLoop? dataplane;
         NetstackLoop? netstack;
         lock (_gate)

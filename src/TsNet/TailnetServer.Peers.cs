@@ -21,7 +21,7 @@ public sealed partial class TailnetServer
     /// waits for that). Before start, changes the initial peer list.
     /// </summary>
     /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
-    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="InvalidOperationException">The node faulted, or it is in control mode (the coordination server provides the peers).</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public void AddOrUpdatePeer(TailnetPeer peer)
     {
@@ -39,7 +39,7 @@ public sealed partial class TailnetServer
     /// completes without applying the older settings.
     /// </summary>
     /// <exception cref="ArgumentException">The peer is invalid (the message says which setting).</exception>
-    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="InvalidOperationException">The node faulted, or it is in control mode (the coordination server provides the peers).</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public async ValueTask AddOrUpdatePeerAsync(TailnetPeer peer, CancellationToken cancellationToken = default)
     {
@@ -54,7 +54,7 @@ public sealed partial class TailnetServer
     /// Removes a peer and wipes its session; false when it was not configured. The registry forgets it before this
     /// returns; the dataplane shortly after (<see cref="RemovePeerAsync"/> waits for that).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="InvalidOperationException">The node faulted, or it is in control mode (the coordination server provides the peers).</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public bool RemovePeer(WireGuardKey publicKey)
     {
@@ -70,7 +70,7 @@ public sealed partial class TailnetServer
     /// <summary>
     /// Removes a peer and wipes its session, completing once the dataplane dropped it; false when it was not configured.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The node faulted.</exception>
+    /// <exception cref="InvalidOperationException">The node faulted, or it is in control mode (the coordination server provides the peers).</exception>
     /// <exception cref="ObjectDisposedException">The node was disposed.</exception>
     public async ValueTask<bool> RemovePeerAsync(WireGuardKey publicKey, CancellationToken cancellationToken = default)
     {
@@ -87,6 +87,7 @@ public sealed partial class TailnetServer
     private (RegistryPeer Entry, DataplaneLoop? Dataplane) Register(TailnetPeer peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
+        EnsureStaticMode();
         var copy = OptionsValidation.ValidatePeer(peer, PublicKey);
         var entry = RegistryPeer.FromStatic(copy, _options.DnsSuffix);
         DataplaneLoop? dataplane;
@@ -107,6 +108,7 @@ public sealed partial class TailnetServer
 
     private (bool Removed, DataplaneLoop? Dataplane) Unregister(WireGuardKey publicKey)
     {
+        EnsureStaticMode();
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
@@ -170,21 +172,26 @@ public sealed partial class TailnetServer
     /// </summary>
     private async Task UnapplyPeerAsync(DataplaneLoop dataplane, WireGuardKey publicKey, CancellationToken cancellationToken)
     {
-        var key = publicKey.Bytes.ToArray();
         await OnDataplaneAsync(dataplane, (loop, now) =>
         {
-            var readdedAndApplied = _registry.Current.TryGet(publicKey, out var current)
-                && loop.Core.TryGetPeer(key, out var peer)
-                && peer?.Tag is PeerSettings { Entry: { } applied }
-                && ReferenceEquals(applied, current);
-            if (!readdedAndApplied)
-            {
-                loop.ConfigureRelayPath(key, null, now);
-                loop.Core.RemovePeer(key);
-            }
-
+            UnapplyPeer(loop, publicKey, now);
             return true;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>On the dataplane's task: drops the peer, unless it was added back and that newer entry is applied.</summary>
+    private void UnapplyPeer(DataplaneLoop loop, WireGuardKey publicKey, long now)
+    {
+        var key = publicKey.Bytes.ToArray();
+        var readdedAndApplied = _registry.Current.TryGet(publicKey, out var current)
+            && loop.Core.TryGetPeer(key, out var peer)
+            && peer?.Tag is PeerSettings { Entry: { } applied }
+            && ReferenceEquals(applied, current);
+        if (!readdedAndApplied)
+        {
+            loop.ConfigureRelayPath(key, null, now);
+            loop.Core.RemovePeer(key);
+        }
     }
 
     private async Task ApplyInBackgroundAsync(DataplaneLoop dataplane, RegistryPeer entry)

@@ -35,9 +35,13 @@ public sealed partial class TailnetServer
         var peers = new List<TailnetPeerStatus>(registry.Count);
         foreach (var entry in registry.Peers)
         {
-            peers.Add(sessions.Peers.TryGetValue(entry.NodeKey, out var session)
+            var status = sessions.Peers.TryGetValue(entry.NodeKey, out var session)
                 ? new TailnetPeerStatus(entry.NodeKey, entry.Name, session.Endpoint, session.LastHandshake, session.RxBytes, session.TxBytes, session.SessionState)
-                : new TailnetPeerStatus(entry.NodeKey, entry.Name, null, null, 0, 0, "none"));
+                {
+                    DnsName = entry.DnsName, Addresses = entry.Addresses, Online = entry.Online, Path = PathText(entry, session.Endpoint),
+                }
+                : new TailnetPeerStatus(entry.NodeKey, entry.Name, null, null, 0, 0, "none") { DnsName = entry.DnsName, Addresses = entry.Addresses, Online = entry.Online };
+            peers.Add(status);
         }
 
         var drops = new Dictionary<string, long>(sessions.Drops);
@@ -55,7 +59,13 @@ public sealed partial class TailnetServer
             DropCounters.AddIfNonZero(drops, "netstack." + reason, netstack.Counters.Dropped(reason));
         }
 
-        return new TailnetStatus(PublicKey, Addresses, dataplane.ListenPort, peers, drops);
+        return new TailnetStatus(PublicKey, Addresses, dataplane.ListenPort, peers, drops)
+        {
+            DnsName = DnsName,
+            HomeDerpRegion = null,
+            Endpoints = Volatile.Read(ref _localEndpoints),
+            ControlConnected = ControlConnected,
+        };
     }
 
     /// <summary>

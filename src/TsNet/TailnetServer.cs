@@ -48,7 +48,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
         _options = OptionsValidation.Snapshot(options);
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
         _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
-        _privateKey = _options.PrivateKey;
+        _controlState = LoadControlState();
+        _privateKey = _controlState?.NodeKey ?? _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
         _pool = new PacketBufferPool(PoolBufferSize(_options.Mtu));
         // One snapshot for all configured peers (validated above): adding them one by one would rebuild it per peer.
@@ -115,6 +116,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        EnterStarting();
         var privateKey = _privateKey;
         var addresses = Volatile.Read(ref _addresses);
         var core = new WireGuardEndpoint(new WireGuardEndpointOptions
@@ -196,14 +198,17 @@ public sealed partial class TailnetServer : IAsyncDisposable
             netstack.Start();
             await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
             await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
+            await StartControlSessionAsync(dataplane, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
+            SetState(TailnetState.Stopped, exception: ex);
             throw;
         }
 
         LogStarted(_logger, PublicKey.ToString(), dataplane.ListenPort, string.Join(",", Addresses));
+        EnterRunningIfStatic();
     }
 
     /// <summary>Sends ICMP echo requests through the tailnet until one is answered; returns the round-trip time.</summary>
@@ -274,6 +279,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
             }
         }
 
+        // Before the loops: an ephemeral session logs out, and no netmap is applied to loops being torn down.
+        await StopControlSessionAsync().ConfigureAwait(false);
+
         NetstackLoop? netstack;
         DataplaneLoop? dataplane;
         lock (_gate)
@@ -301,6 +309,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
 
         _disposing.Dispose();
+        SetState(TailnetState.Stopped);
         LogStopped(_logger);
     }
 

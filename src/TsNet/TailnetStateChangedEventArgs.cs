@@ -17,6 +17,9 @@ public sealed class TailnetStateChangedEventArgs : EventArgs
     /// <summary>Where to log in, when <see cref="State"/> is <see cref="TailnetState.NeedsLogin"/>.</summary>
     public Uri? AuthUrl { get; }
 
-    /// <summary>The cause, when <see cref="State"/> is <see cref="TailnetState.Faulted"/>.</summary>
+    /// <summary>
+    /// The cause, when <see cref="State"/> is <see cref="TailnetState.Faulted"/>; for <see cref="TailnetState.Stopped"/>
+    /// the <see cref="TailnetLoginException"/> of a refused login or the error of a failed start, if that stopped it.
+    /// </summary>
     public Exception? Exception { get; }
 }

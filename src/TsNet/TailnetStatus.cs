@@ -42,6 +42,26 @@ public sealed class TailnetStatus
     /// </summary>
     [JsonInclude]
     public string? Fault { get; internal init; }
+
+    /// <summary>The node's full DNS name on the tailnet (no trailing dot), in control mode once Running; null otherwise.</summary>
+    [JsonInclude]
+    public string? DnsName { get; internal init; }
+
+    /// <summary>The node's home DERP region; null while it has none (DERP is not used yet).</summary>
+    [JsonInclude]
+    public int? HomeDerpRegion { get; internal init; }
+
+    /// <summary>
+    /// The node's underlay endpoints as it reported them to the coordination server (the bound UDP port on the host's
+    /// addresses); empty in static mode.
+    /// </summary>
+    [JsonInclude]
+    [JsonConverter(typeof(IPEndPointListJsonConverter))]
+    public IReadOnlyList<IPEndPoint> Endpoints { get; internal init; } = [];
+
+    /// <summary>True while the map stream to the coordination server is up (control mode); false in static mode.</summary>
+    [JsonInclude]
+    public bool ControlConnected { get; internal init; }
 }
 
 /// <summary>One peer's session as the node sees it.</summary>
@@ -80,4 +100,24 @@ public sealed class TailnetPeerStatus
 
     /// <summary><c>established</c>, <c>handshaking</c>, <c>awaiting-confirmation</c> or <c>none</c>.</summary>
     public string SessionState { get; }
+
+    /// <summary>The peer's full DNS name (no trailing dot): from the netmap, or a static peer's name with the DNS suffix; null without one.</summary>
+    [JsonInclude]
+    public string? DnsName { get; internal init; }
+
+    /// <summary>The peer's own overlay addresses, IPv4 first (see <see cref="TailnetPeerIdentity.Addresses"/>).</summary>
+    [JsonInclude]
+    [JsonConverter(typeof(IPAddressListJsonConverter))]
+    public IReadOnlyList<IPAddress> Addresses { get; internal init; } = [];
+
+    /// <summary>Whether the coordination server says the peer is online; null when unknown (static peers).</summary>
+    [JsonInclude]
+    public bool? Online { get; internal init; }
+
+    /// <summary>
+    /// The path packets to the peer take, as text: <c>direct &lt;ip:port&gt;</c> or <c>relay &lt;ip:port&gt;</c>
+    /// (<c>derp &lt;region&gt;</c> comes with DERP); null while no endpoint is known.
+    /// </summary>
+    [JsonInclude]
+    public string? Path { get; internal init; }
 }

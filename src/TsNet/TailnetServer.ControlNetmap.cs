@@ -1,0 +1,232 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using TsNet.Control.Netmap;
+using TsNet.Control.Protocol;
+using TsNet.Dataplane;
+using TsNet.Filter;
+using TsNet.Registry;
+
+namespace TsNet;
+
+// A netmap applied to the node, in an order that never lets a packet through that the new map forbids: self
+// addresses and name, then the packet filter, then the peers (registry first, then the dataplane in bounded batches).
+// The session waits for the returned task (back-pressure: it reads no further map frames meanwhile).
+public sealed partial class TailnetServer
+{
+    /// <summary>
+    /// Peers the dataplane applies per turn: a 10 000-peer netmap is spread over many short turns, so packets keep
+    /// flowing between them.
+    /// </summary>
+    private const int PeersPerDataplaneTurn = 256;
+
+    /// <summary>Serialises netmap application and logout (the session sends one map at a time; logout may race it).</summary>
+    private readonly SemaphoreSlim _netmapGate = new(1, 1);
+
+    private DateTimeOffset? _selfKeyExpiry;
+    private ITimer? _selfExpiryTimer;
+
+    /// <summary>True when the self node's key has expired by the local clock. Under <see cref="_controlGate"/>.</summary>
+    private bool SelfKeyExpired => _selfKeyExpiry is { } expiry && expiry <= _options.TimeProvider.GetUtcNow();
+
+    private async Task ApplyNetmapAsync(NetmapUpdate update, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        var token = linked.Token;
+        await _netmapGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            var (dataplane, _) = Started();
+            var netmap = update.Netmap;
+
+            // Self first: listeners already cover new addresses, and connections on removed ones are reset.
+            var selfAddresses = netmap.SelfAddresses;
+            if (!selfAddresses.SequenceEqual(Addresses))
+            {
+                await SetAddressesAsync([.. selfAddresses.Select(HostPrefix)], token).ConfigureAwait(false);
+            }
+
+            SetDnsName(netmap.SelfNames.Full);
+
+            if (update.FilterChanged)
+            {
+                await SetPacketFilterAsync(ParseFilter(netmap.PacketFilter), token).ConfigureAwait(false);
+            }
+
+            var before = _registry.Current;
+            if (update.ApplyTo(_registry) is { } after)
+            {
+                await ApplyRegistryChangeAsync(dataplane, before, after, token).ConfigureAwait(false);
+            }
+
+            lock (_controlGate)
+            {
+                ScheduleSelfExpiry(SelfKeyExpiry(netmap.Self));
+                EnterRunningOrExpired();
+            }
+
+            LogNetmapApplied(_logger, update.IsFull, _registry.Current.Count, update.SkippedPeers, string.Join(",", selfAddresses));
+        }
+        finally
+        {
+            _netmapGate.Release();
+        }
+    }
+
+    /// <summary>After logout: no peers, no addresses, no name.</summary>
+    private async Task ClearNetmapAsync(CancellationToken cancellationToken)
+    {
+        await _netmapGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (dataplane, _) = Started();
+            var before = _registry.Current;
+            var after = _registry.ReplaceAll([]);
+            await ApplyRegistryChangeAsync(dataplane, before, after, cancellationToken).ConfigureAwait(false);
+            await SetAddressesAsync([], cancellationToken).ConfigureAwait(false);
+            SetDnsName(null);
+        }
+        finally
+        {
+            _netmapGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Brings the dataplane from <paramref name="before"/> to <paramref name="after"/>: peers that left are dropped,
+    /// new and changed entries (a new instance) are applied as a static peer update is (<see cref="ApplyPeer"/>), so
+    /// sessions of unchanged peers continue. Work goes to the loop in batches of <see cref="PeersPerDataplaneTurn"/>.
+    /// </summary>
+    private async Task ApplyRegistryChangeAsync(DataplaneLoop dataplane, PeerRegistrySnapshot before, PeerRegistrySnapshot after, CancellationToken cancellationToken)
+    {
+        var removed = new List<WireGuardKey>();
+        foreach (var entry in before.Peers)
+        {
+            if (!after.TryGet(entry.NodeKey, out _))
+            {
+                removed.Add(entry.NodeKey);
+            }
+        }
+
+        var changed = new List<PeerSettings>();
+        foreach (var entry in after.Peers)
+        {
+            if (!before.TryGet(entry.NodeKey, out var previous) || !ReferenceEquals(previous, entry))
+            {
+                changed.Add(await ResolvePeerAsync(entry, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        for (var start = 0; start < removed.Count; start += PeersPerDataplaneTurn)
+        {
+            var batch = removed.GetRange(start, Math.Min(PeersPerDataplaneTurn, removed.Count - start));
+            await OnDataplaneAsync(dataplane, (loop, now) =>
+            {
+                foreach (var key in batch)
+                {
+                    UnapplyPeer(loop, key, now);
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var start = 0; start < changed.Count; start += PeersPerDataplaneTurn)
+        {
+            var batch = changed.GetRange(start, Math.Min(PeersPerDataplaneTurn, changed.Count - start));
+            await OnDataplaneAsync(dataplane, (loop, now) =>
+            {
+                var current = _registry.Current;
+                foreach (var settings in batch)
+                {
+                    // A later registry change applies itself (same rule as a static peer update).
+                    if (settings.Entry is { } entry && current.TryGet(entry.NodeKey, out var latest) && ReferenceEquals(latest, entry))
+                    {
+                        ApplyPeer(loop, settings, now);
+                    }
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The netmap's rules; none yet, or rules that do not parse, deny everything (as Tailscale does).</summary>
+    private PacketFilter ParseFilter(JsonElement? rules)
+    {
+        if (rules is not { } json)
+        {
+            return PacketFilter.DenyAll;
+        }
+
+        try
+        {
+            return PacketFilter.Parse(json);
+        }
+        catch (FormatException ex)
+        {
+            LogFilterUnparsable(_logger, ex.Message);
+            return PacketFilter.DenyAll;
+        }
+    }
+
+    private static IPNetwork HostPrefix(IPAddress address) =>
+        new(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+
+    private static DateTimeOffset? SelfKeyExpiry(Node? self) =>
+        self?.KeyExpiry is { } expiry && !GoTimeJsonConverter.IsZero(expiry) ? expiry : null;
+
+    /// <summary>
+    /// Under <see cref="_controlGate"/>: arms a timer on the node's clock for the instant the self node key expires
+    /// (the server's clock is not trusted for this); null disarms.
+    /// </summary>
+    private void ScheduleSelfExpiry(DateTimeOffset? expiry)
+    {
+        if (expiry == _selfKeyExpiry && (_selfExpiryTimer is not null || expiry is null))
+        {
+            return;
+        }
+
+        _selfKeyExpiry = expiry;
+        _selfExpiryTimer?.Dispose();
+        _selfExpiryTimer = null;
+        if (expiry is { } at && at - _options.TimeProvider.GetUtcNow() is var due && due > TimeSpan.Zero)
+        {
+            _selfExpiryTimer = _options.TimeProvider.CreateTimer(_ => OnSelfKeyExpiryDue(), null, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>On a timer thread: the self key's expiry instant came; a Running node becomes Expired.</summary>
+    private void OnSelfKeyExpiryDue()
+    {
+        lock (_controlGate)
+        {
+            if (_selfKeyExpiry is not { } expiry || _selfExpiryTimer is null)
+            {
+                return; // disarmed meanwhile
+            }
+
+            var early = expiry - _options.TimeProvider.GetUtcNow();
+            if (early > TimeSpan.Zero)
+            {
+                _selfExpiryTimer.Change(early, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            if (State == TailnetState.Running)
+            {
+                LeaveRunning(TailnetState.Expired);
+                LogSelfKeyExpired(_logger, expiry);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1419, Level = LogLevel.Debug, Message = "Netmap applied (full {Full}): {Peers} peers, {Skipped} left out, self addresses {Addresses}")]
+    private static partial void LogNetmapApplied(ILogger logger, bool full, int peers, int skipped, string addresses);
+
+    [LoggerMessage(EventId = 1420, Level = LogLevel.Error, Message = "The netmap's packet filter does not parse ({Reason}); every inbound flow is denied until a valid one arrives")]
+    private static partial void LogFilterUnparsable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1421, Level = LogLevel.Warning, Message = "The node key expired at {Expiry} (local clock): peers will not talk to this node until it logs in again")]
+    private static partial void LogSelfKeyExpired(ILogger logger, DateTimeOffset expiry);
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using TsNet.Control.Client;
+using TsNet.Control.Protocol;
+using TsNet.Control.Session;
+using TsNet.Control.State;
+using TsNet.InteropTests.Harness;
+using TsNet.InteropTests.Tailscale.Harness;
+using Xunit.Abstractions;
+using Observer = TsNet.InteropTests.Tailscale.ControlClientObserver;
+
+namespace TsNet.InteropTests.Tailscale;
+
+/// <summary>
+/// The real <see cref="ControlClient"/> against Tailscale's <c>testcontrol-server</c> (v1.36.2): auth key, refused key,
+/// interactive login, server restart, logout and an ephemeral node's dispose. No root needed.
+/// </summary>
+[Collection(InteropCollection.Name)]
+[Trait("Category", TailscaleFactAttribute.Category)]
+public sealed class ControlClientInteropTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly TestLog _log = new(output);
+
+    [TailscaleFact]
+    public async Task AuthKey_RegistersAndGetsNetmapWithOwnAddresses()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var observer = new Observer();
+        await using var client = env.Client("cc-authkey", authKey: "any-key");
+
+        client.Start(observer);
+
+        var netmap = await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        var update = netmap.Update;
+        update.IsFull.Should().BeTrue();
+        var node = await env.NodeAsync(client.State);
+        node.Should().NotBeNull("the server has the node after register");
+        update.Netmap.SelfAddresses.Select(a => a.ToString()).Should().BeEquivalentTo(node!.Addresses.Select(a => a.Split('/')[0]));
+        update.Netmap.SelfAddresses.Should().Contain(a => a.ToString().StartsWith("100.64.0.", StringComparison.Ordinal));
+        update.Netmap.Self!.Key.Should().Be(ControlRequests.NodeKeyText(client.State.NodeKey));
+        observer.Seen.OfType<Observer.ConnectionChanged>().Should().ContainSingle(c => c.Connected);
+        await Poll.UntilAsync(env.Server.Admin.GetNodesAsync, nodes => nodes.Any(n => n.NodeKey == node.NodeKey && n.Online), Bound, "online");
+        client.State.LoggedIn.Should().BeTrue();
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task WrongAuthKey_IsRefusedWithTheServersMessage()
+    {
+        await using var env = await Env.StartAsync(_log, new TestControlServerOptions { AuthKeys = ["the-right-key"] });
+        var observer = new Observer();
+        await using var client = env.Client("cc-refused", authKey: "a-wrong-key");
+
+        client.Start(observer);
+
+        var refused = await observer.WaitForAsync<Observer.LoginRefused>(Bound);
+        refused.Message.Should().Be("invalid key: auth key not accepted by testcontrol", "the server's own text (its log line \"register: refusing node key\")");
+        (await env.Server.Admin.GetNodesAsync()).Should().BeEmpty("a refused key creates no node");
+        await client.RunTask!.WaitAsync(Bound);
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task RequireAuth_ReportsTheUrl_AndCompletingItGivesANetmap()
+    {
+        await using var env = await Env.StartAsync(_log, new TestControlServerOptions { RequireAuth = true });
+        var observer = new Observer();
+        await using var client = env.Client("cc-interactive", authKey: null);
+
+        client.Start(observer);
+
+        var login = await observer.WaitForAsync<Observer.LoginRequired>(Bound);
+        login.AuthUrl.ToString().Should().StartWith(env.Server.Url);
+        await env.Server.Admin.CompleteAuthAsync(login.AuthUrl.ToString());
+        var netmap = await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        netmap.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+        client.State.LoggedIn.Should().BeTrue();
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task ServerRestart_ReRegistersAndGetsANetmapAgain()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var observer = new Observer();
+        await using var client = env.Client("cc-restart", authKey: "any-key");
+        client.Start(observer);
+        await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+
+        await env.Server.RestartAsync();
+
+        var down = await observer.WaitForAsync<Observer.ConnectionChanged>(Bound, c => !c.Connected);
+        down.Error.Should().NotBeNull();
+        var again = await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        again.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+        (await env.NodeAsync(client.State)).Should().NotBeNull("the new server knows the node after it registered again");
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task Logout_InvalidatesTheNodeKey_AndReportsANewOne()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var observer = new Observer();
+        await using var client = env.Client("cc-logout", authKey: "any-key");
+        client.Start(observer);
+        await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        var before = client.State;
+
+        using var cts = new CancellationTokenSource(Bound);
+        await client.LogoutAsync(cts.Token);
+
+        var changed = await observer.WaitForAsync<Observer.NodeKeyChanged>(Bound);
+        changed.NodeKey.Should().NotBe(before.NodeKey);
+        client.State.LoggedIn.Should().BeFalse();
+        client.RunTask.Should().BeNull("the session stops polling after logout");
+        var oldKey = ControlRequests.NodeKeyText(before.NodeKey);
+        var nodes = await Poll.UntilAsync(
+            env.Server.Admin.GetNodesAsync, list => list.All(n => n.NodeKey != oldKey || n.Expired), Bound, "logged out");
+        _log.Write("after logout: " + string.Join(", ", nodes));
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task EphemeralDispose_RemovesTheNodeAtOnce()
+    {
+        // A long grace: only the logout on dispose can remove the node within the bound.
+        await using var env = await Env.StartAsync(_log, new TestControlServerOptions { EphemeralGrace = TimeSpan.FromMinutes(10) });
+        var observer = new Observer();
+        var client = env.Client("cc-ephemeral", authKey: "any-key", ephemeral: true);
+        client.Start(observer);
+        await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        var nodeKey = ControlRequests.NodeKeyText(client.State.NodeKey);
+        (await env.Server.Admin.GetNodesAsync()).Should().Contain(n => n.NodeKey == nodeKey && n.Ephemeral);
+
+        var disposing = System.Diagnostics.Stopwatch.StartNew();
+        await client.DisposeAsync();
+        disposing.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
+
+        await Poll.UntilAsync(env.Server.Admin.GetNodesAsync, nodes => nodes.All(n => n.NodeKey != nodeKey), TimeSpan.FromSeconds(10), "the ephemeral node gone");
+        env.Complete();
+    }
+
+    /// <summary>A control server in its own work directory and the clients' common context.</summary>
+    private sealed class Env : IAsyncDisposable
+    {
+        private readonly TailscaleWorkDir _workDir;
+
+        private Env(TailscaleWorkDir workDir, TestControlServer server, TestLog log)
+        {
+            _workDir = workDir;
+            Server = server;
+            Loggers = new TestLoggerFactory(log);
+        }
+
+        public TestControlServer Server { get; }
+
+        public TestLoggerFactory Loggers { get; }
+
+        public static async Task<Env> StartAsync(TestLog log, TestControlServerOptions? options = null)
+        {
+            TailscaleBinaries.EnsureAvailable();
+            using var bound = new CancellationTokenSource(TestControlServer.StartTimeout);
+            var workDir = await TailscaleWorkDir.CreateAsync(log, bound.Token);
+            try
+            {
+                return new Env(workDir, await TestControlServer.StartAsync(workDir, options, bound.Token), log);
+            }
+            catch
+            {
+                await workDir.DisposeAsync();
+                throw;
+            }
+        }
+
+        public ControlClient Client(string hostname, string? authKey, bool ephemeral = false) => new(new ControlSessionContext
+        {
+            ControlUrl = new Uri(Server.Url),
+            State = new ControlState { MachineKey = WireGuardKey.Generate(), NodeKey = WireGuardKey.Generate() },
+            AuthKey = authKey,
+            Hostname = hostname,
+            Ephemeral = ephemeral,
+            CapabilityVersion = 115,
+            DiscoPublicKey = DiscoKey.Generate(),
+            TimeProvider = TimeProvider.System,
+            LoggerFactory = Loggers,
+        });
+
+        public async Task<ControlNode?> NodeAsync(ControlState state)
+        {
+            var key = ControlRequests.NodeKeyText(state.NodeKey);
+            return (await Server.Admin.GetNodesAsync()).FirstOrDefault(n => n.NodeKey == key);
+        }
+
+        public void Complete() => _workDir.Complete();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await _workDir.DisposeAsync();
+        }
+    }
+}
