@@ -6,13 +6,16 @@ using TsNet.InteropTests.Tailscale.Harness;
 namespace TsNet.Benchmarks.Control;
 
 /// <summary>
-/// <c>TsNet.Benchmarks up-time [--rounds 5] [--verbose]</c>: time from <see cref="TailnetServer.UpAsync"/> to Running
+/// <c>TsNet.Benchmarks up-time [--rounds 5] [--derp] [--verbose]</c>: time from <see cref="TailnetServer.UpAsync"/> to Running
 /// against Tailscale's test control server (the interop harness starts <c>testcontrol-server</c> v1.36.2 on loopback),
 /// next to <c>tailscale up</c> of a userspace <c>tailscaled</c> against the same server in the same run. Per round:
 /// a TsNet node with a fresh state directory (register with an auth key + first netmap), the same node restarted from
 /// its state directory without an auth key, and a fresh <c>tailscaled</c> (its start is not timed; the figure is the
 /// <c>tailscale up --authkey</c> command, CLI process start included). Round 0 warms up (JIT) and is not reported.
 /// Output: one <c>key=value</c> line per round and a summary line of medians.
+/// Without <c>--derp</c> the server's DERP map names no running DERP or STUN server: tailscaled then enters Running only
+/// after its netcheck gave up (about 2 s of its <c>up</c>); <c>--derp</c> starts <c>derper</c> with STUN so that netcheck
+/// completes. TsNet does not wait for DERP (not built yet).
 /// </summary>
 internal static class UpTimeCommand
 {
@@ -22,11 +25,16 @@ internal static class UpTimeCommand
     {
         var rounds = 5;
         var verbose = false;
+        var withDerp = false;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--rounds" && i + 1 < args.Length)
             {
                 rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+            else if (args[i] == "--derp")
+            {
+                withDerp = true;
             }
             else if (args[i] == "--verbose")
             {
@@ -37,8 +45,12 @@ internal static class UpTimeCommand
         var log = verbose ? TestLog.Console : new TestLog(_ => { });
         TailscaleBinaries.EnsureAvailable();
         await using var workDir = await TailscaleWorkDir.CreateAsync(log);
-        await using var control = await TestControlServer.StartAsync(workDir, new TestControlServerOptions { StunPort = -1, AuthKeys = [AuthKey] });
-        Console.WriteLine($"control={control.Url} rounds={rounds}");
+        await using var derp = withDerp ? await DerpServer.StartAsync(workDir) : null;
+        var serverOptions = derp is null
+            ? new TestControlServerOptions { StunPort = -1, AuthKeys = [AuthKey] }
+            : new TestControlServerOptions { DerpPort = derp.TlsPort, StunPort = derp.StunPort, AuthKeys = [AuthKey] };
+        await using var control = await TestControlServer.StartAsync(workDir, serverOptions);
+        Console.WriteLine($"control={control.Url} rounds={rounds} derp={(derp is null ? "none" : "derper+stun")}");
 
         var fresh = new List<double>();
         var restart = new List<double>();
