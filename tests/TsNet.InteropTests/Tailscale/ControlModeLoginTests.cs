@@ -45,6 +45,10 @@ public sealed class ControlModeLoginTests(ITestOutputHelper output)
         admin[0].Addresses.Should().Contain(node.IPv4 + "/32");
         admin[0].Ephemeral.Should().BeFalse();
         node.StateChanges.Select(change => change.State).Should().Contain(TailnetState.Running);
+        var status = node.Server.GetStatus();
+        status.DnsName.Should().Be("alpha.tail.test");
+        status.Addresses.Should().Contain(node.IPv4);
+        status.ControlConnected.Should().BeTrue();
         rig.Complete();
     }
 

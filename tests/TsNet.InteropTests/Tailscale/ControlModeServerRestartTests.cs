@@ -19,6 +19,9 @@ public sealed class ControlModeServerRestartTests(ITestOutputHelper output)
     // Re-registration after a restart waits for the client's reconnect backoff; generous for a loaded machine.
     private static readonly TimeSpan ReRegisterTimeout = TimeSpan.FromSeconds(60);
 
+    // A killed server resets the map stream's TCP connection: the nodes notice at once.
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromSeconds(15);
+
     private readonly TestLog _log = new(output);
 
     private static TimeSpan TestBound => TimeSpan.FromSeconds(150) + TestScale.Bound(TimeSpan.FromSeconds(30));
@@ -38,6 +41,8 @@ public sealed class ControlModeServerRestartTests(ITestOutputHelper output)
         await killed.StopAsync(TimeSpan.Zero);
         killed.HasExited.Should().BeTrue();
         await FluentActions.Awaiting(() => rig.Control.Admin.GetNodesAsync(bound.Token)).Should().ThrowAsync<HttpRequestException>("the server is down");
+        await alpha.WaitUntilAsync(server => !server.GetStatus().ControlConnected, DownTimeout, "seeing the control connection down", bound.Token);
+        await beta.WaitUntilAsync(server => !server.GetStatus().ControlConnected, DownTimeout, "seeing the control connection down", bound.Token);
 
         // While it is down: more bytes both ways on the same connection, byte-exact, in several rounds.
         for (ulong round = 0; round < 3; round++)
@@ -53,6 +58,8 @@ public sealed class ControlModeServerRestartTests(ITestOutputHelper output)
             rig.Control.Admin.GetNodesAsync, list => list.Count == 2 && list.All(node => node.Online), ReRegisterTimeout, "both nodes registered again and online", bound.Token);
         nodes.Select(node => node.NodeKey).Should().BeEquivalentTo(new[] { alpha.NodeKeyText, beta.NodeKeyText }, "the same node keys, registered again");
         nodes.Select(node => node.Name).Should().BeEquivalentTo("alpha.tail.test.", "beta.tail.test.");
+        await alpha.WaitUntilAsync(server => server.GetStatus().ControlConnected, DownTimeout, "connected again", bound.Token);
+        await beta.WaitUntilAsync(server => server.GetStatus().ControlConnected, DownTimeout, "connected again", bound.Token);
         alpha.Server.State.Should().Be(TailnetState.Running);
         beta.Server.State.Should().Be(TailnetState.Running);
         rig.Complete();

@@ -56,6 +56,14 @@ public sealed class ControlModeTrafficTests(ITestOutputHelper output)
         path.Endpoint.Should().NotBeNull();
         path.Endpoint!.Port.Should().Be(beta.Server.ListenPort, "direct UDP to beta's own socket (no DERP in this test)");
         path.RxBytes.Should().BeGreaterThan(2 * bytes, "both echoes came back over this path");
+        path.Path.Should().Be("direct " + path.Endpoint);
+        path.DnsName.Should().Be("beta.tail.test");
+        path.Addresses.Should().Contain(beta.IPv4);
+        path.Online.Should().BeTrue("beta holds a map stream");
+        var self = alpha.Server.GetStatus();
+        self.DnsName.Should().Be("alpha.tail.test");
+        self.ControlConnected.Should().BeTrue();
+        self.Endpoints.Should().Contain(endpoint => endpoint.Port == alpha.Server.ListenPort, "the endpoints reported to the server");
         rig.Complete();
     }
 
