@@ -115,7 +115,8 @@ public sealed class ControlModeServerRestartTests(ITestOutputHelper output)
         // dial can take up to ~31 s of SYN retries. The log line below shows which case a run hit.
         var dialClock = System.Diagnostics.Stopwatch.StartNew();
         await using var fresh = await alpha.Server.ConnectTcpAsync($"beta:{echo.Port}", bound.Token);
-        _log.Write($"new dial alpha ({newAlpha}) → beta ({newBeta}) connected after {dialClock.Elapsed.TotalSeconds:F1} s");
+        _log.Write($"new dial alpha ({newAlpha}) → beta ({newBeta}) connected after {dialClock.Elapsed.TotalSeconds:F1} s; " +
+                   $"beta's drops: {string.Join(", ", beta.Server.GetStatus().Drops.Select(drop => drop.Key + "=" + drop.Value))}");
         fresh.RemoteEndPoint.Address.Should().Be(newBeta);
         fresh.LocalEndPoint.Address.Should().Be(newAlpha);
         await ExpectEchoAsync(fresh, Math.Max(TestScale.TransferBytes / 4, 64 * 1024), 43, bound.Token);
