@@ -75,6 +75,13 @@ internal static partial class OptionsValidation
                 nameof(options));
         }
 
+        if (options.Mtu < Netstack.NetstackOptions.MinimumIpv6Mtu)
+        {
+            throw new ArgumentException(
+                $"TailnetServerOptions.Mtu {options.Mtu} is below {Netstack.NetstackOptions.MinimumIpv6Mtu}: a tailnet gives every node an IPv6 address, which needs an MTU of at least {Netstack.NetstackOptions.MinimumIpv6Mtu}.",
+                nameof(options));
+        }
+
         foreach (var tag in options.AdvertiseTags)
         {
             if (tag is null || !tag.StartsWith("tag:", StringComparison.Ordinal) || tag.Length == "tag:".Length)

@@ -7,6 +7,9 @@ public sealed partial class TailnetServer
     private int _state;
     private Uri? _authUrl;
     private string? _dnsName;
+    /// <summary>Most state events waiting for a slow <see cref="StateChanged"/> handler; older ones are dropped.</summary>
+    private const int MaxQueuedStateEvents = 64;
+
     private readonly Queue<TailnetStateChangedEventArgs> _stateEvents = new();
     private bool _raisingStateEvents;
 
@@ -82,6 +85,11 @@ public sealed partial class TailnetServer
             if (StateChanged is null)
             {
                 return;
+            }
+
+            if (_stateEvents.Count == MaxQueuedStateEvents)
+            {
+                _stateEvents.Dequeue(); // a handler that blocks sees the latest changes, not an ever longer backlog
             }
 
             _stateEvents.Enqueue(new TailnetStateChangedEventArgs(state, authUrl, exception));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -10,18 +11,21 @@ using TsNet.Registry;
 namespace TsNet;
 
 // A netmap applied to the node, in an order that never lets a packet through that the new map forbids: self
-// addresses and name, then the packet filter, then the peers (registry first, then the dataplane in bounded batches).
+// addresses and name, then the packet filter, then the peers (registry first, then the dataplane in short turns).
 // The session waits for the returned task (back-pressure: it reads no further map frames meanwhile).
 public sealed partial class TailnetServer
 {
     /// <summary>
-    /// Peers the dataplane applies per turn: a 10 000-peer netmap is spread over many short turns, so packets keep
-    /// flowing between them.
+    /// How long one dataplane turn may spend applying peers: a 10 000-peer netmap is spread over many short turns, so
+    /// packets keep flowing between them (measured on time, because a new peer's X25519 costs far more than an update).
     /// </summary>
-    private const int PeersPerDataplaneTurn = 256;
+    private static readonly TimeSpan s_dataplaneTurnBudget = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Serialises netmap application and logout (the session sends one map at a time; logout may race it).</summary>
     private readonly SemaphoreSlim _netmapGate = new(1, 1);
+
+    /// <summary>The netmap's tailnet domain (peers answer to <c>name.&lt;domain&gt;</c>); null in static mode.</summary>
+    private string? _tailnetDomain;
 
     private DateTimeOffset? _selfKeyExpiry;
     private ITimer? _selfExpiryTimer;
@@ -47,6 +51,7 @@ public sealed partial class TailnetServer
             }
 
             SetDnsName(netmap.SelfNames.Full);
+            Volatile.Write(ref _tailnetDomain, netmap.Domain);
 
             if (update.FilterChanged)
             {
@@ -95,7 +100,7 @@ public sealed partial class TailnetServer
     /// <summary>
     /// Brings the dataplane from <paramref name="before"/> to <paramref name="after"/>: peers that left are dropped,
     /// new and changed entries (a new instance) are applied as a static peer update is (<see cref="ApplyPeer"/>), so
-    /// sessions of unchanged peers continue. Work goes to the loop in batches of <see cref="PeersPerDataplaneTurn"/>.
+    /// sessions of unchanged peers continue. Work goes to the loop in short turns (<see cref="RunInDataplaneTurnsAsync"/>).
     /// </summary>
     private async Task ApplyRegistryChangeAsync(DataplaneLoop dataplane, PeerRegistrySnapshot before, PeerRegistrySnapshot after, CancellationToken cancellationToken)
     {
@@ -117,36 +122,41 @@ public sealed partial class TailnetServer
             }
         }
 
-        for (var start = 0; start < removed.Count; start += PeersPerDataplaneTurn)
+        await RunInDataplaneTurnsAsync(dataplane, removed, (loop, key, now) => UnapplyPeer(loop, key, now), cancellationToken).ConfigureAwait(false);
+        await RunInDataplaneTurnsAsync(dataplane, changed, (loop, settings, now) =>
         {
-            var batch = removed.GetRange(start, Math.Min(PeersPerDataplaneTurn, removed.Count - start));
-            await OnDataplaneAsync(dataplane, (loop, now) =>
+            // A later registry change applies itself (same rule as a static peer update).
+            if (settings.Entry is { } entry && _registry.Current.TryGet(entry.NodeKey, out var latest) && ReferenceEquals(latest, entry))
             {
-                foreach (var key in batch)
-                {
-                    UnapplyPeer(loop, key, now);
-                }
+                ApplyPeer(loop, settings, now);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
-        }
-
-        for (var start = 0; start < changed.Count; start += PeersPerDataplaneTurn)
+    /// <summary>
+    /// Runs <paramref name="apply"/> for each item on the dataplane's task, in turns of about
+    /// <see cref="s_dataplaneTurnBudget"/> each (at least one item per turn): adding a peer costs an X25519 on the
+    /// loop, so a large netmap in one turn would hold packets up for a noticeable time.
+    /// </summary>
+    private static async Task RunInDataplaneTurnsAsync<T>(
+        DataplaneLoop dataplane, IReadOnlyList<T> items, Action<DataplaneLoop, T, long> apply, CancellationToken cancellationToken)
+    {
+        var next = 0;
+        while (next < items.Count)
         {
-            var batch = changed.GetRange(start, Math.Min(PeersPerDataplaneTurn, changed.Count - start));
-            await OnDataplaneAsync(dataplane, (loop, now) =>
+            var from = next;
+            next = await OnDataplaneAsync(dataplane, (loop, now) =>
             {
-                var current = _registry.Current;
-                foreach (var settings in batch)
+                var started = Stopwatch.GetTimestamp();
+                var i = from;
+                do
                 {
-                    // A later registry change applies itself (same rule as a static peer update).
-                    if (settings.Entry is { } entry && current.TryGet(entry.NodeKey, out var latest) && ReferenceEquals(latest, entry))
-                    {
-                        ApplyPeer(loop, settings, now);
-                    }
+                    apply(loop, items[i], now);
+                    i++;
                 }
+                while (i < items.Count && Stopwatch.GetElapsedTime(started) < s_dataplaneTurnBudget);
 
-                return true;
+                return i;
             }, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -92,7 +92,7 @@ public sealed partial class TailnetServer
         // the suffix still wins over the peer whose short name is the rest.
         var registry = _registry.Current;
         var match = registry.FindByName(host)
-            ?? throw new ArgumentException(UnknownNameMessage(host, registry, _options.DnsSuffix), nameof(host));
+            ?? throw new ArgumentException(UnknownNameMessage(host, registry, _options.DnsSuffix ?? Volatile.Read(ref _tailnetDomain)), nameof(host));
         return match.Addresses.Count > 0
             ? new IPEndPoint(match.Addresses[0], port)
             : throw new ArgumentException(

@@ -36,7 +36,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// Creates a node from <paramref name="options"/> (copied: later changes to the object have no effect). With
     /// <see cref="TailnetServerOptions.StateDirectory"/>, this constructor reads the node's key from
     /// <c>&lt;dir&gt;/node.key</c> or generates and writes it there, so <see cref="PublicKey"/> is known before
-    /// <see cref="StartAsync"/>. No socket is opened before <see cref="StartAsync"/>.
+    /// <see cref="StartAsync"/>. In control mode (<see cref="TailnetServerOptions.ControlUrl"/>) the machine and node keys
+    /// are kept in <c>&lt;dir&gt;/control.json</c> instead (in memory for an ephemeral node without a state directory),
+    /// and <see cref="PublicKey"/> is the node key. No socket is opened before <see cref="StartAsync"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (the message says which setting).</exception>
     /// <exception cref="InvalidDataException">The state directory's <c>node.key</c> exists but does not hold a key (the message names the file).</exception>

@@ -141,6 +141,92 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
         env.Complete();
     }
 
+    [TailscaleFact]
+    public async Task TwoNodes_SeeEachOther_AndADeletedPeerLeavesTheNetmap_WithDeltas()
+    {
+        await using var env = await Env.StartAsync(_log, new TestControlServerOptions { Deltas = true });
+        var observerA = new Observer();
+        var observerB = new Observer();
+        await using var a = env.Client("cc-a", authKey: "any-key");
+        await using var b = env.Client("cc-b", authKey: "any-key");
+        a.Start(observerA);
+        await observerA.WaitForAsync<Observer.NetmapReceived>(Bound);
+        b.Start(observerB);
+        var keyB = b.State.NodeKey.PublicKey;
+
+        var seesB = await observerA.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Peers.Any(p => p.Key == ControlRequests.NodeKeyText(b.State.NodeKey)));
+        _log.Write($"A sees B: full={seesB.Update.IsFull} upserts={seesB.Update.Upserts.Count} all={seesB.Update.AllPeers.Count}");
+        await observerB.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.AllPeers.Any(p => p.NodeKey == a.State.NodeKey.PublicKey));
+
+        await env.Server.Admin.DeleteNodeAsync(ControlRequests.NodeKeyText(b.State.NodeKey));
+
+        var gone = await observerA.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Peers.Count == 0);
+        _log.Write($"A after delete: full={gone.Update.IsFull} removals={gone.Update.Removals.Count}");
+        (gone.Update.IsFull ? gone.Update.AllPeers.Select(p => p.NodeKey) : []).Should().NotContain(keyB);
+        if (!gone.Update.IsFull)
+        {
+            gone.Update.Removals.Should().Contain(keyB);
+        }
+
+        // A is unaffected: its own node and addresses are still there.
+        gone.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task RestartFromTheStateDirectory_ComesBackAsTheSameNode_WithoutAnAuthKey()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var stateDirectory = env.Directory("state");
+        Directory.CreateDirectory(stateDirectory);
+        var state = ControlStateStore.LoadOrCreate(stateDirectory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        IReadOnlyList<IPAddress> firstAddresses;
+        string? firstName;
+        await using (var first = env.Client("cc-restarted", authKey: "any-key", state: state, stateDirectory: stateDirectory))
+        {
+            var observer = new Observer();
+            first.Start(observer);
+            var firstMap = (await observer.WaitForAsync<Observer.NetmapReceived>(Bound)).Update.Netmap;
+            firstAddresses = firstMap.SelfAddresses;
+            firstName = firstMap.Self!.Name;
+        }
+
+        ControlStateStore.TryLoad(stateDirectory, out var saved).Should().BeTrue();
+        saved.LoggedIn.Should().BeTrue();
+        var againObserver = new Observer();
+        await using var again = env.Client("cc-restarted", authKey: null, state: saved, stateDirectory: stateDirectory);
+
+        again.Start(againObserver);
+
+        var netmap = await againObserver.WaitForAsync<Observer.NetmapReceived>(Bound);
+        netmap.Update.Netmap.SelfAddresses.Should().Equal(firstAddresses);
+        netmap.Update.Netmap.Self!.Name.Should().Be(firstName).And.StartWith("cc-restarted.");
+        (await env.Server.Admin.GetNodesAsync()).Should().ContainSingle("the same node, not a second one");
+        againObserver.Seen.OfType<Observer.LoginRequired>().Should().BeEmpty();
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task ExpiredByTheServer_RenewsTheNodeKey_AndGetsANetmapForTheNewKey()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var observer = new Observer();
+        await using var client = env.Client("cc-expiry", authKey: "any-key");
+        client.Start(observer);
+        await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        var oldKey = client.State.NodeKey;
+
+        await env.Server.Admin.ExpireNodeAsync(ControlRequests.NodeKeyText(oldKey));
+
+        var expired = await observer.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Self?.KeyExpiry is { } at && at < DateTimeOffset.UtcNow && at != DateTimeOffset.MinValue);
+        _log.Write($"expired self: KeyExpiry={expired.Update.Netmap.Self!.KeyExpiry:o} Expired={expired.Update.Netmap.Self.Expired}");
+        var changed = await observer.WaitForAsync<Observer.NodeKeyChanged>(Bound);
+        changed.NodeKey.Should().NotBe(oldKey);
+        var renewed = await observer.WaitForAsync<Observer.NetmapReceived>(Bound, m => m.Update.Netmap.Self?.Key == ControlRequests.NodeKeyText(changed.NodeKey));
+        renewed.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+        env.Complete();
+    }
+
     /// <summary>A control server in its own work directory and the clients' common context.</summary>
     private sealed class Env : IAsyncDisposable
     {
@@ -173,10 +259,11 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
             }
         }
 
-        public ControlClient Client(string hostname, string? authKey, bool ephemeral = false) => new(new ControlSessionContext
+        public ControlClient Client(string hostname, string? authKey, bool ephemeral = false, ControlState? state = null, string? stateDirectory = null) => new(new ControlSessionContext
         {
             ControlUrl = new Uri(Server.Url),
-            State = new ControlState { MachineKey = WireGuardKey.Generate(), NodeKey = WireGuardKey.Generate() },
+            State = state ?? new ControlState { MachineKey = WireGuardKey.Generate(), NodeKey = WireGuardKey.Generate() },
+            StateDirectory = stateDirectory,
             AuthKey = authKey,
             Hostname = hostname,
             Ephemeral = ephemeral,
@@ -191,6 +278,8 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
             var key = ControlRequests.NodeKeyText(state.NodeKey);
             return (await Server.Admin.GetNodesAsync()).FirstOrDefault(n => n.NodeKey == key);
         }
+
+        public string Directory(string name) => _workDir.File(name);
 
         public void Complete() => _workDir.Complete();
 

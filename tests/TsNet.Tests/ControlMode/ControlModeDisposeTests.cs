@@ -16,10 +16,15 @@ public sealed class ControlModeDisposeTests
         await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
         var owned = web.Server.OwnedTasks();
         owned.Should().NotBeEmpty();
+        var runningLoops = owned.Count(t => !t.IsCompleted);
+        runningLoops.Should().BeGreaterThanOrEqualTo(2, "the dataplane and netstack loops run");
+        int? runningAtSessionDispose = null;
+        web.Session.OnDispose = () => runningAtSessionDispose = owned.Count(t => !t.IsCompleted);
 
         await web.Server.DisposeAsync();
 
         web.Session.Disposed.Should().BeTrue();
+        runningAtSessionDispose.Should().BeGreaterThanOrEqualTo(2, "the session goes first (an ephemeral one logs out), then the loops");
         web.Server.State.Should().Be(TailnetState.Stopped);
         owned.Concat(web.Server.OwnedTasks()).Should().OnlyContain(t => t.IsCompleted, "no loop or background task outlives the node");
         var up = async () => await web.Server.UpAsync(cts.Token);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using TsNet.Control.Protocol;
 
 namespace TsNet.Tests.ControlMode;
 
@@ -55,6 +56,9 @@ public sealed class ControlModeNetmapTests
             callee.Tags.Should().BeEmpty();
             callee.UserLoginName.Should().Be("db@example.com");
         }
+
+        var unknown = async () => await web.Server.ConnectTcpAsync("nope:8080", cts.Token);
+        (await unknown.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("peer names: db; each also answers to <name>.tail.test");
     }
 
     [Fact]
@@ -178,7 +182,8 @@ public sealed class ControlModeNetmapTests
             var byAddress = async () => await web.Server.ConnectTcpAsync(new IPEndPoint(db.Ipv4, 80), cts.Token);
             (await byAddress.Should().ThrowAsync<SocketException>()).Which.Message.Should().Contain("no peer routes " + db.Ipv4);
             var byName = async () => await web.Server.ConnectTcpAsync("db:80", cts.Token);
-            (await byName.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("'db' is neither an IP address nor the name of a peer");
+            (await byName.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("'db' is neither an IP address nor the name of a peer")
+                .And.Contain("no peer has a name");
             (await web.Server.WhoIsAsync(new IPEndPoint(db.Ipv4, 80), cts.Token)).Should().BeNull();
         }
     }
@@ -233,6 +238,56 @@ public sealed class ControlModeNetmapTests
         db.KeyExpiry = DateTimeOffset.UtcNow.AddDays(1);
         await tailnet.SyncAsync(cts.Token);
         await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
+    }
+
+    [Fact]
+    public async Task Deltas_PatchAndRemovePeers_OthersKeepTalking()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var tailnet = new FakeTailnet();
+        var web = await tailnet.AddNodeAsync("web", 1, cts.Token);
+        var db = await tailnet.AddNodeAsync("db", 2, cts.Token);
+        var cache = await tailnet.AddNodeAsync("cache", 3, cts.Token);
+        await tailnet.SyncAsync(cts.Token);
+        await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
+
+        await web.PushAsync("""{"PeersChangedPatch":[{"NodeID":2,"Online":false}]}""", cts.Token);
+
+        web.Server.GetStatus().Peers.Single(p => p.Name == "db").Online.Should().BeFalse();
+
+        await web.PushAsync("""{"PeersRemoved":[3]}""", cts.Token);
+
+        web.Server.GetStatus().Peers.Select(p => p.Name).Should().Equal("db");
+        (await web.Server.InspectAsync(core => core.Peers.Count(), cts.Token)).Should().Be(1);
+        var toCache = async () => await web.Server.ConnectTcpAsync(new IPEndPoint(cache.Ipv4, 80), cts.Token);
+        await toCache.Should().ThrowAsync<SocketException>();
+        await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
+    }
+
+    [Fact]
+    public async Task ALargeNetmap_IsAppliedInShortDataplaneTurns_AndAnEmptyOneRemovesEveryPeer()
+    {
+        const int Peers = 300; // each new peer costs the dataplane an X25519: many 2 ms turns
+        using var cts = new CancellationTokenSource(Bound);
+        await using var tailnet = new FakeTailnet();
+        var web = await tailnet.AddNodeAsync("web", 1, cts.Token);
+        var peers = string.Join(",", Enumerable.Range(0, Peers).Select(i =>
+            $$"""
+            {"ID":{{1000 + i}},"Name":"n{{i}}.tail.test.","User":1,"Key":"{{ControlKeyText.Format(ControlKeyText.NodePublicPrefix, WireGuardKey.Generate().PublicKey)}}",
+             "Addresses":["100.65.{{i / 250}}.{{1 + (i % 250)}}/32"],"Endpoints":["192.0.2.1:{{10000 + i}}"],"Online":true}
+            """));
+        var self = web.NodeJson();
+
+        await web.PushAsync($$"""{"Node":{{self}},"Domain":"tail.test","Peers":[{{peers}}]}""", cts.Token);
+
+        web.Server.GetStatus().Peers.Should().HaveCount(Peers);
+        (await web.Server.InspectAsync(core => core.Peers.Count(), cts.Token)).Should().Be(Peers);
+        web.Server.ResolveDialTarget("n299.tail.test:80").Should().Be(new IPEndPoint(IPAddress.Parse("100.65.1.50"), 80));
+
+        await web.PushAsync($$"""{"Node":{{self}},"Peers":[]}""", cts.Token);
+
+        web.Server.GetStatus().Peers.Should().BeEmpty();
+        (await web.Server.InspectAsync(core => core.Peers.Count(), cts.Token)).Should().Be(0);
     }
 
     internal static long Denied(FakeNode node) => node.Server.GetStatus().Drops.GetValueOrDefault("filter.Denied");

@@ -21,6 +21,7 @@ public sealed class ControlModeOptionsTests
         { "relative", "TailnetServerOptions.ControlUrl" },
         { "tag", "TailnetServerOptions.AdvertiseTags: 'web'" },
         { "hostname", "TailnetServerOptions.Hostname" },
+        { "mtu", "TailnetServerOptions.Mtu 1200" },
     };
 
     [Theory]
@@ -59,6 +60,9 @@ public sealed class ControlModeOptionsTests
                 break;
             case "hostname":
                 options.Hostname = " ";
+                break;
+            case "mtu":
+                options.Mtu = 1200;
                 break;
         }
 

@@ -61,8 +61,12 @@ internal sealed class FakeControlSession(ControlSessionContext context) : IContr
         return Task.CompletedTask;
     }
 
+    /// <summary>Runs when the node disposes the session (to see what the node still has at that moment).</summary>
+    public Action? OnDispose { get; set; }
+
     public ValueTask DisposeAsync()
     {
+        OnDispose?.Invoke();
         Disposed = true;
         return ValueTask.CompletedTask;
     }

@@ -81,8 +81,9 @@ internal sealed class ControlClient : IControlSession
     internal TimeSpan StallTimeout { get; init; } = DefaultStallTimeout;
 
     /// <summary>
-    /// The server sends every map whole (the Go test server without <c>-deltas</c>; see <see cref="NetmapFolder"/>):
-    /// a map with a self node and no <c>Peers</c> means no peers.
+    /// Each stream starts assuming the server sends every map whole (the Go test server without <c>-deltas</c>; see
+    /// <see cref="NetmapFolder"/>): a map with a self node and no <c>Peers</c> means no peers. The first delta field
+    /// seen on the stream switches that off (<see cref="NetmapFolder.ExpectDeltas"/>).
     /// </summary>
     internal bool FullMapsOnly { get; init; } = true;
 
@@ -335,7 +336,11 @@ internal sealed class ControlClient : IControlSession
             }
 
             var delay = _backoff.Next();
-            ControlClientLog.ConnectionFailed(_logger, cause, _context.ControlUrl, (long)delay.TotalMilliseconds);
+            if (cause is not NodeKeyExpiredException)
+            {
+                ControlClientLog.ConnectionFailed(_logger, cause, _context.ControlUrl, (long)delay.TotalMilliseconds);
+            }
+
             if (_streamUp)
             {
                 _streamUp = false;
@@ -359,15 +364,26 @@ internal sealed class ControlClient : IControlSession
         {
             var request = ControlRequests.Register(_context, State, sendAuthKey ? _context.AuthKey : null, followup?.ToString(), _time.GetUtcNow());
             RegisterResponse response;
-            if (followup is null)
+            try
             {
-                using var bound = Bound(RegisterTimeout, cancellationToken);
-                response = await channel.RegisterAsync(request, bound.Token).ConfigureAwait(false);
+                if (followup is null)
+                {
+                    using var bound = Bound(RegisterTimeout, cancellationToken);
+                    response = await channel.RegisterAsync(request, bound.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    // A follow-up is held by the server until a person completes the login: no bound of ours.
+                    response = await channel.RegisterAsync(request, cancellationToken).ConfigureAwait(false);
+                }
             }
-            else
+            catch (ControlHttpException e) when (e.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                // A follow-up is held by the server until a person completes the login: no bound of ours.
-                response = await channel.RegisterAsync(request, cancellationToken).ConfigureAwait(false);
+                // Headscale answers 400 "unsupported client version"; retrying cannot change such an answer.
+                var message = $"HTTP {(int)e.StatusCode}: {e.Body}";
+                ControlClientLog.LoginRefused(_logger, message);
+                observer.OnLoginRefused(message);
+                return false;
             }
 
             var decision = RegisterDecision.Decide(response, sentAuthKey: sendAuthKey && haveAuthKey, haveAuthKey);
@@ -435,22 +451,22 @@ internal sealed class ControlClient : IControlSession
 
         var request = ControlRequests.StreamingMap(_context, State, endpoints);
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var stalled = 0;
-        using var watchdog = _time.CreateTimer(
-            _ =>
+        var ended = (int)StreamEnd.None;
+        void End(StreamEnd why)
+        {
+            // The first reason wins (a manual clock can fire both timers at once).
+            Interlocked.CompareExchange(ref ended, (int)why, (int)StreamEnd.None);
+            try
             {
-                Volatile.Write(ref stalled, 1);
-                try
-                {
-                    streamCts.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-            },
-            null,
-            StallTimeout,
-            Timeout.InfiniteTimeSpan);
+                streamCts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        using var watchdog = _time.CreateTimer(_ => End(StreamEnd.Stalled), null, StallTimeout, Timeout.InfiniteTimeSpan);
+        var expiry = new KeyExpiryTimer(_time, () => End(StreamEnd.KeyExpired));
         Task lite = Task.CompletedTask;
         try
         {
@@ -465,34 +481,50 @@ internal sealed class ControlClient : IControlSession
                     var response = await map.ReadAsync(streamCts.Token).ConfigureAwait(false)
                         ?? throw new IOException("The control server ended the map stream.");
                     watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
-                    var update = folder.Apply(response);
-                    if (update is not null)
+                    if (CarriesDeltas(response))
                     {
-                        if (!_streamUp)
-                        {
-                            _streamUp = true;
-                            _backoff.Reset();
-                            ControlClientLog.StreamUp(_logger, _context.ControlUrl);
-                            observer.OnControlConnectionChanged(true, null);
-                        }
-
-                        await NotifyNetmapAsync(observer, update, cancellationToken).ConfigureAwait(false);
+                        folder.ExpectDeltas();
                     }
 
-                    if (SelfKeyExpired(folder.Current))
+                    var update = folder.Apply(response);
+                    if (update is null)
                     {
-                        throw new NodeKeyExpiredException();
+                        continue;
+                    }
+
+                    if (!_streamUp)
+                    {
+                        _streamUp = true;
+                        _backoff.Reset();
+                        ControlClientLog.StreamUp(_logger, _context.ControlUrl);
+                        observer.OnControlConnectionChanged(true, null);
+                    }
+
+                    // The node sees the map that says its key expired (it shows Expired) before the key is renewed.
+                    await NotifyNetmapAsync(observer, update, cancellationToken).ConfigureAwait(false);
+                    if (update.SelfChanged && folder.Current?.Self is { } self)
+                    {
+                        if (self.Expired || expiry.Arm(self.KeyExpiry))
+                        {
+                            throw new NodeKeyExpiredException();
+                        }
                     }
                 }
             }
         }
-        catch (OperationCanceledException e) when (Volatile.Read(ref stalled) != 0 && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (Volatile.Read(ref ended) != (int)StreamEnd.None && !cancellationToken.IsCancellationRequested)
         {
+            if (Volatile.Read(ref ended) == (int)StreamEnd.KeyExpired)
+            {
+                throw new NodeKeyExpiredException();
+            }
+
             throw new TimeoutException($"No map message for {StallTimeout.TotalSeconds:0} s: the stream stalled.", e);
         }
         finally
         {
             watchdog.Dispose();
+            expiry.Dispose();
             await streamCts.CancelAsync().ConfigureAwait(false);
             await lite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -558,15 +590,10 @@ internal sealed class ControlClient : IControlSession
         }
     }
 
-    private bool SelfKeyExpired(Netmap.Netmap? netmap)
-    {
-        if (netmap?.Self is not { } self)
-        {
-            return false;
-        }
-
-        return self.Expired || (!GoTimeJsonConverter.IsZero(self.KeyExpiry) && self.KeyExpiry!.Value <= _time.GetUtcNow());
-    }
+    /// <summary>A message only a delta-sending server sends: its later maps may carry a self node without <c>Peers</c>.</summary>
+    private static bool CarriesDeltas(MapResponse response) =>
+        response.PeersChanged is not null || response.PeersRemoved is not null || response.PeersChangedPatch is not null
+        || response.OnlineChange is not null || response.PeerSeenChange is not null;
 
     private bool HasStoredLogin()
     {
@@ -605,6 +632,14 @@ internal sealed class ControlClient : IControlSession
     /// <summary>Failures that end one connection but not the session: the loop logs them and reconnects.</summary>
     private static bool IsTransient(Exception e) =>
         e is IOException or HttpRequestException or ControlProtocolException or TimeoutException or JsonException or OperationCanceledException;
+
+    /// <summary>Why the session ended a stream itself.</summary>
+    private enum StreamEnd
+    {
+        None,
+        Stalled,
+        KeyExpired,
+    }
 
     /// <summary>The self node's key expired while polling: rotate and register again.</summary>
     private sealed class NodeKeyExpiredException() : Exception("The node key expired.");

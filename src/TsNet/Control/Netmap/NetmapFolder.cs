@@ -13,7 +13,7 @@ namespace TsNet.Control.Netmap;
 internal sealed class NetmapFolder
 {
     private readonly TimeProvider _time;
-    private readonly bool _fullMapsOnly;
+    private bool _fullMapsOnly;
     private readonly bool _acceptRoutes;
     private readonly Dictionary<long, Node> _peers = [];
     private readonly Dictionary<long, UserProfile> _users = [];
@@ -47,6 +47,12 @@ internal sealed class NetmapFolder
         _fullMapsOnly = fullMapsOnly;
         _acceptRoutes = acceptRoutes;
     }
+
+    /// <summary>
+    /// The server was seen sending deltas (the Go test server with <c>-deltas</c>, Headscale): from now on a message with
+    /// a self node and no <c>Peers</c> leaves the peers unchanged, whatever the constructor was told.
+    /// </summary>
+    public void ExpectDeltas() => _fullMapsOnly = false;
 
     /// <summary>The map so far; null before the first message with a self node.</summary>
     public Netmap? Current { get; private set; }
