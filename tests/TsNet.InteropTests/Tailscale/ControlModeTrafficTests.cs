@@ -20,7 +20,7 @@ public sealed class ControlModeTrafficTests(ITestOutputHelper output)
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(30);
 
     // How long a dial the filter drops is given before it counts as "got nothing".
-    private static readonly TimeSpan BlockedDialTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan BlockedDialTimeout = TimeSpan.FromSeconds(5);
 
     private readonly TestLog _log = new(output);
 
