@@ -39,7 +39,16 @@ public sealed class ControlModeTailscaledTests(ITestOutputHelper output)
         peer.TailscaleIPs.Should().BeEquivalentTo(node.Server.Addresses.Select(address => address.ToString()), "tailscaled knows the addresses the TsNet node has");
         status.Self!.DNSName.Should().Be("tsd.tail.test.");
         var daemonKey = WireGuardKeyFromNodeKey(status.Self.PublicKey);
-        await node.WaitUntilAsync(_ => node.HasPeer(daemonKey), PeerTimeout, "seeing tailscaled", bound.Token);
+        // tailscaled reports its endpoints after its netcheck, which may be a netmap after the one that brought it.
+        await node.WaitUntilAsync(
+            server => server.GetStatus().Peers.Any(entry => entry.PublicKey == daemonKey && entry.Endpoint is not null),
+            PeerTimeout,
+            "seeing tailscaled with an endpoint",
+            bound.Token);
+        var seen = node.Server.GetStatus().Peers.Single(entry => entry.PublicKey == daemonKey);
+        seen.DnsName.Should().Be("tsd.tail.test");
+        seen.Addresses.Select(address => address.ToString()).Should().BeEquivalentTo(status.Self.TailscaleIPs);
+        seen.Endpoint!.Port.Should().Be(daemon.Port, "one of the UDP endpoints tailscaled reported");
 
         // Only the netmap is compared here: v1.36.2 tailscaled accepts WireGuard from a UDP address only after disco
         // (ping/pong) has confirmed it as the peer's path, or over DERP. TsNet speaks neither yet (both come with the
