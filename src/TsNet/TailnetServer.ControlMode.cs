@@ -280,6 +280,23 @@ public sealed partial class TailnetServer
         LogLoggedOut(_logger);
     }
 
+    /// <summary>The underlay moved (a rebind): the coordination server hears the new endpoints in a lite update.</summary>
+    private void RefreshLocalEndpoints(DataplaneLoop dataplane)
+    {
+        IControlSession? session;
+        lock (_gate)
+        {
+            session = _controlSession;
+        }
+
+        if (session is not null)
+        {
+            var endpoints = LocalEndpoints(dataplane);
+            Volatile.Write(ref _localEndpoints, endpoints);
+            session.UpdateEndpoints(endpoints);
+        }
+    }
+
     /// <summary>
     /// The node's underlay endpoints as the coordination server passes them to peers: the bound UDP port on each
     /// address of the host's interfaces that are up, loopback last (STUN-discovered endpoints come with NAT

@@ -27,6 +27,9 @@ public sealed partial class TailnetServer
     /// <summary>The netmap's tailnet domain (peers answer to <c>name.&lt;domain&gt;</c>); null in static mode.</summary>
     private string? _tailnetDomain;
 
+    /// <summary>The registry snapshot the dataplane's peers match (control mode starts with none). Under <see cref="_netmapGate"/>.</summary>
+    private PeerRegistrySnapshot _dataplanePeers = PeerRegistrySnapshot.Empty;
+
     private DateTimeOffset? _selfKeyExpiry;
     private ITimer? _selfExpiryTimer;
 
@@ -58,11 +61,8 @@ public sealed partial class TailnetServer
                 await SetPacketFilterAsync(ParseFilter(netmap.PacketFilter), token).ConfigureAwait(false);
             }
 
-            var before = _registry.Current;
-            if (update.ApplyTo(_registry) is { } after)
-            {
-                await ApplyRegistryChangeAsync(dataplane, before, after, token).ConfigureAwait(false);
-            }
+            update.ApplyTo(_registry);
+            await CatchUpDataplanePeersAsync(dataplane, token).ConfigureAwait(false);
 
             lock (_controlGate)
             {
@@ -70,7 +70,10 @@ public sealed partial class TailnetServer
                 EnterRunningOrExpired();
             }
 
-            LogNetmapApplied(_logger, update.IsFull, _registry.Current.Count, update.SkippedPeers, string.Join(",", selfAddresses));
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                LogNetmapApplied(_logger, update.IsFull, _registry.Current.Count, update.SkippedPeers, string.Join(",", selfAddresses));
+            }
         }
         finally
         {
@@ -85,15 +88,29 @@ public sealed partial class TailnetServer
         try
         {
             var (dataplane, _) = Started();
-            var before = _registry.Current;
-            var after = _registry.ReplaceAll([]);
-            await ApplyRegistryChangeAsync(dataplane, before, after, cancellationToken).ConfigureAwait(false);
+            _registry.ReplaceAll([]);
+            await CatchUpDataplanePeersAsync(dataplane, cancellationToken).ConfigureAwait(false);
             await SetAddressesAsync([], cancellationToken).ConfigureAwait(false);
             SetDnsName(null);
         }
         finally
         {
             _netmapGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="_netmapGate"/>: brings the dataplane from the registry snapshot it was last brought to up to the
+    /// current one. Diffing from what was applied (not from the snapshot before this map) means an application cut
+    /// short (cancelled) is completed by the next one.
+    /// </summary>
+    private async Task CatchUpDataplanePeersAsync(DataplaneLoop dataplane, CancellationToken cancellationToken)
+    {
+        var target = _registry.Current;
+        if (!ReferenceEquals(target, _dataplanePeers))
+        {
+            await ApplyRegistryChangeAsync(dataplane, _dataplanePeers, target, cancellationToken).ConfigureAwait(false);
+            _dataplanePeers = target;
         }
     }
 

@@ -232,7 +232,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
     internal async ValueTask<int> RebindUnderlayAsync(int port, CancellationToken cancellationToken = default)
     {
         var (dataplane, _) = Started();
-        return await dataplane.InvokeAsync<int>((loop, _) => loop.RebindAsync(port), cancellationToken).ConfigureAwait(false);
+        var bound = await dataplane.InvokeAsync<int>((loop, _) => loop.RebindAsync(port), cancellationToken).ConfigureAwait(false);
+        RefreshLocalEndpoints(dataplane);
+        return bound;
     }
 
     /// <summary>Test and status hook: a snapshot of the core's peers, taken on the dataplane's task.</summary>

@@ -28,9 +28,11 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
         var observer = new Observer();
         await using var client = env.Client("cc-authkey", authKey: "any-key");
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         client.Start(observer);
 
         var netmap = await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        _log.Write($"Start to first netmap (/key, ts2021, register, map): {clock.Elapsed.TotalMilliseconds:F1} ms");
         var update = netmap.Update;
         update.IsFull.Should().BeTrue();
         var node = await env.NodeAsync(client.State);
@@ -41,6 +43,56 @@ public sealed class ControlClientInteropTests(ITestOutputHelper output)
         observer.Seen.OfType<Observer.ConnectionChanged>().Should().ContainSingle(c => c.Connected);
         await Poll.UntilAsync(env.Server.Admin.GetNodesAsync, nodes => nodes.Any(n => n.NodeKey == node.NodeKey && n.Online), Bound, "online");
         client.State.LoggedIn.Should().BeTrue();
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task EndpointUpdate_ReachesTheServer_ThroughALiteUpdate()
+    {
+        await using var env = await Env.StartAsync(_log);
+        var observer = new Observer();
+        await using var client = env.Client("cc-endpoints", authKey: "any-key");
+        client.Start(observer);
+        await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+        var nodeKey = ControlRequests.NodeKeyText(client.State.NodeKey);
+
+        client.UpdateEndpoints([IPEndPoint.Parse("127.0.0.1:41641"), IPEndPoint.Parse("[::1]:41641")]);
+
+        var nodes = await Poll.UntilAsync(
+            env.Server.Admin.GetNodesAsync,
+            list => list.Any(n => n.NodeKey == nodeKey && n.Endpoints is { Count: 2 }),
+            Bound,
+            "the endpoints at the server");
+        nodes.Single(n => n.NodeKey == nodeKey).Endpoints.Should().Equal("127.0.0.1:41641", "[::1]:41641");
+        observer.Seen.OfType<Observer.ConnectionChanged>().Should().ContainSingle("the lite update does not disturb the stream");
+        env.Complete();
+    }
+
+    [TailscaleFact]
+    public async Task StartToFirstNetmap_Latency()
+    {
+        const int Rounds = 10;
+        await using var env = await Env.StartAsync(_log);
+        var times = new List<double>();
+
+        // Round 0 warms up (JIT); each round is a new node: /key, TCP, ts2021 handshake, register, map, first frame.
+        for (var round = 0; round <= Rounds; round++)
+        {
+            var observer = new Observer();
+            await using var client = env.Client($"cc-latency-{round}", authKey: "any-key");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            client.Start(observer);
+            var netmap = await observer.WaitForAsync<Observer.NetmapReceived>(Bound);
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            netmap.Update.Netmap.SelfAddresses.Should().NotBeEmpty();
+            if (round > 0)
+            {
+                times.Add(elapsed);
+            }
+        }
+
+        times.Sort();
+        _log.Write($"Start to first netmap over {Rounds} new nodes: median {times[Rounds / 2]:F1} ms, min {times[0]:F1} ms, max {times[^1]:F1} ms");
         env.Complete();
     }
 

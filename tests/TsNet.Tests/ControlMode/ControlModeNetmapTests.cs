@@ -112,6 +112,22 @@ public sealed class ControlModeNetmapTests
     }
 
     [Fact]
+    public async Task UnderlayRebind_SendsTheNewEndpointsToTheSession()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var tailnet = new FakeTailnet();
+        var web = await tailnet.AddNodeAsync("web", 1, cts.Token);
+        var before = web.Server.ListenPort;
+        web.Session.Endpoints.Should().Equal(new IPEndPoint(IPAddress.Loopback, before));
+
+        var moved = await web.Server.RebindUnderlayAsync(0, cts.Token);
+
+        moved.Should().NotBe(before);
+        web.Session.Endpoints.Should().Equal(new IPEndPoint(IPAddress.Loopback, moved));
+        web.Server.GetStatus().Endpoints.Should().Equal(web.Session.Endpoints);
+    }
+
+    [Fact]
     public async Task PacketFilter_AllowedPortWorks_OtherPortGetsNothingAndCounts_ChangeAppliesToNewFlows()
     {
         using var cts = new CancellationTokenSource(Bound);

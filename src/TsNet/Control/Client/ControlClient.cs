@@ -18,7 +18,7 @@ namespace TsNet.Control.Client;
 /// decisions live in sans-IO pieces (<see cref="RegisterDecision"/>, <see cref="ControlRequests"/>,
 /// <see cref="ControlBackoff"/>) and the I/O behind <see cref="IControlChannel"/>.
 /// </summary>
-internal sealed class ControlClient : IControlSession
+internal sealed partial class ControlClient : IControlSession
 {
     /// <summary>No map message for this long ends the stream (the servers send keep-alives every 50–60 s; Go waits 120 s).</summary>
     public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromMinutes(2);
@@ -157,7 +157,11 @@ internal sealed class ControlClient : IControlSession
             var wasRunning = await StopLoopAsync().ConfigureAwait(false);
             try
             {
-                await SendLogoutAsync(cancellationToken).ConfigureAwait(false);
+                // A node that never completed a login has no key on the server to invalidate.
+                if (_everAuthorized || State.LoggedIn)
+                {
+                    await SendLogoutAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch
             {
@@ -351,295 +355,12 @@ internal sealed class ControlClient : IControlSession
         }
     }
 
-    /// <summary>The register step (doc §8.3); false when the server refused the node (reported; the session stops).</summary>
-    private async Task<bool> RegisterAsync(IControlObserver observer, IControlChannel channel, bool storedLoginFirst, CancellationToken cancellationToken)
-    {
-        var haveAuthKey = !string.IsNullOrEmpty(_context.AuthKey);
-        var sendAuthKey = !(storedLoginFirst && HasStoredLogin());
-        Uri? followup = null;
-        Uri? reported = null;
-        var rotations = 0;
-        _followupBackoff.Reset();
-        while (true)
-        {
-            var request = ControlRequests.Register(_context, State, sendAuthKey ? _context.AuthKey : null, followup?.ToString(), _time.GetUtcNow());
-            RegisterResponse response;
-            try
-            {
-                if (followup is null)
-                {
-                    using var bound = Bound(RegisterTimeout, cancellationToken);
-                    response = await channel.RegisterAsync(request, bound.Token).ConfigureAwait(false);
-                }
-                else
-                {
-                    // A follow-up is held by the server until a person completes the login: no bound of ours.
-                    response = await channel.RegisterAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (ControlHttpException e) when (e.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                // Headscale answers 400 "unsupported client version"; retrying cannot change such an answer.
-                var message = $"HTTP {(int)e.StatusCode}: {e.Body}";
-                ControlClientLog.LoginRefused(_logger, message);
-                observer.OnLoginRefused(message);
-                return false;
-            }
-
-            var decision = RegisterDecision.Decide(response, sentAuthKey: sendAuthKey && haveAuthKey, haveAuthKey);
-            switch (decision.Outcome)
-            {
-                case RegisterOutcome.RetryWithAuthKey:
-                    ControlClientLog.StoredLoginNotAccepted(_logger, decision.Message);
-                    sendAuthKey = true;
-                    followup = null;
-                    break;
-
-                case RegisterOutcome.Refused:
-                    ControlClientLog.LoginRefused(_logger, decision.Message ?? string.Empty);
-                    observer.OnLoginRefused(decision.Message ?? string.Empty);
-                    return false;
-
-                case RegisterOutcome.NodeKeyExpired:
-                    if (++rotations > MaxKeyRotationsPerRegistration)
-                    {
-                        throw new ControlProtocolException($"The control server called {rotations} new node keys in a row expired.");
-                    }
-
-                    await RotateNodeKeyAsync(observer, cancellationToken).ConfigureAwait(false);
-                    sendAuthKey = true;
-                    followup = null;
-                    break;
-
-                case RegisterOutcome.LoginRequired:
-                    var url = decision.AuthUrl!;
-                    if (followup is not null)
-                    {
-                        // The server answered the follow-up without the login completing (a timeout): ask again, paced.
-                        var wait = _followupBackoff.Next();
-                        ControlClientLog.FollowupWaiting(_logger, (long)wait.TotalMilliseconds, url);
-                        await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (reported != url)
-                    {
-                        reported = url;
-                        ControlClientLog.LoginRequired(_logger, url);
-                        observer.OnLoginRequired(url);
-                    }
-
-                    followup = url;
-                    break;
-
-                default:
-                    var state = UpdateState(state => state with { LoggedIn = true, ControlUrl = _context.ControlUrl.ToString(), OldNodeKey = null });
-                    _everAuthorized = true;
-                    ControlClientLog.Registered(_logger, _context.ControlUrl, ControlRequests.NodeKeyText(state.NodeKey));
-                    return true;
-            }
-        }
-    }
-
-    /// <summary>One map stream until it fails (always by an exception: a healthy stream never ends on its own).</summary>
-    private async Task PollAsync(IControlObserver observer, IControlChannel channel, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<IPEndPoint> endpoints;
-        lock (_lock)
-        {
-            endpoints = _endpoints;
-        }
-
-        var request = ControlRequests.StreamingMap(_context, State, endpoints);
-        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ended = (int)StreamEnd.None;
-        void End(StreamEnd why)
-        {
-            // The first reason wins (a manual clock can fire both timers at once).
-            Interlocked.CompareExchange(ref ended, (int)why, (int)StreamEnd.None);
-            try
-            {
-                streamCts.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-
-        using var watchdog = _time.CreateTimer(_ => End(StreamEnd.Stalled), null, StallTimeout, Timeout.InfiniteTimeSpan);
-        var expiry = new KeyExpiryTimer(_time, () => End(StreamEnd.KeyExpired));
-        Task lite = Task.CompletedTask;
-        try
-        {
-            var map = await channel.OpenMapAsync(request, streamCts.Token).ConfigureAwait(false);
-            await using (map.ConfigureAwait(false))
-            {
-                _sentEndpoints = endpoints;
-                lite = LiteUpdatesAsync(channel, streamCts.Token);
-                var folder = new NetmapFolder(_time, FullMapsOnly, _context.AcceptRoutes);
-                while (true)
-                {
-                    var response = await map.ReadAsync(streamCts.Token).ConfigureAwait(false)
-                        ?? throw new IOException("The control server ended the map stream.");
-                    watchdog.Change(StallTimeout, Timeout.InfiniteTimeSpan);
-                    if (CarriesDeltas(response))
-                    {
-                        folder.ExpectDeltas();
-                    }
-
-                    var update = folder.Apply(response);
-                    if (update is null)
-                    {
-                        continue;
-                    }
-
-                    if (!_streamUp)
-                    {
-                        _streamUp = true;
-                        _backoff.Reset();
-                        ControlClientLog.StreamUp(_logger, _context.ControlUrl);
-                        observer.OnControlConnectionChanged(true, null);
-                    }
-
-                    // The node sees the map that says its key expired (it shows Expired) before the key is renewed.
-                    await NotifyNetmapAsync(observer, update, cancellationToken).ConfigureAwait(false);
-                    if (update.SelfChanged && folder.Current?.Self is { } self)
-                    {
-                        if (self.Expired || expiry.Arm(self.KeyExpiry))
-                        {
-                            throw new NodeKeyExpiredException();
-                        }
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException e) when (Volatile.Read(ref ended) != (int)StreamEnd.None && !cancellationToken.IsCancellationRequested)
-        {
-            if (Volatile.Read(ref ended) == (int)StreamEnd.KeyExpired)
-            {
-                throw new NodeKeyExpiredException();
-            }
-
-            throw new TimeoutException($"No map message for {StallTimeout.TotalSeconds:0} s: the stream stalled.", e);
-        }
-        finally
-        {
-            watchdog.Dispose();
-            expiry.Dispose();
-            await streamCts.CancelAsync().ConfigureAwait(false);
-            await lite.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
-
-    /// <summary>Sends a lite update whenever the endpoints differ from what the server last got, while the stream lives.</summary>
-    private async Task LiteUpdatesAsync(IControlChannel channel, CancellationToken cancellationToken)
-    {
-        while (await _endpointsChanged.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (_endpointsChanged.Reader.TryRead(out _))
-            {
-            }
-
-            IReadOnlyList<IPEndPoint> endpoints;
-            lock (_lock)
-            {
-                endpoints = _endpoints;
-            }
-
-            if (_sentEndpoints is { } sent && sent.SequenceEqual(endpoints))
-            {
-                continue;
-            }
-
-            try
-            {
-                using var bound = Bound(LiteUpdateTimeout, cancellationToken);
-                await channel.SendLiteUpdateAsync(ControlRequests.LiteUpdate(_context, State, endpoints), bound.Token).ConfigureAwait(false);
-                _sentEndpoints = endpoints;
-                ControlClientLog.LiteUpdateSent(_logger, endpoints.Count);
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))
-            {
-                ControlClientLog.LiteUpdateFailed(_logger, e);
-            }
-        }
-    }
-
-    private static async ValueTask NotifyNetmapAsync(IControlObserver observer, NetmapUpdate update, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await observer.OnNetmapAsync(update, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw new SessionFaultException("The node failed to apply a netmap.", e);
-        }
-    }
-
-    private async Task RotateNodeKeyAsync(IControlObserver observer, CancellationToken cancellationToken)
-    {
-        var state = UpdateState(static state => state.WithNewNodeKey());
-        ControlClientLog.NodeKeyRotated(_logger, ControlRequests.NodeKeyText(state.NodeKey));
-        try
-        {
-            await observer.OnNodeKeyChangedAsync(state.NodeKey, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            throw new SessionFaultException("The node failed to take its new node key.", e);
-        }
-    }
-
-    /// <summary>A message only a delta-sending server sends: its later maps may carry a self node without <c>Peers</c>.</summary>
-    private static bool CarriesDeltas(MapResponse response) =>
-        response.PeersChanged is not null || response.PeersRemoved is not null || response.PeersChangedPatch is not null
-        || response.OnlineChange is not null || response.PeerSeenChange is not null;
-
-    private bool HasStoredLogin()
-    {
-        var state = State;
-        return state.LoggedIn && state.ControlUrl is { } url
-            && string.Equals(url.TrimEnd('/'), _context.ControlUrl.ToString().TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>Changes the state and saves it when there is a state directory (a failure there is fatal).</summary>
-    private ControlState UpdateState(Func<ControlState, ControlState> change)
-    {
-        ControlState state;
-        lock (_lock)
-        {
-            state = change(_state);
-            _state = state;
-        }
-
-        if (_context.StateDirectory is { } directory)
-        {
-            try
-            {
-                ControlStateStore.Save(directory, state);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new SessionFaultException($"The control state cannot be saved in '{directory}': {e.Message}", e);
-            }
-        }
-
-        return state;
-    }
-
     private TimeoutScope Bound(TimeSpan timeout, CancellationToken cancellationToken) => new(timeout, _time, cancellationToken);
 
     /// <summary>Failures that end one connection but not the session: the loop logs them and reconnects.</summary>
     private static bool IsTransient(Exception e) =>
-        e is IOException or HttpRequestException or ControlProtocolException or TimeoutException or JsonException or OperationCanceledException;
-
-    /// <summary>Why the session ended a stream itself.</summary>
-    private enum StreamEnd
-    {
-        None,
-        Stalled,
-        KeyExpired,
-    }
+        e is IOException or HttpRequestException or System.Net.Sockets.SocketException or ControlProtocolException or TimeoutException
+            or JsonException or OperationCanceledException;
 
     /// <summary>The self node's key expired while polling: rotate and register again.</summary>
     private sealed class NodeKeyExpiredException() : Exception("The node key expired.");

@@ -257,7 +257,7 @@ public sealed class ControlClientTests : IDisposable
         // Keep-alives keep it alive: 100 s, keep-alive, 100 s more is past 2 min in total but not since the last frame.
         _time.Advance(TimeSpan.FromSeconds(100));
         first.SendKeepAlive();
-        await WaitUntilAsync(() => first.FramesRead == 2, "the keep-alive read");
+        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed");
         _time.Advance(TimeSpan.FromSeconds(100));
         _control.HasUnclaimedStream.Should().BeFalse();
         first.Disposed.IsCompleted.Should().BeFalse();
@@ -270,6 +270,29 @@ public sealed class ControlClientTests : IDisposable
         await first.Disposed.WaitAsync(Bound);
         await WaitUntilAsync(() => _control.HasUnclaimedStream, "a new map poll after the stall");
         _control.Registers.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task SlowNetmapApplication_IsNotAStall()
+    {
+        await using var client = Client(Context());
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _observer.NetmapGate = gate;
+        client.Start(_observer);
+        var first = await _control.NextStreamAsync(Bound);
+        first.Send(FakeControl.FullMap(NodeKeyOf(client)));
+        await _observer.WaitForAsync<Seen.NetmapReceived>(Bound);
+
+        // The node holds the map for 3 minutes (back-pressure): the session waits, the stream stays.
+        _time.Advance(TimeSpan.FromMinutes(3));
+        _observer.NetmapGate = null;
+        gate.SetResult();
+        first.SendKeepAlive();
+        await WaitUntilAsync(() => first.FramesProcessed == 2, "the keep-alive processed after the node took the map");
+
+        first.Disposed.IsCompleted.Should().BeFalse();
+        _control.HasUnclaimedStream.Should().BeFalse();
+        _observer.HasPending.Should().BeFalse("no connection change");
     }
 
     [Fact]
@@ -419,7 +442,7 @@ public sealed class ControlClientTests : IDisposable
         {
             _time.Advance(TimeSpan.FromMinutes(1));
             first.SendKeepAlive();
-            await WaitUntilAsync(() => first.FramesRead == minute + 1, "the keep-alive read");
+            await WaitUntilAsync(() => first.FramesProcessed == minute + 1, "the keep-alive processed");
         }
 
         _control.Registers.Should().ContainSingle("the key is still valid");
@@ -460,6 +483,28 @@ public sealed class ControlClientTests : IDisposable
         task.IsCompleted.Should().BeTrue();
         client.RunTask.Should().BeNull();
         stream.Disposed.IsCompleted.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Logout_WhileALoginIsPending_SendsNothing_AndClearsTheKey()
+    {
+        _control.AnswerRegister("""{"AuthURL":"http://127.0.0.1:9911/auth/01","MachineAuthorized":false}""");
+        _control.AnswerRegister(async (_, cancellationToken) =>
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return FakeControl.Authorized;
+        });
+        var context = Context(authKey: null);
+        await using var client = Client(context);
+        client.Start(_observer);
+        await _observer.WaitForAsync<Seen.LoginRequired>(Bound);
+        await WaitUntilAsync(() => _control.Registers.Count == 2, "the follow-up");
+
+        await client.LogoutAsync(CancellationToken.None).WaitAsync(Bound);
+
+        _control.Registers.Should().HaveCount(2, "no logout request for a node the server never authorized");
+        (await _observer.WaitForAsync<Seen.NodeKeyChanged>(Bound)).NodeKey.Should().NotBe(context.State.NodeKey);
+        client.RunTask.Should().BeNull();
     }
 
     [Fact]

@@ -210,8 +210,13 @@ internal sealed class FakeMapStream(MapRequest request) : IMapStream
     /// <summary>Completes when the client disposed the stream.</summary>
     public Task Disposed => _disposed.Task;
 
-    /// <summary>Frames the client read so far.</summary>
-    public int FramesRead { get; private set; }
+    private int _reads;
+
+    /// <summary>
+    /// Frames the client has finished with: it processed them and asked for the next one (a read waiting counts the
+    /// frames before it), so its timers reflect the last frame.
+    /// </summary>
+    public int FramesProcessed => Math.Max(0, Volatile.Read(ref _reads) - 1);
 
     public void Send(string json) => _frames.Writer.TryWrite(Encoding.UTF8.GetBytes(json));
 
@@ -225,8 +230,8 @@ internal sealed class FakeMapStream(MapRequest request) : IMapStream
 
     public async ValueTask<MapResponse?> ReadAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _reads);
         var next = await _frames.Reader.ReadAsync(cancellationToken);
-        FramesRead++;
         return next is byte[] payload ? MapFrame.Decode(payload, zstd: false) : null;
     }
 
