@@ -38,6 +38,11 @@ internal static class Program
             return Control.NetmapBenchCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "up-time")
+        {
+            return Control.UpTimeCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         if (args.Length > 0 && args[0] == "relay")
         {
             return Relay.RelayBenchCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
