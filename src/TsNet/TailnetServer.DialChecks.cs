@@ -25,11 +25,16 @@ public sealed partial class TailnetServer
         EnsurePeerKeyNotExpired(target);
     }
 
-    /// <summary>The error of a dial to an address no peer routes; built only when a dial fails.</summary>
-    internal static SocketException NoRouteException(IPAddress address) => new(
+    /// <summary>
+    /// The error of a dial to an address no peer routes; built only when a dial fails. The advice depends on the mode:
+    /// static peers are the user's own AllowedIPs, tailnet peers' routes come from the coordination server.
+    /// </summary>
+    internal SocketException NoRouteException(IPAddress address) => new(
         (int)SocketError.NetworkUnreachable,
         string.Format(
             CultureInfo.InvariantCulture,
-            "no peer routes {0}: it is not one of this node's addresses and no peer's AllowedIPs contain it (add it to the AllowedIPs of the peer that should receive it).",
+            _options.ControlUrl is null
+                ? "no peer routes {0}: it is not one of this node's addresses and no peer's AllowedIPs contain it (add it to the AllowedIPs of the peer that should receive it)."
+                : "no peer routes {0}: it is not one of this node's addresses, no tailnet node has it, and no route to it is in use (a subnet router must advertise it and the server approve it; this node uses such routes only with AcceptRoutes).",
             address));
 }
