@@ -354,17 +354,23 @@ public sealed partial class TailnetServer
     /// <exception cref="SocketException"><see cref="SocketError.HostUnreachable"/>, naming the peer and when its key expired.</exception>
     internal void EnsurePeerKeyNotExpired(IPAddress address)
     {
-        if (_registry.Current.FindByAddress(address) is { KeyExpiry: { } expiry } peer && expiry <= _options.TimeProvider.GetUtcNow())
+        if (_registry.Current.FindByAddress(address) is { } peer && PeerKeyExpiredException(peer) is { } expired)
         {
-            throw new SocketException(
+            throw expired;
+        }
+    }
+
+    /// <summary>The error of a dial, ping or send to <paramref name="peer"/> when its node key expired (by the local clock); else null.</summary>
+    private SocketException? PeerKeyExpiredException(Registry.RegistryPeer peer) =>
+        peer.KeyExpiry is { } expiry && expiry <= _options.TimeProvider.GetUtcNow()
+            ? new SocketException(
                 (int)SocketError.HostUnreachable,
                 string.Format(
                     CultureInfo.InvariantCulture,
                     "node key of {0} expired at {1:yyyy-MM-dd HH:mm:ss}Z: the peer must log in again before it can be reached.",
                     peer.DnsName ?? peer.Name ?? peer.NodeKey.ToString(),
-                    expiry.UtcDateTime));
-        }
-    }
+                    expiry.UtcDateTime))
+            : null;
 
     /// <summary>A peer's path as status text: <c>relay ip:port</c> on a relay path, else <c>direct ip:port</c>; null without an endpoint.</summary>
     private static string? PathText(Registry.RegistryPeer entry, IPEndPoint? endpoint) => endpoint is null

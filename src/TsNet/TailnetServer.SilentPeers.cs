@@ -38,6 +38,11 @@ public sealed partial class TailnetServer
             return NoRouteException(remote.Address);
         }
 
+        if (peer.KeyExpiry is not null && PeerKeyExpiredException(peer) is { } expired)
+        {
+            return expired;
+        }
+
         var bound = DialHandshakeWait;
         return _silentPeers?.FindSilent(peer, bound) is { } silent ? NoHandshakeException(peer, silent.Endpoint, bound) : null;
     }

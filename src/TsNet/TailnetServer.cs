@@ -219,14 +219,24 @@ public sealed partial class TailnetServer : IAsyncDisposable
     /// handshake with the peer completed, the message names the peer, its endpoint and what to check.</exception>
     /// <exception cref="InvalidOperationException">The node is not started.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">NetworkUnreachable at once ("no peer routes …") when neither
-    /// the node nor any peer's AllowedIPs contain the address. The node's own addresses answer like loopback.</exception>
+    /// the node nor any peer's AllowedIPs contain the address; HostUnreachable at once when the peer's node key expired
+    /// (control mode). The node's own addresses answer like loopback.</exception>
     public ValueTask<TimeSpan> PingAsync(IPAddress address, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         var netstack = Started().netstack;
-        return HasOverlayRoute(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
-            ? PingExplainingTimeoutAsync(netstack, address, timeout ?? s_defaultPingTimeout, cancellationToken)
-            : ValueTask.FromException<TimeSpan>(NoRouteException(address));
+        var target = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (!HasOverlayRoute(target))
+        {
+            return ValueTask.FromException<TimeSpan>(NoRouteException(address));
+        }
+
+        if (_registry.Current.FindByAddress(target) is { KeyExpiry: not null } peer && PeerKeyExpiredException(peer) is { } expired)
+        {
+            return ValueTask.FromException<TimeSpan>(expired);
+        }
+
+        return PingExplainingTimeoutAsync(netstack, address, timeout ?? s_defaultPingTimeout, cancellationToken);
     }
 
     /// <summary>Test hook: moves the underlay to a new UDP port mid-session (0 = ephemeral); returns the new port.</summary>

@@ -251,6 +251,15 @@ public sealed class ControlModeNetmapTests
         error.SocketErrorCode.Should().Be(SocketError.HostUnreachable);
         error.Message.Should().Be($"node key of db.tail.test expired at {db.KeyExpiry:yyyy-MM-dd HH:mm:ss}Z: the peer must log in again before it can be reached.");
 
+        // Ping and UDP refuse it the same way, at once.
+        var ping = async () => await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
+        (await ping.Should().ThrowAsync<SocketException>()).Which.Message.Should().Be(error.Message);
+        await using (var udp = await web.Server.BindUdpAsync(0, cts.Token))
+        {
+            var send = async () => await udp.SendToAsync(new byte[] { 1 }, new System.Net.IPEndPoint(db.Ipv4, 9), cts.Token);
+            (await send.Should().ThrowAsync<SocketException>()).Which.Message.Should().Be(error.Message);
+        }
+
         db.KeyExpiry = DateTimeOffset.UtcNow.AddDays(1);
         await tailnet.SyncAsync(cts.Token);
         await web.Server.PingAsync(db.Ipv4, TimeSpan.FromSeconds(10), cts.Token);
