@@ -41,6 +41,42 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
 
     public ushort Port { get; }
 
+    /// <summary>
+    /// Tailscale's "via DERP" address 127.3.3.40 (the digits above D, E, R, P); with the region ID as the port it
+    /// names a DERP region as a datagram source or destination.
+    /// </summary>
+    private const uint DerpMagicIPv4 = 0x7F030328;
+
+    /// <summary>High 64 bits of the virtual per-peer path addresses: 100::/64, the IPv6 discard-only prefix (RFC 6666), never a real underlay address.</summary>
+    private const ulong PeerPathHigh = 0x0100_0000_0000_0000;
+
+    /// <summary>The "via DERP region <paramref name="regionId"/>" address (127.3.3.40:region).</summary>
+    public static UnderlayAddress Derp(int regionId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(regionId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(regionId, ushort.MaxValue);
+        return new(0, DerpMagicIPv4, (ushort)regionId, false, 0);
+    }
+
+    /// <summary>True for a <see cref="Derp(int)"/> address; <see cref="Port"/> is then the region ID.</summary>
+    public bool IsDerp => !IsIPv6 && _low == DerpMagicIPv4 && _high == 0 && Vni == 0 && Port != 0;
+
+    /// <summary>
+    /// The virtual path address of a control-mode peer: WireGuard sends to it, the path layer resolves it per datagram
+    /// to the peer's direct UDP address or its DERP region, and datagrams from the peer's known paths arrive from it.
+    /// </summary>
+    public static UnderlayAddress PeerPath(uint peerId)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(peerId);
+        return new(PeerPathHigh, peerId, 1, true, 0);
+    }
+
+    /// <summary>True for a <see cref="PeerPath(uint)"/> address.</summary>
+    public bool IsPeerPath => IsIPv6 && _high == PeerPathHigh && Port == 1 && Vni == 0 && _low is > 0 and <= uint.MaxValue;
+
+    /// <summary>The peer ID of a <see cref="PeerPath(uint)"/> address (0 for any other address).</summary>
+    public uint PeerPathId => IsPeerPath ? (uint)_low : 0;
+
     public bool IsIPv6 { get; }
 
     /// <summary>False for <c>default</c>.</summary>

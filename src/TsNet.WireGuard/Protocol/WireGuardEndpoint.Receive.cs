@@ -154,7 +154,7 @@ internal sealed partial class WireGuardEndpoint
 
     private void SetEndpoint(WireGuardPeer peer, in UnderlayAddress source)
     {
-        if (peer.Endpoint != source)
+        if (peer.Endpoint != source && !peer.FixedEndpoint)
         {
             if (peer.Endpoint.IsSet)
             {

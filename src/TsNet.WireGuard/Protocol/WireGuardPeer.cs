@@ -47,8 +47,14 @@ internal sealed class WireGuardPeer
     /// <summary>Responder-side keypair not yet confirmed by a received packet; never used for sending.</summary>
     public Keypair? Next { get; set; }
 
-    /// <summary>Where we send to; updated by every authenticated packet from a new source (roaming).</summary>
+    /// <summary>Where we send to; updated by every authenticated packet from a new source (roaming) unless <see cref="FixedEndpoint"/>.</summary>
     public UnderlayAddress Endpoint { get; set; }
+
+    /// <summary>
+    /// True when the owner chooses the path (control mode: the endpoint is the peer's virtual path address and the
+    /// path layer picks direct UDP or DERP per datagram): authenticated packets from other sources do not roam it.
+    /// </summary>
+    public bool FixedEndpoint { get; set; }
 
     public TimeSpan PersistentKeepaliveInterval { get; set; }
 
