@@ -27,6 +27,8 @@ public sealed class PathsRig : IAsyncDisposable
     /// <summary>The <c>tailscale ping</c> path of a pong through the test DERP region.</summary>
     public const string DerpPongVia = "DERP(" + RegionCode + ")";
 
+    private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(30);
+
     private readonly List<IAsyncDisposable> _owned = new();
 
     /// <summary>Bytes of one bulk transfer of the paths tests: 50 MiB × <see cref="TestScale.Factor"/>.</summary>
@@ -83,13 +85,36 @@ public sealed class PathsRig : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates and starts (bounded) a TsNet node against the server; the rig disposes it.</summary>
-    public async Task<ControlModeNode> UpNodeAsync(string name, CancellationToken cancellationToken, Action<TailnetServerOptions>? configure = null)
+    /// <summary>Creates (does not start) a TsNet node against the server, its UDP port chosen; the rig disposes it.</summary>
+    public ControlModeNode AddNode(string name, Action<TailnetServerOptions>? configure = null)
     {
         var node = ControlModeNode.Create(WorkDir, Control.Url, name, authKey: "tskey-paths", configure);
         _owned.Add(node);
+        return node;
+    }
+
+    /// <summary>Creates and starts (bounded) a TsNet node against the server; the rig disposes it.</summary>
+    public async Task<ControlModeNode> UpNodeAsync(string name, CancellationToken cancellationToken, Action<TailnetServerOptions>? configure = null)
+    {
+        var node = AddNode(name, configure);
         await node.UpAsync(cancellationToken);
         return node;
+    }
+
+    /// <summary>
+    /// Brings up a TsNet node <c>tsnode</c> and a tailscaled <c>tsd</c> (DERP only when <paramref name="derpOnly"/>;
+    /// start the rig with <c>readonlyUpdatesDerp</c> then) and waits until each lists the other.
+    /// </summary>
+    public async Task<TsNetTailscaledPair> UpTsNetAndTailscaledAsync(bool derpOnly, CancellationToken cancellationToken)
+    {
+        var nodeUp = UpNodeAsync("tsnode", cancellationToken);
+        var daemonUp = UpTailscaledAsync("ts1", "tsd", derpOnly, cancellationToken);
+        var (node, daemon) = (await nodeUp, await daemonUp);
+        var daemonKey = await NodeKeyOfAsync(daemon, cancellationToken);
+        await daemon.WaitForStatusAsync(s => s.FindPeer("tsnode") is { Online: true }, PeerTimeout, "seeing tsnode online", cancellationToken);
+        await node.WaitUntilAsync(_ => node.HasPeer(daemonKey), PeerTimeout, "seeing tsd", cancellationToken);
+        Log.Write($"pair up: tsnode UDP {node.Server.ListenPort}, tsd UDP {daemon.Port}{(derpOnly ? " (DERP only)" : string.Empty)}, tsd key {daemonKey}");
+        return new TsNetTailscaledPair(node, daemon, daemonKey);
     }
 
     /// <summary>Starts a userspace <c>tailscaled</c> (DERP only when <paramref name="derpOnly"/>) and brings it up as <paramref name="hostname"/>; the rig disposes it.</summary>
@@ -215,3 +240,6 @@ public sealed class PathsRig : IAsyncDisposable
         await WorkDir.DisposeAsync();
     }
 }
+
+/// <summary>A TsNet node and a tailscaled on one tailnet; <see cref="DaemonKey"/> is how the node's status lists the daemon.</summary>
+public sealed record TsNetTailscaledPair(ControlModeNode Node, Tailscaled Daemon, WireGuardKey DaemonKey);
