@@ -40,25 +40,15 @@ public sealed class PathsChangeTests(ITestOutputHelper output)
 
         var bytes = PathsRig.TransferBytes;
         var curl = rig.CurlVia(daemon);
-        var output = curl.NextBodyPath("download");
-        var download = curl.DownloadAsync(
-            "tsnode.tail.test", http.Port, bytes, 301, TransferTimeout, output, limitBytesPerSecond: (long)(bytes / PlannedTransferTime.TotalSeconds), bound.Token);
-        await Poll.UntilAsync(
-            _ => Task.FromResult(File.Exists(output) ? new FileInfo(output).Length : 0L),
-            length => length >= bytes / 10 || download.IsCompleted,
-            TransferTimeout,
-            "a tenth of the download in",
-            bound.Token,
-            TimeSpan.FromMilliseconds(50));
-        download.IsCompleted.Should().BeFalse($"the throttled download is still running when the block comes ({(download.IsCompleted ? (await download).Describe() : "running")})");
+        var download = await curl.StartThrottledDownloadAsync("tsnode.tail.test", http.Port, bytes, 301, PlannedTransferTime, 0.1, TransferTimeout, bound.Token);
 
         HttpDownload completed;
         await using (var block = await rig.BlockUdpAsync(daemon.Port, node.Server.ListenPort, bound.Token))
         {
             var blockedAt = Stopwatch.StartNew();
-            var inAtBlock = new FileInfo(output).Length;
+            var inAtBlock = download.BytesIn;
             var (_, untilDerp) = await rig.WaitForPathAsync(node, daemonKey, p => p == PathsRig.DerpPath, PathTimeout, "through DERP while blocked", bound.Token);
-            completed = await download;
+            completed = await download.Completion;
             var downloadDone = blockedAt.Elapsed;
             completed.ByteExact.Should().BeTrue(completed.Describe());
             PathsRig.PathOf(node, daemonKey).Should().Be(PathsRig.DerpPath, "the rule is still there after the download");

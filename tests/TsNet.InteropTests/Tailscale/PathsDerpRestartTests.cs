@@ -38,25 +38,15 @@ public sealed class PathsDerpRestartTests(ITestOutputHelper output)
 
         var bytes = PathsRig.TransferBytes;
         var curl = rig.CurlVia(daemon);
-        var output = curl.NextBodyPath("download");
         var paths = new ConcurrentQueue<string>();
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
         var sampling = SamplePathsAsync(node, daemonKey, paths, stopSampling.Token);
-        var download = curl.DownloadAsync(
-            "tsnode.tail.test", http.Port, bytes, 401, TransferTimeout, output, limitBytesPerSecond: (long)(bytes / PlannedTransferTime.TotalSeconds), bound.Token);
-        await Poll.UntilAsync(
-            _ => Task.FromResult(File.Exists(output) ? new FileInfo(output).Length : 0L),
-            length => length >= bytes / 5 || download.IsCompleted,
-            TransferTimeout,
-            "a fifth of the download in",
-            bound.Token,
-            TimeSpan.FromMilliseconds(50));
-        download.IsCompleted.Should().BeFalse($"the throttled download is still running when derper restarts ({(download.IsCompleted ? (await download).Describe() : "running")})");
+        var download = await curl.StartThrottledDownloadAsync("tsnode.tail.test", http.Port, bytes, 401, PlannedTransferTime, 0.2, TransferTimeout, bound.Token);
 
         var restart = Stopwatch.StartNew();
         await rig.Derp.RestartAsync(bound.Token);
-        _log.Write($"derper restarted in {restart.Elapsed.TotalSeconds:0.00} s, {TestScale.Describe(new FileInfo(output).Length)} of the download in");
-        var completed = await download;
+        _log.Write($"derper restarted in {restart.Elapsed.TotalSeconds:0.00} s, {TestScale.Describe(download.BytesIn)} of the download in");
+        var completed = await download.Completion;
         await stopSampling.CancelAsync();
         await sampling;
 
@@ -64,7 +54,7 @@ public sealed class PathsDerpRestartTests(ITestOutputHelper output)
         paths.Should().NotBeEmpty().And.OnlyContain(path => PathsRig.IsDirectPath(path), "the direct path does not depend on derper");
         PathsRig.IsDirectPath(PathsRig.PathOf(node, daemonKey) ?? string.Empty).Should().BeTrue();
         http.Errors.Should().BeEmpty();
-        _log.Write($"MEASURED TsNet→tailscaled direct download across a derper restart: {completed.Describe()} (throttled to {TestScale.Describe((long)(bytes / PlannedTransferTime.TotalSeconds))}/s), {paths.Count} path samples all direct");
+        _log.Write($"MEASURED TsNet→tailscaled direct download across a derper restart: {completed.Describe()} (throttled to {TestScale.Describe(download.BytesPerSecond)}/s), {paths.Count} path samples all direct");
         rig.Complete();
     }
 

@@ -30,6 +30,7 @@ public sealed class PathsRig : IAsyncDisposable
     private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(30);
 
     private readonly List<IAsyncDisposable> _owned = new();
+    private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Bytes of one bulk transfer of the paths tests: 50 MiB × <see cref="TestScale.Factor"/>.</summary>
     public static long TransferBytes => 50L * 1024 * 1024 * TestScale.Factor;
@@ -127,7 +128,7 @@ public sealed class PathsRig : IAsyncDisposable
     }
 
     /// <summary>A curl client through <paramref name="daemon"/>'s SOCKS5 server, bodies in the work directory.</summary>
-    public SocksHttpClient CurlVia(Tailscaled daemon) => new(daemon, Runner, WorkDir.Subdirectory("bodies"));
+    public SocksHttpClient CurlVia(Tailscaled daemon) => new(daemon, Runner, WorkDir.Subdirectory("bodies"), _stopping.Token);
 
     /// <summary>
     /// Serves <see cref="MiniHttpServer"/> on the host's 127.0.0.1 at a free port: a userspace tailscaled hands inbound
@@ -223,6 +224,8 @@ public sealed class PathsRig : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        // A transfer still running (the test failed during it) is killed first.
+        await _stopping.CancelAsync();
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
             try
@@ -238,6 +241,7 @@ public sealed class PathsRig : IAsyncDisposable
         await Control.DisposeAsync();
         await Derp.DisposeAsync();
         await WorkDir.DisposeAsync();
+        _stopping.Dispose();
     }
 }
 

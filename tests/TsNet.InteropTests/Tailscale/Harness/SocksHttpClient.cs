@@ -14,7 +14,8 @@ namespace TsNet.InteropTests.Tailscale.Harness;
 /// <param name="via">The daemon whose SOCKS5 server carries the request.</param>
 /// <param name="runner">Runs and logs curl.</param>
 /// <param name="directory">Where bodies are written while a transfer runs.</param>
-public sealed class SocksHttpClient(Tailscaled via, ProcessRunner runner, string directory)
+/// <param name="stopping">Cancels every transfer (the rig's end, so no curl outlives a failed test).</param>
+public sealed class SocksHttpClient(Tailscaled via, ProcessRunner runner, string directory, CancellationToken stopping = default)
 {
     private int _serial;
 
@@ -42,7 +43,8 @@ public sealed class SocksHttpClient(Tailscaled via, ProcessRunner runner, string
             arguments.Add(limit.ToString(CultureInfo.InvariantCulture));
         }
 
-        var curl = await LinuxCurl.RunAsync(runner, null, url, arguments, timeout, cancellationToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        var curl = await LinuxCurl.RunAsync(runner, null, url, arguments, timeout, linked.Token);
         var received = File.Exists(output) ? await TestData.DigestFileAsync(output, cancellationToken) : new TransferDigest(0, string.Empty);
         var expected = new TransferDigest(bytes, TestData.Sha256(bytes, seed));
         var mismatch = received != expected && File.Exists(output) ? await TestData.FirstMismatchAsync(output, seed, cancellationToken) : -1;
@@ -50,6 +52,34 @@ public sealed class SocksHttpClient(Tailscaled via, ProcessRunner runner, string
         var result = new HttpDownload(curl, expected, received, mismatch);
         runner.Log.Write($"download via {Via.Name} SOCKS5 {url}: {result.Describe()}");
         return result;
+    }
+
+    /// <summary>
+    /// Starts a download throttled to last about <paramref name="plannedTime"/> and returns once
+    /// <paramref name="fractionIn"/> of it arrived (bounded by <paramref name="timeout"/>), so the caller can break
+    /// something while it runs. Throws when it ended before that (with what curl said).
+    /// </summary>
+    public async Task<RunningDownload> StartThrottledDownloadAsync(
+        string host, int port, long bytes, ulong seed, TimeSpan plannedTime, double fractionIn, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var output = NextBodyPath("download");
+        var rate = (long)(bytes / plannedTime.TotalSeconds);
+        var completion = DownloadAsync(host, port, bytes, seed, timeout, output, rate, cancellationToken);
+        var running = new RunningDownload(output, rate, completion);
+        await Poll.UntilAsync(
+            _ => Task.FromResult(running.BytesIn),
+            length => length >= bytes * fractionIn || completion.IsCompleted,
+            timeout,
+            $"{fractionIn:P0} of the download in",
+            cancellationToken,
+            TimeSpan.FromMilliseconds(50));
+        if (completion.IsCompleted)
+        {
+            throw new InvalidOperationException($"the throttled download ended before {fractionIn:P0} of it was in: {(await completion).Describe()}");
+        }
+
+        runner.Log.Write($"throttled download ({TestScale.Describe(rate)}/s) running: {TestScale.Describe(running.BytesIn)} in");
+        return running;
     }
 
     /// <summary>
@@ -62,7 +92,8 @@ public sealed class SocksHttpClient(Tailscaled via, ProcessRunner runner, string
         var response = NextBodyPath("upload-response");
         var sent = new TransferDigest(bytes, await TestData.CreateFileAsync(input, bytes, seed, cancellationToken));
         var url = $"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/sink";
-        var curl = await LinuxCurl.RunAsync(runner, null, url, new[] { "--socks5-hostname", Socks5, "-X", "POST", "-T", input, "-o", response }, timeout, cancellationToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        var curl = await LinuxCurl.RunAsync(runner, null, url, new[] { "--socks5-hostname", Socks5, "-X", "POST", "-T", input, "-o", response }, timeout, linked.Token);
         TransferDigest? answered = null;
         if (File.Exists(response))
         {
@@ -127,4 +158,11 @@ public sealed record HttpUpload(CurlResult Curl, TransferDigest Sent, TransferDi
     public string Describe() =>
         $"{(ByteExact ? "byte-exact" : "NOT byte-exact")} {TestScale.Describe(Sent.Bytes)} in {Curl.TotalSeconds:0.000} s = {Mbps:0.0} Mbit/s" +
         (ByteExact ? string.Empty : $" (sink answered {Answered?.ToString() ?? "nothing"}; {Curl})");
+}
+
+/// <summary>A download still running: its body file (growing), its throttle and its completion.</summary>
+public sealed record RunningDownload(string OutputPath, long BytesPerSecond, Task<HttpDownload> Completion)
+{
+    /// <summary>Bytes in the body file now.</summary>
+    public long BytesIn => File.Exists(OutputPath) ? new FileInfo(OutputPath).Length : 0;
 }
