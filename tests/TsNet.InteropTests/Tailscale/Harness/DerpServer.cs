@@ -24,7 +24,10 @@ public sealed class DerpServer : IAsyncDisposable
     /// <summary>Bound for derper to accept connections.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly TailscaleChild _child;
+    private TailscaleChild _child;
+    private TailscaleWorkDir? _workDir;
+    private byte[] _certificate = [];
+    private int _starts = 1;
 
     private DerpServer(TailscaleChild child, int tlsPort, int stunPort)
     {
@@ -39,7 +42,7 @@ public sealed class DerpServer : IAsyncDisposable
     /// <summary>The STUN UDP port.</summary>
     public int StunPort { get; }
 
-    /// <summary>The derper process.</summary>
+    /// <summary>The derper process (a new one after <see cref="RestartAsync"/>).</summary>
     public TailscaleChild Process => _child;
 
     /// <summary>Makes the certificate (once per work directory) and starts derper; on a lost port race retries once with new ports.</summary>
@@ -53,16 +56,7 @@ public sealed class DerpServer : IAsyncDisposable
         {
             var tlsPort = TailscalePorts.FreeTcp();
             var stunPort = TailscalePorts.FreeUdp();
-            var arguments = new[]
-            {
-                "-c", Path.Combine(certificateDirectory, "derper.json"),
-                "-a", "127.0.0.1:" + tlsPort.ToString(CultureInfo.InvariantCulture),
-                "-http-port", "-1",
-                "-stun-port", stunPort.ToString(CultureInfo.InvariantCulture),
-                "-certmode", "manual",
-                "-certdir", certificateDirectory,
-                "-hostname", HostName,
-            };
+            var arguments = Arguments(certificateDirectory, tlsPort, stunPort);
             var logPath = workDir.File($"derper-{attempt}.log");
             var child = TailscaleChild.Start(TailscaleBinaries.PathOf(TailscaleBinaries.DerperName), arguments, workDir.Path, logPath, workDir.Log, "derper");
             string? failure;
@@ -79,7 +73,7 @@ public sealed class DerpServer : IAsyncDisposable
             if (failure is null)
             {
                 workDir.Log.Write($"[derper] ready: TLS 127.0.0.1:{tlsPort}, STUN :{stunPort}");
-                return new DerpServer(child, tlsPort, stunPort);
+                return new DerpServer(child, tlsPort, stunPort) { _workDir = workDir, _certificate = certificate };
             }
 
             await child.DisposeAsync();
@@ -93,8 +87,58 @@ public sealed class DerpServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops derper (SIGTERM, then SIGKILL) and starts a new one on the same ports with the same certificate and key
+    /// file: every client's DERP connection breaks and must reconnect. Returns once the new process serves (bounded by
+    /// <see cref="StartTimeout"/>); a bind conflict while the old sockets go away is retried (bounded, 5 tries).
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        var workDir = _workDir ?? throw new InvalidOperationException("derper was not started by StartAsync");
+        await _child.DisposeAsync();
+        var certificateDirectory = workDir.Subdirectory("derp");
+        string? failure = null;
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            var logPath = workDir.File($"derper-restart-{Interlocked.Increment(ref _starts)}.log");
+            var child = TailscaleChild.Start(
+                TailscaleBinaries.PathOf(TailscaleBinaries.DerperName), Arguments(certificateDirectory, TlsPort, StunPort), workDir.Path, logPath, workDir.Log, "derper");
+            _child = child;
+            failure = await WaitServingAsync(child, TlsPort, StunPort, _certificate, cancellationToken);
+            if (failure is null)
+            {
+                workDir.Log.Write($"[derper] restarted: pid {child.Id}, TLS 127.0.0.1:{TlsPort}, STUN :{StunPort}");
+                return;
+            }
+
+            await child.DisposeAsync();
+            var log = File.Exists(logPath) ? await File.ReadAllTextAsync(logPath, cancellationToken) : string.Empty;
+            failure += $"; log {logPath}: {ProcessRunner.Truncate(log.Trim())}";
+            if (!TailscalePorts.IsBindConflict(log))
+            {
+                break;
+            }
+
+            // The old process's sockets are still going away: try again shortly (bounded by the attempt count).
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"derper did not restart on TLS {TlsPort} / STUN {StunPort}: {failure}");
+    }
+
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _child.DisposeAsync();
+
+    private static string[] Arguments(string certificateDirectory, int tlsPort, int stunPort) =>
+    [
+        "-c", Path.Combine(certificateDirectory, "derper.json"),
+        "-a", "127.0.0.1:" + tlsPort.ToString(CultureInfo.InvariantCulture),
+        "-http-port", "-1",
+        "-stun-port", stunPort.ToString(CultureInfo.InvariantCulture),
+        "-certmode", "manual",
+        "-certdir", certificateDirectory,
+        "-hostname", HostName,
+    ];
 
     /// <summary>Makes the certificate (unless the work directory has it) and returns its DER bytes.</summary>
     private static async Task<byte[]> MakeCertificateAsync(TailscaleWorkDir workDir, string directory, CancellationToken cancellationToken)
