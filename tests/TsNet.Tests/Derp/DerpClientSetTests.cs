@@ -282,15 +282,16 @@ public sealed class DerpClientSetTests
         a.Set.SetDerpMap(server.Map());
         a.Set.SetHomeRegion(1);
         await DerpTestClient.WaitUntilAsync(() => a.IsConnected(1) && server.Handshakes == 1, cts.Token, "connected");
+        a.Set.MaintenanceInterval.Should().Be(TimeSpan.FromSeconds(15));
 
         for (var i = 0; i < 7; i++)
         {
-            time.Advance(DerpClientSet.MaintenanceInterval);
+            time.Advance(a.Set.MaintenanceInterval);
         }
 
         server.Handshakes.Should().Be(1, "105 s without a frame is not yet dead");
-        time.Advance(DerpClientSet.MaintenanceInterval);
-        time.Advance(DerpClientSet.MaintenanceInterval);
+        time.Advance(a.Set.MaintenanceInterval);
+        time.Advance(a.Set.MaintenanceInterval);
 
         // The reconnect waits its backoff on the manual clock: keep it moving until the new handshake lands.
         while (server.Handshakes < 2)
