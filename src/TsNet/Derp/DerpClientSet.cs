@@ -287,6 +287,7 @@ internal sealed class DerpClientSet : IAsyncDisposable
     {
         if (clients.Remove(region.RegionID, out var old))
         {
+            _closedTasks.RemoveAll(task => task.IsCompleted);
             _closedTasks.Add(old.Task);
         }
 
