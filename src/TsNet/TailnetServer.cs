@@ -132,6 +132,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
+        DataplaneLoop? created = null;
         var dataplane = new DataplaneLoop(
             core,
             _options.QueueCapacity,
@@ -144,7 +145,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
             Capture = _capture,
             DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
+            WrapUnderlay = CreatePathLayerFactory(() => created!.Now),
         };
+        created = dataplane;
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
         TrackSilentPeers(core, dataplane);
         dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);

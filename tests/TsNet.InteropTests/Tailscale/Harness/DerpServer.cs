@@ -51,7 +51,7 @@ public sealed class DerpServer : IAsyncDisposable
     /// <summary>The STUN UDP port.</summary>
     public int StunPort { get; }
 
-    /// <summary>The derper process.</summary>
+    /// <summary>The derper process (a new one after <see cref="RestartAsync"/>).</summary>
     public TailscaleChild Process => _child;
 
     /// <summary>Makes the certificate (once per work directory) and starts derper; on a lost port race retries once with new ports.</summary>
@@ -89,8 +89,9 @@ public sealed class DerpServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops derper (SIGTERM, then SIGKILL) and starts it again on the same ports with the same server key and
-    /// certificate; bounded by <see cref="StartTimeout"/> (a few tries while the old sockets are released).
+    /// Stops derper (SIGTERM, then SIGKILL) and starts a new one on the same ports with the same certificate and key
+    /// file: every client's DERP connection breaks and must reconnect. Returns once the new process serves (bounded by
+    /// <see cref="StartTimeout"/>); a bind conflict while the old sockets go away is retried (bounded, 5 tries).
     /// </summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
@@ -101,16 +102,17 @@ public sealed class DerpServer : IAsyncDisposable
             if (failure is null)
             {
                 _child = child!;
+                _workDir.Log.Write($"[derper] restarted: pid {child!.Id}, TLS 127.0.0.1:{TlsPort}, STUN :{StunPort}");
                 return;
             }
 
-            if (attempt >= 3 || !TailscalePorts.IsBindConflict(log))
+            if (attempt >= 5 || !TailscalePorts.IsBindConflict(log))
             {
-                throw new InvalidOperationException($"derper did not restart: {failure}; log: {ProcessRunner.Truncate(log.Trim())}");
+                throw new InvalidOperationException($"derper did not restart on TLS {TlsPort} / STUN {StunPort}: {failure}: {ProcessRunner.Truncate(log.Trim())}");
             }
 
-            _workDir.Log.Write("derper's old ports are not free yet; retrying");
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            // The old process's sockets are still going away: try again shortly (bounded by the attempt count).
+            await Task.Delay(200, cancellationToken);
         }
     }
 
