@@ -15,8 +15,11 @@ namespace TsNet.Derp;
 /// </remarks>
 internal sealed class DerpClientSet : IAsyncDisposable
 {
-    /// <summary>How often idle regions and read timeouts are checked (Go's DERP cleanup runs every 15 s).</summary>
-    public static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How often idle regions and read timeouts are checked (Go's DERP cleanup runs every 15 s); a shorter
+    /// <see cref="DerpClientSetOptions.IdleTimeout"/> checks twice per timeout.
+    /// </summary>
+    public static readonly TimeSpan DefaultMaintenanceInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>A connection with no frame for this long is dead (the server keeps it alive every ~60 s).</summary>
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(120);
@@ -45,6 +48,10 @@ internal sealed class DerpClientSet : IAsyncDisposable
 
     /// <summary>Raised on the region's task when a region (re)connected (the caller re-sends disco then).</summary>
     public event Action<int>? Connected;
+
+    /// <summary>The period of the idle and read-timeout check: 15 s, or half the idle timeout when that is shorter.</summary>
+    public TimeSpan MaintenanceInterval =>
+        _context.IdleTimeout / 2 < DefaultMaintenanceInterval ? _context.IdleTimeout / 2 : DefaultMaintenanceInterval;
 
     /// <summary>The home region, 0 = none.</summary>
     public int HomeRegion => Volatile.Read(ref _home);
@@ -280,6 +287,7 @@ internal sealed class DerpClientSet : IAsyncDisposable
     {
         if (clients.Remove(region.RegionID, out var old))
         {
+            _closedTasks.RemoveAll(task => task.IsCompleted);
             _closedTasks.Add(old.Task);
         }
 

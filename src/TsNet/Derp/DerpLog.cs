@@ -35,6 +35,9 @@ internal static partial class DerpLog
     [LoggerMessage(EventId = 1609, Level = LogLevel.Warning, Message = "DERP: an event handler failed")]
     public static partial void HandlerFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(EventId = 1611, Level = LogLevel.Debug, Message = "DERP region {RegionId}: peer {PeerKey} gone ({Reason})")]
+    public static partial void PeerGone(ILogger logger, int regionId, string peerKey, DerpPeerGoneReason reason);
+
     [LoggerMessage(EventId = 1610, Level = LogLevel.Debug, Message = "DERP region {RegionId}: server health OK")]
     public static partial void HealthOk(ILogger logger, int regionId);
 }

@@ -225,7 +225,11 @@ internal sealed class DerpRegionClient
 
     internal void OnPeerGone(ReadOnlySpan<byte> peerKey, DerpPeerGoneReason reason)
     {
-        _ = reason;
+        if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            DerpLog.PeerGone(Logger, RegionId, Convert.ToHexStringLower(peerKey), reason);
+        }
+
         _set.RaisePeerGone(RegionId, new WireGuardKey(peerKey));
     }
 

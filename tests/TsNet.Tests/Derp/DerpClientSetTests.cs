@@ -282,15 +282,16 @@ public sealed class DerpClientSetTests
         a.Set.SetDerpMap(server.Map());
         a.Set.SetHomeRegion(1);
         await DerpTestClient.WaitUntilAsync(() => a.IsConnected(1) && server.Handshakes == 1, cts.Token, "connected");
+        a.Set.MaintenanceInterval.Should().Be(TimeSpan.FromSeconds(15));
 
         for (var i = 0; i < 7; i++)
         {
-            time.Advance(DerpClientSet.MaintenanceInterval);
+            time.Advance(a.Set.MaintenanceInterval);
         }
 
         server.Handshakes.Should().Be(1, "105 s without a frame is not yet dead");
-        time.Advance(DerpClientSet.MaintenanceInterval);
-        time.Advance(DerpClientSet.MaintenanceInterval);
+        time.Advance(a.Set.MaintenanceInterval);
+        time.Advance(a.Set.MaintenanceInterval);
 
         // The reconnect waits its backoff on the manual clock: keep it moving until the new handshake lands.
         while (server.Handshakes < 2)
@@ -330,6 +331,73 @@ public sealed class DerpClientSetTests
         {
             Regions = new Dictionary<int, DERPRegion?> { [1] = new DERPRegion { RegionID = 1, Nodes = [new DERPNode { Name = "stun", STUNOnly = true }, node] } },
         };
+    }
+
+    [Fact]
+    public async Task NodesAreTriedInOrder_ARefusingNodeIsSkipped_AndANodeWithoutAddressIsUnusable()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var server = new DerpTestServer();
+        await using var a = new DerpTestClient();
+        await using var b = new DerpTestClient();
+        var refusing = server.Node(1) with { Name = "refusing", DERPPort = DeadPort() };
+        var noAddress = server.Node(1) with { Name = "no-address", IPv4 = "none", IPv6 = "none" };
+        a.Set.SetDerpMap(new DERPMap { Regions = new Dictionary<int, DERPRegion?> { [1] = new DERPRegion { RegionID = 1, Nodes = [refusing, server.Node(1)] } } });
+        b.Set.SetDerpMap(new DERPMap { Regions = new Dictionary<int, DERPRegion?> { [1] = new DERPRegion { RegionID = 1, Nodes = [noAddress] } } });
+        a.Set.SetHomeRegion(1);
+        b.Set.SetHomeRegion(1);
+        await DerpTestClient.WaitUntilAsync(() => a.IsConnected(1) && server.IsConnected(a.PublicKey), cts.Token, "the second node connects");
+        await DerpTestClient.WaitUntilAsync(() => b.Set.GetStatus().Single().LastError is not null, cts.Token, "an error");
+        b.Set.GetStatus().Single().LastError.Should().Contain("no usable address");
+    }
+
+    [Fact]
+    public async Task TrySend_AllocatesNothing_InSteadyState()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        await using var server = new DerpTestServer();
+        await using var a = new DerpTestClient(queueCapacity: 1024);
+        await using var b = new DerpTestClient();
+        a.Set.SetDerpMap(server.Map());
+        b.Set.SetDerpMap(server.Map());
+        a.Set.SetHomeRegion(1);
+        b.Set.SetHomeRegion(1);
+        await DerpTestClient.WaitUntilAsync(() => a.IsConnected(1) && server.IsConnected(b.PublicKey), cts.Token, "connected");
+
+        // Warm the pool beyond one round's need and the queue's storage, then measure only the TrySend calls.
+        var warm = Enumerable.Range(0, 300).Select(_ => a.Pool.Rent()).ToList();
+        warm.ForEach(buffer => buffer.Return());
+        var packet = new byte[1200];
+        var key = b.PublicKey;
+        long allocated = 0;
+        for (var round = 0; round < 8; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 200; i++)
+            {
+                a.Set.TrySend(1, key, packet);
+            }
+
+            if (round >= 3)
+            {
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+
+            for (var i = 0; i < 200; i++)
+            {
+                await b.ReceiveAsync(cts.Token);
+            }
+        }
+
+        allocated.Should().Be(0);
+        a.Set.SendDrops.Should().Be(0);
+    }
+
+    private static int DeadPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     [Fact]
