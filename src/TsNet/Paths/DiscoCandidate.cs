@@ -26,7 +26,7 @@ internal sealed class DiscoCandidate(UnderlayAddress address, long learnedAt)
     public long LastGotPing { get; set; } = Timestamps.Never;
 
     /// <summary>Transaction id of the last ping from it (a repeat is a duplicate and gets no pong).</summary>
-    public DiscoTxId LastGotPingTxId { get; set; }
+    public TransactionId LastGotPingTxId { get; set; }
 
     /// <summary>True while the transaction id above is meaningful.</summary>
     public bool HasGotPing { get; set; }

@@ -120,14 +120,14 @@ internal sealed partial class DiscoPathCore
 
     private void ReceiveUdpPing(DiscoKeyEntry disco, ReadOnlySpan<byte> body, in UnderlayAddress source, long now, IPathOutput output)
     {
-        if (body.Length < DiscoTxId.Length || !IsUsableEndpoint(source))
+        if (body.Length < TransactionId.Length || !IsUsableEndpoint(source))
         {
             Counters.DroppedMalformed++;
             return;
         }
 
         Counters.PingsReceived++;
-        var txId = DiscoTxId.Read(body);
+        var txId = TransactionId.Read(body);
 
         // Every peer using this disco key learns the source (normally one); a repeated TxID is a duplicate.
         bool duplicate = false;
@@ -149,7 +149,7 @@ internal sealed partial class DiscoPathCore
     }
 
     /// <summary>Adds or refreshes the ping's source as a candidate; true when the TxID repeats the last one from it.</summary>
-    private bool NoteInboundPing(DiscoPeer peer, in UnderlayAddress source, in DiscoTxId txId, long now)
+    private bool NoteInboundPing(DiscoPeer peer, in UnderlayAddress source, in TransactionId txId, long now)
     {
         var candidate = peer.FindCandidate(source);
         if (candidate is null)
@@ -175,7 +175,7 @@ internal sealed partial class DiscoPathCore
 
     private void ReceiveDerpPing(DiscoPeer peer, ReadOnlySpan<byte> body, int regionId, IPathOutput output)
     {
-        if (body.Length < DiscoTxId.Length)
+        if (body.Length < TransactionId.Length)
         {
             Counters.DroppedMalformed++;
             return;
@@ -183,7 +183,7 @@ internal sealed partial class DiscoPathCore
 
         Counters.PingsReceived++;
         Span<byte> packet = stackalloc byte[DiscoPacket.Overhead + PongLength];
-        int length = WritePong(peer.Disco!, DiscoTxId.Read(body), UnderlayAddress.Derp(regionId), packet);
+        int length = WritePong(peer.Disco!, TransactionId.Read(body), UnderlayAddress.Derp(regionId), packet);
         Counters.PongsSent++;
         output.SendDerp(regionId, peer.NodeKeyBytes, packet[..length]);
     }
@@ -195,13 +195,13 @@ internal sealed partial class DiscoPathCore
     /// </summary>
     private void ReceivePong(DiscoKeyEntry disco, ReadOnlySpan<byte> body, bool viaDerp, long now)
     {
-        if (body.Length < DiscoTxId.Length + DiscoAddress.Length)
+        if (body.Length < TransactionId.Length + DiscoAddress.Length)
         {
             Counters.DroppedMalformed++;
             return;
         }
 
-        var txId = DiscoTxId.Read(body);
+        var txId = TransactionId.Read(body);
         DiscoPeer? peer = null;
         DiscoSentPing ping = default;
         foreach (var candidatePeer in disco.Peers)

@@ -7,10 +7,10 @@ namespace TsNet.Paths;
 internal sealed partial class DiscoPathCore
 {
     // Ping inner payload: type, version, TxID, our node key (no padding: path MTU is not probed).
-    private const int PingLength = DiscoPacket.MessageHeaderLength + DiscoTxId.Length + Key32.Size;
+    private const int PingLength = DiscoPacket.MessageHeaderLength + TransactionId.Length + Key32.Size;
 
     // Pong inner payload: type, version, TxID, observed source (18).
-    private const int PongLength = DiscoPacket.MessageHeaderLength + DiscoTxId.Length + DiscoAddress.Length;
+    private const int PongLength = DiscoPacket.MessageHeaderLength + TransactionId.Length + DiscoAddress.Length;
 
     private byte[] _callMeMaybe = [(byte)DiscoMessageType.CallMeMaybe, 0];
 
@@ -106,15 +106,15 @@ internal sealed partial class DiscoPathCore
 
     private void SendPing(DiscoPeer peer, DiscoCandidate candidate, long now, DiscoPingPurpose purpose, IPathOutput output)
     {
-        Span<byte> txIdBytes = stackalloc byte[DiscoTxId.Length];
+        Span<byte> txIdBytes = stackalloc byte[TransactionId.Length];
         _random(txIdBytes);
-        var txId = DiscoTxId.Read(txIdBytes);
+        var txId = TransactionId.Read(txIdBytes);
 
         Span<byte> message = stackalloc byte[PingLength];
         message[0] = (byte)DiscoMessageType.Ping;
         message[1] = 0;
         txIdBytes.CopyTo(message[DiscoPacket.MessageHeaderLength..]);
-        _nodePublicKey.CopyTo(message[(DiscoPacket.MessageHeaderLength + DiscoTxId.Length)..]);
+        _nodePublicKey.CopyTo(message[(DiscoPacket.MessageHeaderLength + TransactionId.Length)..]);
 
         Span<byte> packet = stackalloc byte[DiscoPacket.Overhead + PingLength];
         int length = Seal(peer.Disco!, message, packet);
@@ -135,13 +135,13 @@ internal sealed partial class DiscoPathCore
     }
 
     /// <summary>Writes a pong for <paramref name="txId"/> reporting <paramref name="observed"/> as the ping's source.</summary>
-    private int WritePong(DiscoKeyEntry disco, in DiscoTxId txId, in UnderlayAddress observed, Span<byte> packet)
+    private int WritePong(DiscoKeyEntry disco, in TransactionId txId, in UnderlayAddress observed, Span<byte> packet)
     {
         Span<byte> message = stackalloc byte[PongLength];
         message[0] = (byte)DiscoMessageType.Pong;
         message[1] = 0;
         txId.Write(message[DiscoPacket.MessageHeaderLength..]);
-        DiscoAddress.Write(observed, message[(DiscoPacket.MessageHeaderLength + DiscoTxId.Length)..]);
+        DiscoAddress.Write(observed, message[(DiscoPacket.MessageHeaderLength + TransactionId.Length)..]);
         return Seal(disco, message, packet);
     }
 

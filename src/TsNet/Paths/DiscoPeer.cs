@@ -86,7 +86,7 @@ internal sealed class DiscoPeer(uint id, Key32 nodeKey, byte[] nodeKeyBytes)
     }
 
     /// <summary>Finds and removes the ping with <paramref name="txId"/>; false when none is outstanding.</summary>
-    public bool TryTakeSentPing(in DiscoTxId txId, out DiscoSentPing ping)
+    public bool TryTakeSentPing(in TransactionId txId, out DiscoSentPing ping)
     {
         for (int i = 0; i < SentPingCount; i++)
         {

@@ -13,4 +13,4 @@ internal enum DiscoPingPurpose : byte
 }
 
 /// <summary>An outstanding ping awaiting its pong: transaction id, where it went, when.</summary>
-internal readonly record struct DiscoSentPing(DiscoTxId TxId, UnderlayAddress To, long SentAt, DiscoPingPurpose Purpose);
+internal readonly record struct DiscoSentPing(TransactionId TxId, UnderlayAddress To, long SentAt, DiscoPingPurpose Purpose);
