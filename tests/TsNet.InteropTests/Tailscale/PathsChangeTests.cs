@@ -50,6 +50,7 @@ public sealed class PathsChangeTests(ITestOutputHelper output)
             var (_, untilDerp) = await rig.WaitForPathAsync(node, daemonKey, p => p == PathsRig.DerpPath, PathTimeout, "through DERP while blocked", bound.Token);
             completed = await download.Completion;
             var downloadDone = blockedAt.Elapsed;
+            rig.LogStatus("after the download (blocked)", node, daemonKey);
             completed.ByteExact.Should().BeTrue(completed.Describe());
             PathsRig.PathOf(node, daemonKey).Should().Be(PathsRig.DerpPath, "the rule is still there after the download");
             (await block.GetDroppedPacketsAsync(bound.Token)).Should().BePositive("the rule cut traffic the two had on their direct path");
