@@ -33,6 +33,7 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             }
 
             data.Add("TsNet.AspNetCore", "TsNet.AspNetCore");
+            data.Add("TsNet.Extensions.Hosting", "TsNet.Extensions.Hosting");
             return data;
         }
     }
@@ -118,6 +119,15 @@ public sealed class PackageConsumerTests(PackedFeed feed)
         dependencies["TsNet"].Should().Be(feed.Version, "the packages are released together");
         metadata.Descendants().Where(e => e.Name.LocalName == "frameworkReference")
             .Select(e => e.Attribute("name")?.Value).Should().Contain("Microsoft.AspNetCore.App");
+    }
+
+    [Fact]
+    public void ExtensionsHosting_DependsOnTsNet_AndTheHostingAbstractionsOnly()
+    {
+        var dependencies = Dependencies("TsNet.Extensions.Hosting");
+        dependencies.Keys.Should().BeEquivalentTo(["TsNet", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"],
+            "a worker without ASP.NET Core must not pull in the shared framework");
+        dependencies["TsNet"].Should().Be(feed.Version, "the packages are released together");
     }
 
     [Theory]
