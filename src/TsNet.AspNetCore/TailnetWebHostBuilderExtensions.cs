@@ -55,7 +55,7 @@ public static class TailnetWebHostBuilderExtensions
     /// <param name="port">The TCP port on the tailnet, 1–65535.</param>
     /// <returns><paramref name="builder"/>, for chaining.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is not 1–65535.</exception>
-    /// <remarks>The node is taken from the services when Kestrel reads its options; none registered fails the host's start saying so.</remarks>
+    /// <remarks>The node is taken from the services when Kestrel reads its options (as a <c>WebApplication</c> is built); none registered fails there, saying so.</remarks>
     public static IWebHostBuilder UseTailnet(this IWebHostBuilder builder, int port) =>
         UseTailnet(builder, port, static _ => { });
 
