@@ -197,6 +197,7 @@ public sealed class PackageConsumerTests(PackedFeed feed)
 
         run.ExitCode.Should().Be(0, run.Describe());
         run.StandardOutput.Should().Contain("PackageConsumer: GET http://a/ -> hello from Kestrel on the tailnet", "Kestrel serves through TsNet.AspNetCore");
+        run.StandardOutput.Should().Contain("PackageConsumer: hosted node 100.64.0.3 Running", "the generic host starts the node through TsNet.Extensions.Hosting");
         run.StandardOutput.Should().MatchRegex(
             $@"PackageConsumer: echoed 22 bytes 100\.64\.0\.2:\d+ -> 100\.64\.0\.1:7000 with TsNet {System.Text.RegularExpressions.Regex.Escape(feed.Version)}\+[0-9a-f]{{40}}");
     }
