@@ -7,8 +7,8 @@ namespace TsNet.Extensions.Hosting;
 
 /// <summary>
 /// Binds a configuration section onto <see cref="TailnetServerOptions"/> by hand: the options hold types the
-/// configuration binder cannot make (keys, networks, get-only lists), and a hand-written binder needs no reflection,
-/// so it stays trimming- and AOT-safe. A key it does not know, or a value it cannot read, is an error naming the key's
+/// configuration binder cannot make (keys, networks, get-only lists, the logger factory; its source generator reports
+/// SYSLIB1100/SYSLIB1101 for them), and a hand-written binder needs no reflection, so it stays trimming- and AOT-safe. A key it does not know, or a value it cannot read, is an error naming the key's
 /// path (<c>Tailnet:ListenPort</c>), never silently ignored.
 /// </summary>
 internal static class TailnetConfigurationBinder

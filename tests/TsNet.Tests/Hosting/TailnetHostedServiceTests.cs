@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TsNet.Tests.ControlMode;
@@ -116,5 +117,46 @@ public sealed class TailnetHostedServiceTests
         host.Node().State.Should().Be(TailnetState.Running);
         host.Node().Addresses.Should().Equal(HostingTestSupport.A.BaseAddress);
         await host.StopAsync(cts.Token);
+    }
+
+    [Fact]
+    public async Task AStaticNodeFromAWireGuardConfigFile_RelativeToTheContentRoot_ReachesItsPeer()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        using var hub = new InMemoryUnderlayHub(TimeProvider.System);
+        await using var peer = await HostingTestSupport.StartedStaticNodeAsync(hub, HostingTestSupport.B, cts.Token);
+        var key = WireGuardKey.Generate();
+        var contentRoot = Directory.CreateTempSubdirectory("tsnet-hosting-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(contentRoot, "wg0.conf"), $"""
+                [Interface]
+                PrivateKey = {key}
+                Address = 100.64.0.1/32
+
+                [Peer]
+                # Name = b
+                PublicKey = {peer.PublicKey}
+                Endpoint = 127.0.0.1:{peer.ListenPort}
+                AllowedIPs = 100.64.0.2/32
+                """);
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = contentRoot });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tailnet:WireGuardConfigFile"] = "wg0.conf" });
+            builder.Services.AddTailnet(builder.Configuration.GetSection("Tailnet"));
+            builder.Services.AddTailnet(options => options.TestHooks = new TailnetTestHooks { InMemoryUnderlay = hub });   // layered on the section
+            using var host = builder.Build();
+            await host.StartAsync(cts.Token);
+            await peer.AddOrUpdatePeerAsync(new TailnetPeer { PublicKey = key.PublicKey, AllowedIps = { HostingTestSupport.A } }, cts.Token);
+
+            var node = host.Node();
+            node.PublicKey.Should().Be(key.PublicKey);
+            (await node.PingAsync(HostingTestSupport.B.BaseAddress, TimeSpan.FromSeconds(10), cts.Token)).Should().BePositive();
+            node.GetStatus().Peers.Should().ContainSingle().Which.Name.Should().Be("b", "the peer's name comes from the file's # Name comment");
+            await host.StopAsync(cts.Token);
+        }
+        finally
+        {
+            Directory.Delete(contentRoot, recursive: true);
+        }
     }
 }
