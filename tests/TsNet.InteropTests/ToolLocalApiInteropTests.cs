@@ -12,6 +12,7 @@ namespace TsNet.InteropTests;
 /// the Unix socket: the kernel answers the pings, the status and whois name the wireguard-go peer; on SIGTERM the
 /// socket file goes.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix sockets and file modes are the point
 [Collection(InteropCollection.Name)]
 public sealed partial class ToolLocalApiInteropTests
 {

@@ -28,7 +28,7 @@ public sealed class LocalApiCliTests
     }
 
     [Theory]
-    [InlineData("tsnet status: --socket and --state exclude each other", "status", "--socket", "/tmp/x.sock", "--state", "/tmp")]
+    [InlineData("tsnet status: --socket and --state exclude each other: give the socket path, or the state directory that holds it", "status", "--socket", "/tmp/x.sock", "--state", "/tmp")]
     [InlineData("tsnet status: unexpected argument 'db'", "status", "db")]
     [InlineData("tsnet ping: missing NAME|IP", "ping")]
     [InlineData("tsnet ping: -c 0: expected a count from 1 to 100", "ping", "db", "-c", "0")]

@@ -13,6 +13,7 @@ namespace TsNet.Tests.Tool;
 /// directory, and <c>tsnet status</c>/<c>ping</c>/<c>whois</c> run against it as the CLI runs them; plus how the
 /// server treats its socket file (0600, stale replaced, live or foreign refused, deleted on stop).
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix sockets and file modes are the point
 public sealed class LocalApiRoundTripTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -122,11 +123,10 @@ public sealed class LocalApiRoundTripTests : IDisposable
         await using var node = new TailnetServer(Options(A4, new InMemoryUnderlayHub(TimeProvider.System)));
         await node.StartAsync(bound.Token);
 
-        // A socket left by a process that is gone: bound, never listening, still on disk.
-        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            stale.Bind(new UnixDomainSocketEndPoint(SocketPath));
-        }
+        // To a client, a socket bound but not listening is what a node that died leaves behind: connecting is refused.
+        // (Disposing it would unlink the file, as .NET does for the sockets it bound: it stays open to the end.)
+        using var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        stale.Bind(new UnixDomainSocketEndPoint(SocketPath));
 
         File.Exists(SocketPath).Should().BeTrue();
         await using (LocalApiServer.Start(SocketPath, node, NullLogger.Instance))
