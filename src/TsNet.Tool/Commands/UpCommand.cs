@@ -130,16 +130,22 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
                     node.StateChanged += OnStateChanged;
                     stage = $"joining the tailnet of {control.LoginServer}";
                     UpLog.Joining(logger, control.LoginServer.AbsoluteUri, options.Hostname ?? string.Empty);
+                    await node.StartAsync(cancellationToken).ConfigureAwait(false);
+
+                    // Served while a login is pending too, so that 'tsnet status' shows the node as it waits.
+                    stage = "starting the local status API";
+                    localApi = StartLocalApi(settings.Socket, control.StateDirectory, environment ?? Environment.GetEnvironmentVariable, node, loggerFactory.CreateLogger("TsNet.Tool.LocalApi"));
+                    stage = $"joining the tailnet of {control.LoginServer}";
                     await node.UpAsync(cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     stage = $"starting the node (UDP port {options.ListenPort})";
                     await node.StartAsync(cancellationToken).ConfigureAwait(false);
+                    stage = "starting the local status API";
+                    localApi = StartLocalApi(settings.Socket, null, environment ?? Environment.GetEnvironmentVariable, node, loggerFactory.CreateLogger("TsNet.Tool.LocalApi"));
                 }
 
-                stage = "starting the local status API";
-                localApi = StartLocalApi(settings.Socket, control?.StateDirectory, environment ?? Environment.GetEnvironmentVariable, node, loggerFactory.CreateLogger("TsNet.Tool.LocalApi"));
                 stage = "starting the services";
                 await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
                 output.WriteReady(ReadyLine(node, control is not null), services.OfType<LoopbackProxyService>().Select(proxy => proxy.AnnouncementLine));
