@@ -217,8 +217,8 @@ public sealed partial class TailnetServer
         var status = paths.PathOf(endpoint, now);
         return status.Kind switch
         {
-            PathKind.Direct => ("direct " + status.Direct.ToIPEndPoint(), status.Direct.ToIPEndPoint()),
-            PathKind.Derp => ("derp " + paths.RegionCode(status.DerpRegion), null),
+            global::TsNet.Paths.PathKind.Direct => ("direct " + status.Direct.ToIPEndPoint(), status.Direct.ToIPEndPoint()),
+            global::TsNet.Paths.PathKind.Derp => ("derp " + paths.RegionCode(status.DerpRegion), null),
             _ => (null, null),
         };
     }
