@@ -48,10 +48,26 @@ public sealed partial class TailnetServer
             });
             var disco = new DiscoPathCore(_options.DiscoKey.Bytes, _controlState.NodeKey.PublicKey.Bytes);
             var layer = new MagicUnderlay(inner, derp, disco, new NetcheckCore(), now, logger);
+            Metrics.ObserveDerpConnections(() => CountConnected(derp));
             layer.HomeRegionChanged += OnHomeRegionChanged;
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
         };
+    }
+
+    /// <summary>DERP servers the node is connected to now (the meter's <c>tsnet.derp.connections</c>); any thread.</summary>
+    private static int CountConnected(DerpClientSet derp)
+    {
+        var connected = 0;
+        foreach (var region in derp.GetStatus())
+        {
+            if (region.Connected)
+            {
+                connected++;
+            }
+        }
+
+        return connected;
     }
 
     /// <summary>Loop task: the home region moved; the coordination server tells peers where to reach us.</summary>
