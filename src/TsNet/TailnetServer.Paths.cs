@@ -38,21 +38,37 @@ public sealed partial class TailnetServer
         return (inner, inbound) =>
         {
             var logger = _options.LoggerFactory.CreateLogger("TsNet.Paths");
-            var derp = new DerpClientSet(new DerpClientSetOptions
-            {
-                NodePrivateKey = _controlState.NodeKey.Bytes.ToArray(),
-                Pool = _pool,
-                Inbound = inbound,
-                TimeProvider = _options.TimeProvider,
-                Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
-            });
-            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, _controlState.NodeKey.PublicKey.Bytes);
+            var nodeKey = _privateKey;
+            var derp = CreateDerpClientSet(nodeKey, inbound);
+            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, nodeKey.PublicKey.Bytes);
             var layer = new MagicUnderlay(inner, derp, disco, new NetcheckCore(), now, logger);
-            Metrics.ObserveDerpConnections(() => CountConnected(derp));
             layer.HomeRegionChanged += OnHomeRegionChanged;
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
         };
+    }
+
+    private DerpClientSet CreateDerpClientSet(WireGuardKey nodeKey, ChannelWriter<UnderlayDatagram> inbound)
+    {
+        var derp = new DerpClientSet(new DerpClientSetOptions
+        {
+            NodePrivateKey = nodeKey.Bytes.ToArray(),
+            Pool = _pool,
+            Inbound = inbound,
+            TimeProvider = _options.TimeProvider,
+            Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
+        });
+        Metrics.ObserveDerpConnections(() => CountConnected(derp));
+        return derp;
+    }
+
+    /// <summary>Loop task: the path layer follows a new node key (new DERP identity, pings naming the new key).</summary>
+    private void ChangePathNodeKey(DataplaneLoop loop, WireGuardKey nodeKey)
+    {
+        if (loop.Paths is { } paths)
+        {
+            paths.ChangeNodeKey(nodeKey.PublicKey.Bytes, CreateDerpClientSet(nodeKey, loop.InboundWriter));
+        }
     }
 
     /// <summary>DERP servers the node is connected to now (the meter's <c>tsnet.derp.connections</c>); any thread.</summary>

@@ -69,6 +69,19 @@ internal sealed partial class DiscoPathCore
         _pingTimeout = Timings.PingTimeout.Ticks;
     }
 
+    /// <summary>
+    /// The node's WireGuard key changed (a new login or key renewal): pings carry the new public key from now on.
+    /// </summary>
+    public void SetNodePublicKey(ReadOnlySpan<byte> nodePublicKey)
+    {
+        if (nodePublicKey.Length != Key32.Size)
+        {
+            throw new ArgumentException("A node public key is 32 bytes.", nameof(nodePublicKey));
+        }
+
+        nodePublicKey.CopyTo(_nodePublicKey);
+    }
+
     /// <summary>This node's disco public key (what the control client announces).</summary>
     public DiscoKey DiscoPublicKey { get; }
 

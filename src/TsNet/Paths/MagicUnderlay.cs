@@ -25,6 +25,8 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     private const int MaxSprayEndpoints = 4;
 
     private readonly Dictionary<uint, PeerRoute> _routes = [];
+    private readonly List<Task> _retiredDerp = [];
+    private DERPMap? _derpMap;
     private readonly Func<long> _now;
     private readonly ILogger _logger;
     private int _netcheckVersion = -1;
@@ -45,7 +47,8 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// <summary>The UDP underlay underneath (replaced on a rebind; the path state stays).</summary>
     public IUnderlay Inner { get; set; }
 
-    public DerpClientSet Derp { get; }
+    /// <summary>The DERP connections (replaced when the node key changes: DERP servers know nodes by key).</summary>
+    public DerpClientSet Derp { get; private set; }
 
     public DiscoPathCore Disco { get; }
 
@@ -72,7 +75,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
 
     public long SendDrops => Inner.SendDrops + Derp.SendDrops;
 
-    public IEnumerable<Task> Tasks => Inner.Tasks.Concat(Derp.Tasks);
+    public IEnumerable<Task> Tasks => Inner.Tasks.Concat(Derp.Tasks).Concat(_retiredDerp);
 
     public long NextDeadline => Math.Min(Inner.NextDeadline, Math.Min(Disco.NextDeadline, Netcheck.NextDeadline));
 
@@ -110,6 +113,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// </summary>
     public void SetDerpMap(DERPMap? map, IReadOnlyList<StunTarget> stunTargets, long now)
     {
+        _derpMap = map;
         Derp.SetDerpMap(map);
         Netcheck.SetTargets(stunTargets, now);
         var ids = new List<int>();
@@ -127,6 +131,25 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         _regionIds = ids;
         _regionCodes = codes;
         UpdateHome(now);
+    }
+
+    /// <summary>
+    /// The node key changed: pings name the new key, and DERP reconnects under it (<paramref name="replacement"/>, made
+    /// with the new key, takes over the map and home region; the old connections close in the background).
+    /// </summary>
+    public void ChangeNodeKey(ReadOnlySpan<byte> nodePublicKey, DerpClientSet replacement)
+    {
+        Disco.SetNodePublicKey(nodePublicKey);
+        var old = Derp;
+        replacement.SetDerpMap(_derpMap);
+        if (_homeRegion != 0)
+        {
+            replacement.SetHomeRegion(_homeRegion);
+        }
+
+        Derp = replacement;
+        _retiredDerp.RemoveAll(task => task.IsCompleted);
+        _retiredDerp.Add(old.DisposeAsync().AsTask());
     }
 
     /// <summary>A region's code for status lines (<c>derp test</c>); the ID as text when the map has no code.</summary>
@@ -295,6 +318,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     public async ValueTask DisposeAsync()
     {
         await Derp.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_retiredDerp).ConfigureAwait(false);
         await Inner.DisposeAsync().ConfigureAwait(false);
     }
 
