@@ -232,7 +232,7 @@ public sealed partial class TailnetServer
             }
         }
 
-        var address = paths.SetPeer(settings.PublicKey, disco, entry.HomeDerpRegion, endpoints, now);
+        var address = paths.SetPeer(peer, disco, entry.HomeDerpRegion, endpoints, now);
         peer.FixedEndpoint = true;
         loop.Core.ConfigureEndpoint(peer, address);
         return true;

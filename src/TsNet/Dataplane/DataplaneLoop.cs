@@ -141,6 +141,10 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             try
             {
                 transport = wrap(transport, _fromUnderlayWriter);
+                if (transport is Paths.MagicUnderlay paths)
+                {
+                    paths.DirectPathConfirmed += peer => _core.HandshakeOnNewPath(peer, Now, this);
+                }
             }
             catch
             {

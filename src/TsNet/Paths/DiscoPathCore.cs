@@ -162,6 +162,10 @@ internal sealed partial class DiscoPathCore
     }
 
     /// <summary>The peer's current path for status output.</summary>
+    /// <summary>True while <paramref name="peerId"/>'s best direct address is trusted (a pong within the trust window).</summary>
+    public bool IsDirectTrusted(uint peerId, long now) =>
+        _peersById.TryGetValue(peerId, out var peer) && peer.Best.Address.IsSet && now <= peer.TrustUntil;
+
     public PeerPathStatus GetPathStatus(uint peerId, long now)
     {
         if (!_peersById.TryGetValue(peerId, out var peer))
