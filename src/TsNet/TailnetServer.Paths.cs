@@ -38,20 +38,52 @@ public sealed partial class TailnetServer
         return (inner, inbound) =>
         {
             var logger = _options.LoggerFactory.CreateLogger("TsNet.Paths");
-            var derp = new DerpClientSet(new DerpClientSetOptions
-            {
-                NodePrivateKey = _controlState.NodeKey.Bytes.ToArray(),
-                Pool = _pool,
-                Inbound = inbound,
-                TimeProvider = _options.TimeProvider,
-                Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
-            });
-            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, _controlState.NodeKey.PublicKey.Bytes);
+            var nodeKey = _privateKey;
+            var derp = CreateDerpClientSet(nodeKey, inbound);
+            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, nodeKey.PublicKey.Bytes);
             var layer = new MagicUnderlay(inner, derp, disco, new NetcheckCore(), now, logger);
             layer.HomeRegionChanged += OnHomeRegionChanged;
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
         };
+    }
+
+    private DerpClientSet CreateDerpClientSet(WireGuardKey nodeKey, ChannelWriter<UnderlayDatagram> inbound)
+    {
+        var derp = new DerpClientSet(new DerpClientSetOptions
+        {
+            NodePrivateKey = nodeKey.Bytes.ToArray(),
+            Pool = _pool,
+            Inbound = inbound,
+            TimeProvider = _options.TimeProvider,
+            Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
+        });
+        Metrics.ObserveDerpConnections(() => CountConnected(derp));
+        return derp;
+    }
+
+    /// <summary>Loop task: the path layer follows a new node key (new DERP identity, pings naming the new key).</summary>
+    private void ChangePathNodeKey(DataplaneLoop loop, WireGuardKey nodeKey)
+    {
+        if (loop.Paths is { } paths)
+        {
+            paths.ChangeNodeKey(nodeKey.PublicKey.Bytes, CreateDerpClientSet(nodeKey, loop.InboundWriter));
+        }
+    }
+
+    /// <summary>DERP servers the node is connected to now (the meter's <c>tsnet.derp.connections</c>); any thread.</summary>
+    private static int CountConnected(DerpClientSet derp)
+    {
+        var connected = 0;
+        foreach (var region in derp.GetStatus())
+        {
+            if (region.Connected)
+            {
+                connected++;
+            }
+        }
+
+        return connected;
     }
 
     /// <summary>Loop task: the home region moved; the coordination server tells peers where to reach us.</summary>
@@ -200,7 +232,7 @@ public sealed partial class TailnetServer
             }
         }
 
-        var address = paths.SetPeer(settings.PublicKey, disco, entry.HomeDerpRegion, endpoints, now);
+        var address = paths.SetPeer(peer, disco, entry.HomeDerpRegion, endpoints, now);
         peer.FixedEndpoint = true;
         loop.Core.ConfigureEndpoint(peer, address);
         return true;
@@ -217,8 +249,8 @@ public sealed partial class TailnetServer
         var status = paths.PathOf(endpoint, now);
         return status.Kind switch
         {
-            PathKind.Direct => ("direct " + status.Direct.ToIPEndPoint(), status.Direct.ToIPEndPoint()),
-            PathKind.Derp => ("derp " + paths.RegionCode(status.DerpRegion), null),
+            global::TsNet.Paths.PathKind.Direct => ("direct " + status.Direct.ToIPEndPoint(), status.Direct.ToIPEndPoint()),
+            global::TsNet.Paths.PathKind.Derp => ("derp " + paths.RegionCode(status.DerpRegion), null),
             _ => (null, null),
         };
     }

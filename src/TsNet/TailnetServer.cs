@@ -66,6 +66,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 IdleReap = _options.Limits.FallbackTcpIdleReap,
             },
             _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
+        Metrics = new Metrics.TailnetMetrics(CollectMetrics);
     }
 
     /// <summary>The node's public key (its node key): the current one, also after a key rotation.</summary>
@@ -326,6 +327,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             LogBackgroundWorkOutlived(_logger, _background.Count);
         }
 
+        Metrics.Dispose();
         _disposing.Dispose();
         SetState(TailnetState.Stopped);
         LogStopped(_logger);

@@ -2,8 +2,9 @@ namespace TsNet.Tool.Cli;
 
 /// <summary>
 /// Parses a command's arguments against its <see cref="CommandSpec"/>: <c>--name VALUE</c>, <c>--name=VALUE</c>,
-/// flags, and <c>-h</c>/<c>--help</c>. Anything else (an unknown option, a missing value, a value given to a flag, a
-/// repeated single option, a positional argument) is a <see cref="UsageException"/> naming the culprit.
+/// flags, an option's short alias (<c>-c VALUE</c>), the spec's positional arguments in order, and <c>-h</c>/<c>--help</c>.
+/// Anything else (an unknown option, a missing value, a value given to a flag, a repeated single option, a positional
+/// argument beyond or short of the spec's) is a <see cref="UsageException"/> naming the culprit.
 /// </summary>
 internal static class ArgumentParser
 {
@@ -14,6 +15,7 @@ internal static class ArgumentParser
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(args);
         var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var positionals = new List<string>();
         var help = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -24,15 +26,23 @@ internal static class ArgumentParser
                 continue;
             }
 
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            if (!arg.StartsWith('-') && positionals.Count < spec.Arguments.Count)
+            {
+                positionals.Add(arg);
+                continue;
+            }
+
+            var shortOption = arg.Length > 1 && arg[0] == '-' && arg[1] != '-' ? spec.Options.FirstOrDefault(o => o.ShortName == arg) : null;
+            if (shortOption is null && (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2))
             {
                 throw new UsageException(arg.StartsWith('-') ? $"unknown option '{arg}'" : $"unexpected argument '{arg}'");
             }
 
-            var equals = arg.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? arg : arg[..equals];
-            var option = spec.Options.FirstOrDefault(o => o.Name == name)
-                ?? throw new UsageException($"unknown option '{name}'");
+            var equals = shortOption is null ? arg.IndexOf('=', StringComparison.Ordinal) : -1;
+            var option = shortOption
+                ?? spec.Options.FirstOrDefault(o => o.Name == (equals < 0 ? arg : arg[..equals]))
+                ?? throw new UsageException($"unknown option '{(equals < 0 ? arg : arg[..equals])}'");
+            var name = option.Name;
 
             string value;
             if (option.IsFlag)
@@ -77,7 +87,12 @@ internal static class ArgumentParser
             }
         }
 
-        return new ParsedArguments(values, help);
+        if (!help && positionals.Count < spec.Arguments.Count)
+        {
+            throw new UsageException($"missing {spec.Arguments[positionals.Count]}");
+        }
+
+        return new ParsedArguments(values, help) { Arguments = positionals };
     }
 
     // A value may not look like an option ("--config --http"): that is almost always a forgotten value.

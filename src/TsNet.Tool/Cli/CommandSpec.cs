@@ -9,6 +9,9 @@ namespace TsNet.Tool.Cli;
 /// <param name="Options">The accepted options (<c>--help</c>/<c>-h</c> are always accepted).</param>
 internal sealed record CommandSpec(string Name, string Synopsis, string Summary, IReadOnlyList<OptionSpec> Options)
 {
+    /// <summary>The required positional arguments' placeholders, in order (e.g. <c>NAME|IP</c>); none by default.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     /// <summary>The command's help text: usage line, summary and one line per option.</summary>
     public string HelpText
     {

@@ -13,6 +13,9 @@ internal sealed record OptionSpec(string Name, string? ValueName, string Help, b
     /// <summary>True for an option without a value.</summary>
     public bool IsFlag => ValueName is null;
 
-    /// <summary>How the option appears in the help text, e.g. <c>--config FILE</c>.</summary>
-    public string Syntax => IsFlag ? Name : Name + " " + ValueName;
+    /// <summary>A one-letter alias with one dash (<c>-c</c>), or null; it takes its value as the next argument.</summary>
+    public string? ShortName { get; init; }
+
+    /// <summary>How the option appears in the help text, e.g. <c>--config FILE</c> or <c>-c, --count N</c>.</summary>
+    public string Syntax => (ShortName is null ? string.Empty : ShortName + ", ") + (IsFlag ? Name : Name + " " + ValueName);
 }

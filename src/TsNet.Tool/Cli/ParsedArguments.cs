@@ -16,6 +16,9 @@ internal sealed class ParsedArguments
     /// <summary>True when <c>--help</c> or <c>-h</c> was given.</summary>
     public bool HelpRequested { get; }
 
+    /// <summary>The positional arguments, in the order of <see cref="CommandSpec.Arguments"/>.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     /// <summary>True when the option (flag or option with value) was given.</summary>
     public bool Has(string name) => _values.ContainsKey(name);
 

@@ -38,6 +38,7 @@ internal static class StatusTable
             .Where(n => n.Status.Drops.Count > 0)
             .Select(n => n.Name + ": " + string.Join(' ', n.Status.Drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value.ToString(CultureInfo.InvariantCulture))) + "\n"));
 
-    private static string Ago(TimeSpan elapsed) =>
+    /// <summary>How long ago, as the tables print it: <c>3.2 s ago</c>; <c>just now</c> for a time ahead of the clock.</summary>
+    internal static string Ago(TimeSpan elapsed) =>
         elapsed < TimeSpan.Zero ? "just now" : elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s ago";
 }

@@ -14,6 +14,9 @@ internal static class TsNetCli
     [
         new DemoCommand(),
         new UpCommand(),
+        new StatusCommand(),
+        new PingCommand(),
+        new WhoIsCommand(),
         new RelayCommand(),
         new GenKeyCommand(),
         new PubKeyCommand(),

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using TsNet.Tool.Cli;
 using TsNet.Tool.Http;
+using TsNet.Tool.LocalApi;
 using TsNet.Tool.Logging;
 using TsNet.Tool.Services;
 
@@ -14,14 +15,16 @@ namespace TsNet.Tool.Commands;
 /// <c>tsnet up --login-server URL [--authkey KEY] ...</c> joins a tailnet instead (control mode): while an interactive
 /// login is pending it prints <c>login url=URL</c>, and once running the ready line ends in <c>name=DNS-NAME</c>.
 /// </summary>
+/// Once up it serves the local status API on a Unix socket (<c>--socket</c>, see <see cref="LocalApiSocketPath"/>).
 /// <param name="configureNodeOptions">Adjusts the node's options just before the node is made (tests: test hooks).</param>
-internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptions = null) : ICommand
+/// <param name="environment">Reads environment variables (<c>TS_AUTHKEY</c>, <c>XDG_RUNTIME_DIR</c>); tests pass their own.</param>
+internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptions = null, Func<string, string?>? environment = null) : ICommand
 {
     /// <inheritdoc/>
     public CommandSpec Spec { get; } = new(
         "up",
         "--config FILE | --login-server URL [--authkey KEY] [--hostname NAME] [--state DIR] [--ephemeral] [--advertise-tags tag:a,tag:b] [--advertise-routes CIDR,CIDR] [--accept-routes]\n" +
-        "      [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--verbose]",
+        "      [--http PORT --www DIR] [--echo PORT] [--udp-echo PORT] [--socks5 ADDR:PORT [--socks5-password PW]] [--forward MAPPING] [--publish MAPPING] [--socket PATH] [--verbose]",
         "run a node from a wg-quick configuration file, or join a tailnet through its coordination server, until SIGINT/SIGTERM",
         [
             new OptionSpec("--config", "FILE", "wg-quick configuration ([Interface] and [Peer] sections; '# Name = db' names a peer)"),
@@ -34,6 +37,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
             new OptionSpec("--socks5-password", "PW", "the proxy's password (user tsnet); default: 32 random hex characters"),
             new OptionSpec("--forward", "tcp|udp:[LISTEN_ADDR:]PORT=TARGET:PORT", "host → tailnet: a host listener (default 127.0.0.1) proxied to a tailnet address or peer name; IPv6 in brackets (with --login-server a name not on the tailnet is logged, the node keeps running)", Repeatable: true),
             new OptionSpec("--publish", "tcp|udp:PORT=HOST_ADDR:PORT", "tailnet → host: a tailnet port proxied to a host address", Repeatable: true),
+            LocalApiArguments.ServeOption,
             new OptionSpec("--verbose", null, "log debug messages to stderr"),
         ]);
 
@@ -59,7 +63,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         TailnetServerOptions options;
         if (control is not null)
         {
-            options = control.ToOptions(Environment.GetEnvironmentVariable);
+            options = control.ToOptions(environment ?? Environment.GetEnvironmentVariable);
         }
         else
         {
@@ -114,6 +118,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         }
 
         var services = new List<ITailnetService>();
+        LocalApiServer? localApi = null;
         var stage = "starting";
         await using (node.ConfigureAwait(false))
         {
@@ -125,12 +130,20 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
                     node.StateChanged += OnStateChanged;
                     stage = $"joining the tailnet of {control.LoginServer}";
                     UpLog.Joining(logger, control.LoginServer.AbsoluteUri, options.Hostname ?? string.Empty);
+                    await node.StartAsync(cancellationToken).ConfigureAwait(false);
+
+                    // Served while a login is pending too, so that 'tsnet status' shows the node as it waits.
+                    stage = "starting the local status API";
+                    localApi = StartLocalApi(settings.Socket, control.StateDirectory, environment ?? Environment.GetEnvironmentVariable, node, loggerFactory.CreateLogger("TsNet.Tool.LocalApi"));
+                    stage = $"joining the tailnet of {control.LoginServer}";
                     await node.UpAsync(cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     stage = $"starting the node (UDP port {options.ListenPort})";
                     await node.StartAsync(cancellationToken).ConfigureAwait(false);
+                    stage = "starting the local status API";
+                    localApi = StartLocalApi(settings.Socket, null, environment ?? Environment.GetEnvironmentVariable, node, loggerFactory.CreateLogger("TsNet.Tool.LocalApi"));
                 }
 
                 stage = "starting the services";
@@ -165,7 +178,7 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
                 await console.Error.WriteLineAsync($"tsnet up: UDP port {options.ListenPort} ({origin}) is already in use: stop the program using it, or set another ListenPort in {source} (0 picks a free port).").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
-            catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException or HttpRequestException)
+            catch (Exception e) when (e is SocketException or IOException or InvalidOperationException or ArgumentException or HttpRequestException or LocalApiException)
             {
                 await console.Error.WriteLineAsync($"tsnet up: failed {stage}: {e.Message}").ConfigureAwait(false);
                 await StopServicesAsync(services).ConfigureAwait(false);
@@ -174,6 +187,10 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
             finally
             {
                 node.StateChanged -= OnStateChanged;
+                if (localApi is not null)
+                {
+                    await localApi.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             await StopServicesAsync(services).ConfigureAwait(false);
@@ -296,7 +313,27 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
             }
         }
 
-        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword, PortMappings = mappings, Control = control };
+        return new UpSettings(config, http, www, echo, udpEcho, args.Has("--verbose")) { Socks5 = socks5, Socks5Password = socksPassword, PortMappings = mappings, Control = control, Socket = args.Value(LocalApiArguments.Socket) };
+    }
+
+    /// <summary>
+    /// Serves the local API: on <paramref name="socket"/> when given (failing is an error: the user asked for it), else
+    /// on the default path, where failing (no right to make <c>/run/tsnet</c>, another node there) is a warning and the
+    /// node runs on without it.
+    /// </summary>
+    /// <exception cref="LocalApiException">The <c>--socket</c> path cannot be served.</exception>
+    private static LocalApiServer? StartLocalApi(string? socket, string? stateDirectory, Func<string, string?> environment, TailnetServer node, ILogger logger)
+    {
+        var path = LocalApiSocketPath.Resolve(socket, stateDirectory, environment);
+        try
+        {
+            return LocalApiServer.Start(path, node, logger);
+        }
+        catch (LocalApiException e) when (socket is null)
+        {
+            LocalApiLog.NotServing(logger, e.Message);
+            return null;
+        }
     }
 
     private static async Task StartServicesAsync(TailnetServer node, UpSettings settings, List<ITailnetService> services, ILoggerFactory loggerFactory, CancellationToken cancellationToken)

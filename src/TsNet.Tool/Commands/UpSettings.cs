@@ -12,6 +12,9 @@ internal sealed record UpSettings(string? ConfigFile, int? HttpPort, string? Www
     /// <summary>Host → tailnet (<c>--forward</c>) and tailnet → host (<c>--publish</c>) mappings, in command-line order.</summary>
     public IReadOnlyList<PortMapping> PortMappings { get; init; } = [];
 
+    /// <summary>The local API socket path (<c>--socket</c>), or null for the default.</summary>
+    public string? Socket { get; init; }
+
     /// <summary>Control mode (<c>--login-server</c> and its flags); null for a node from <see cref="ConfigFile"/>.</summary>
     public UpControlSettings? Control { get; init; }
 }

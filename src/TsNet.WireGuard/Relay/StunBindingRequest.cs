@@ -44,7 +44,9 @@ internal static class StunBindingRequest
         Software.CopyTo(request[(SoftwareOffset + 4)..]);
         BinaryPrimitives.WriteUInt16BigEndian(request[FingerprintOffset..], FingerprintAttribute);
         BinaryPrimitives.WriteUInt16BigEndian(request[(FingerprintOffset + 2)..], 4);
-        uint fingerprint = Crc32Ieee.Compute(request[..(FingerprintOffset + 4)]) ^ FingerprintXor;
+        // RFC 5389 §15.5: the CRC covers the message up to the FINGERPRINT attribute (bytes 0–31), with the length
+        // field already counting it. (disco-direct.md §5.1 says 0..35; the vector b32c370f matches 0–31.)
+        uint fingerprint = Crc32Ieee.Compute(request[..FingerprintOffset]) ^ FingerprintXor;
         BinaryPrimitives.WriteUInt32BigEndian(request[(FingerprintOffset + 4)..], fingerprint);
         return Length;
     }

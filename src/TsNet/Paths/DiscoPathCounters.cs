@@ -42,7 +42,11 @@ internal sealed class DiscoPathCounters
     /// <summary>Dropped: a message on the wrong transport (CallMeMaybe over UDP).</summary>
     public long DroppedWrongTransport { get; internal set; }
 
-    /// <summary>Dropped: several peers share the sender's disco key and the message does not say which one it is.</summary>
+    /// <summary>
+    /// Dropped: several peers share the sender's disco key and the message does not say which one it is. Stays 0 here:
+    /// a UDP ping is answered once for every peer with the key (as magicsock does), pongs match by transaction id,
+    /// and DERP messages name their peer by the DERP source.
+    /// </summary>
     public long DroppedAmbiguousSender { get; internal set; }
 
     /// <summary>Pings not answered: the same transaction id again from the same source.</summary>

@@ -37,7 +37,9 @@ public sealed class PathsDerpOnlyTests(ITestOutputHelper output)
         var curl = rig.CurlVia(daemon);
         var bytes = PathsRig.TransferBytes;
         var download = await curl.DownloadAsync("tsnode.tail.test", http.Port, bytes, 201, TransferTimeout, cancellationToken: bound.Token);
+        rig.LogStatus("after the download", node, daemonKey);
         var upload = await curl.UploadAsync("tsnode.tail.test", http.Port, bytes, 202, TransferTimeout, bound.Token);
+        rig.LogStatus("after the upload", node, daemonKey);
         download.ByteExact.Should().BeTrue(download.Describe());
         upload.ByteExact.Should().BeTrue(upload.Describe());
         http.Errors.Should().BeEmpty();

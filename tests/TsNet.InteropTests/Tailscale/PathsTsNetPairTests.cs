@@ -39,6 +39,8 @@ public sealed class PathsTsNetPairTests(ITestOutputHelper output)
             var connected = clock.Elapsed;
             var back = await TailnetEchoServer.ExchangeAsync(connection, bytes, 501, bound.Token);
             var seconds = clock.Elapsed.TotalSeconds - connected.TotalSeconds;
+            rig.LogStatus("after the echo", alpha, beta.Server.PublicKey);
+            rig.LogStatus("after the echo", beta, alpha.Server.PublicKey);
             back.Should().Be(new TransferDigest(bytes, TestData.Sha256(bytes, 501)), "the echo through DERP is byte-exact");
             _log.Write($"MEASURED TsNet↔TsNet DERP only: connect {connected.TotalMilliseconds:0} ms, echo of {TestScale.Describe(bytes)} each way in {seconds:0.00} s = {bytes * 8 / seconds / 1e6:0.0} Mbit/s per direction");
         }

@@ -446,6 +446,39 @@ public sealed class DiscoPathCoreTests
         _a.Core.GetPathStatus(bId, Now).Latency.Should().Be(TimeSpan.FromMilliseconds(1));
     }
 
+    [Fact]
+    public void HotPath_AllocatesNothing_PerDatagramOrPing()
+    {
+        var bId = ConfirmDirect();
+        var discard = new DiscardOutput();
+        var pings = Enumerable.Range(0, 200).Select(i => Seal(_a, _b, Ping((byte)i))).ToArray();
+        _b.Core.ReceiveUdpDisco(pings[0], _a.Address, Now, discard);
+        _a.Core.ChooseSend(bId, Now, discard);
+
+        int known = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 1; i < pings.Length; i++)
+        {
+            _a.Core.ChooseSend(bId, Now, discard);
+            _b.Core.ReceiveUdpDisco(pings[i], _a.Address, Now, discard);
+            known += _b.Core.PeerForUdpSource(_a.Address) != 0 ? 1 : 0;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        allocated.Should().Be(0);
+        known.Should().Be(pings.Length - 1);
+        discard.Count.Should().Be(pings.Length, "every ping was answered (the warm-up one too)");
+    }
+
+    private sealed class DiscardOutput : IPathOutput
+    {
+        public int Count { get; private set; }
+
+        public void SendUdp(in UnderlayAddress destination, ReadOnlySpan<byte> datagram) => Count++;
+
+        public void SendDerp(int regionId, ReadOnlySpan<byte> nodeKey, ReadOnlySpan<byte> datagram) => Count++;
+    }
+
     private static System.Net.IPEndPoint IPEndPoint(string text) => System.Net.IPEndPoint.Parse(text);
 
     /// <summary>A ping message with TxID = <paramref name="seed"/> repeated (no node key).</summary>

@@ -214,6 +214,33 @@ public sealed class PathsRig : IAsyncDisposable
         return (path, clock.Elapsed);
     }
 
+    /// <summary>
+    /// One line of <paramref name="node"/>'s status for the log and failure messages: its home region, endpoints and
+    /// drop counters, and its path, session and byte counts to <paramref name="peer"/>.
+    /// </summary>
+    public static string DescribeStatus(ControlModeNode node, WireGuardKey peer)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            var status = node.Server.GetStatus();
+            var entry = status.Peers.FirstOrDefault(candidate => candidate.PublicKey == peer);
+            var drops = status.Drops.Count == 0 ? "none" : string.Join(", ", status.Drops.Select(pair => $"{pair.Key}={pair.Value}"));
+            var peerText = entry is null
+                ? "no such peer"
+                : $"path {entry.Path ?? "(none)"}, endpoint {entry.Endpoint}, session {entry.SessionState}, rx {entry.RxBytes}, tx {entry.TxBytes}";
+            return $"{node.Name}: home region {status.HomeDerpRegion?.ToString(CultureInfo.InvariantCulture) ?? "none"}, endpoints [{string.Join(", ", status.Endpoints)}], " +
+                   $"drops {drops}; to {peer}: {peerText}";
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return $"{node.Name}: no status ({e.Message})";
+        }
+    }
+
+    /// <summary>Writes <see cref="DescribeStatus"/> to the log with <paramref name="when"/> in front.</summary>
+    public void LogStatus(string when, ControlModeNode node, WireGuardKey peer) => Log.Write($"status {when}: {DescribeStatus(node, peer)}");
+
     /// <summary>True for a status path of a direct UDP path (<c>direct &lt;ip:port&gt;</c>).</summary>
     public static bool IsDirectPath(string path) =>
         path.StartsWith("direct ", StringComparison.Ordinal) && IPEndPoint.TryParse(path["direct ".Length..], out _);
