@@ -1,9 +1,13 @@
 // A consumer of the TsNet NuGet packages: two tailnet nodes in this process, talking WireGuard over
 // loopback UDP, one TCP echo through the tailnet, then one HTTP request to Kestrel on a tailnet port
-// (TsNet.AspNetCore). Exits 0 when the echoed bytes and the HTTP answer match.
+// (TsNet.AspNetCore), and a node started and stopped by the generic host (TsNet.Extensions.Hosting). Exits 0 when
+// the echoed bytes and the HTTP answer match and the hosted node ran.
 using System.Net;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TsNet;
 using TsNet.AspNetCore;
@@ -104,6 +108,27 @@ if (greeting != "hello from Kestrel on the tailnet")
 }
 
 Console.WriteLine($"PackageConsumer: GET http://a/ -> {greeting}");
+
+// The generic host: a node whose options are bound from configuration, started with the host, disposed at its stop.
+var hostBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+hostBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Tailnet:PrivateKey"] = WireGuardKey.Generate().ToString(),
+    ["Tailnet:Addresses"] = "100.64.0.3/32",
+});
+hostBuilder.Services.AddTailnet(hostBuilder.Configuration.GetSection("Tailnet"));
+using (var host = hostBuilder.Build())
+{
+    await host.StartAsync(cancellationToken);
+    var hosted = host.Services.GetRequiredService<TailnetServer>();
+    Console.WriteLine($"PackageConsumer: hosted node {string.Join(",", hosted.Addresses)} {hosted.State}");
+    await host.StopAsync(cancellationToken);
+    if (hosted.State != TailnetState.Stopped)
+    {
+        Console.Error.WriteLine($"PackageConsumer: the host's stop left the node {hosted.State}");
+        return 1;
+    }
+}
 
 var version = typeof(TailnetServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
 Console.WriteLine($"PackageConsumer: echoed {message.Length} bytes {client.LocalEndPoint} -> {client.RemoteEndPoint} with TsNet {version}");

@@ -48,6 +48,45 @@ public static class TailnetWebHostBuilderExtensions
     }
 
     /// <summary>
+    /// Makes Kestrel listen for HTTP on <paramref name="port"/> of the <see cref="TailnetServer"/> registered in the
+    /// host's services (by <c>services.AddTailnet(...)</c> of <c>TsNet.Extensions.Hosting</c>, or your own singleton).
+    /// </summary>
+    /// <param name="builder">The web host to configure (for a <c>WebApplicationBuilder</c>, its <c>WebHost</c>).</param>
+    /// <param name="port">The TCP port on the tailnet, 1–65535.</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is not 1–65535.</exception>
+    /// <remarks>The node is taken from the services when Kestrel reads its options (as a <c>WebApplication</c> is built); none registered fails there, saying so.</remarks>
+    public static IWebHostBuilder UseTailnet(this IWebHostBuilder builder, int port) =>
+        UseTailnet(builder, port, static _ => { });
+
+    /// <summary>
+    /// Makes Kestrel listen on <paramref name="port"/> of the <see cref="TailnetServer"/> registered in the host's
+    /// services, with <paramref name="configure"/> setting up that listener (protocols, HTTPS, connection middleware).
+    /// </summary>
+    /// <param name="builder">The web host to configure (for a <c>WebApplicationBuilder</c>, its <c>WebHost</c>).</param>
+    /// <param name="port">The TCP port on the tailnet, 1–65535.</param>
+    /// <param name="configure">Configures the listener, as for <c>KestrelServerOptions.Listen</c>.</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is not 1–65535.</exception>
+    public static IWebHostBuilder UseTailnet(this IWebHostBuilder builder, int port, Action<ListenOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.ConfigureServices(services =>
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, TailnetConnectionListenerFactory>());
+            services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((options, provider) =>
+            {
+                var server = provider.GetService<TailnetServer>() ?? throw new InvalidOperationException(
+                    $"UseTailnet({port}) serves on the TailnetServer of the host's services, and none is registered: call services.AddTailnet(...) (package TsNet.Extensions.Hosting), or pass a node to UseTailnet(server, port).");
+                options.Listen(new TailnetEndPoint(server, port), configure);
+            });
+        });
+    }
+
+    /// <summary>
     /// Makes Kestrel listen for HTTP on <paramref name="port"/> of <paramref name="server"/>'s overlay addresses
     /// (for a <c>WebApplicationBuilder</c> or another host builder that runs Kestrel).
     /// </summary>

@@ -139,7 +139,11 @@ public sealed partial class TailnetServer
         try
         {
             session.Start(new ControlObserver(this));
-            session.UpdateEndpoints(endpoints);
+            session.UpdateEndpoints(AnnouncedEndpoints(endpoints));
+            if (HomeDerpRegion is var home and > 0)
+            {
+                session.UpdateHomeDerp(home);
+            }
         }
         catch
         {
@@ -152,6 +156,11 @@ public sealed partial class TailnetServer
             throw;
         }
 
+        await OnDataplaneAsync(dataplane, (loop, now) =>
+        {
+            loop.Paths?.SetLocalEndpoints(AnnouncedEndpoints(endpoints), now);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
         LogControlSessionStarted(_logger, controlUrl, context.Hostname, string.Join(",", endpoints));
     }
 
@@ -293,7 +302,7 @@ public sealed partial class TailnetServer
         {
             var endpoints = LocalEndpoints(dataplane);
             Volatile.Write(ref _localEndpoints, endpoints);
-            session.UpdateEndpoints(endpoints);
+            session.UpdateEndpoints(AnnouncedEndpoints(endpoints));
         }
     }
 

@@ -61,6 +61,11 @@ public sealed partial class TailnetServer
                 await SetPacketFilterAsync(ParseFilter(netmap.PacketFilter), token).ConfigureAwait(false);
             }
 
+            if (update.DerpMapChanged)
+            {
+                await ApplyDerpMapAsync(dataplane, netmap.DerpMap, token).ConfigureAwait(false);
+            }
+
             update.ApplyTo(_registry);
             await CatchUpDataplanePeersAsync(dataplane, token).ConfigureAwait(false);
 

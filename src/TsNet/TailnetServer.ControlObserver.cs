@@ -36,6 +36,7 @@ public sealed partial class TailnetServer
     private void OnControlConnectionChanged(bool connected, Exception? error)
     {
         Volatile.Write(ref _controlConnected, connected);
+        Metrics.OnControlConnectionChanged(connected);
         if (connected)
         {
             LogControlConnected(_logger);

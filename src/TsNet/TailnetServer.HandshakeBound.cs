@@ -111,7 +111,7 @@ public sealed partial class TailnetServer
                 {
                     if (new WireGuardKey(p.PublicKey).Equals(key))
                     {
-                        return (p.SessionState == "established", p.Endpoint.IsSet ? p.Endpoint.ToIPEndPoint() : null);
+                        return (p.SessionState == "established", p.Endpoint.IsSet && !p.Endpoint.IsPeerPath ? p.Endpoint.ToIPEndPoint() : null);
                     }
                 }
 
@@ -128,7 +128,9 @@ public sealed partial class TailnetServer
             "no WireGuard handshake with peer {0} (key {1}, endpoint {2}) within {3:0.#} s: does the peer know this node's public key ({4}) and list this node's address in its AllowedIPs? is its endpoint reachable over UDP?",
             peer.Name is null ? "(unnamed)" : "'" + peer.Name + "'",
             peer.NodeKey,
-            endpoint?.ToString() ?? "none",
+            endpoint?.ToString() ?? (peer.Source == Registry.PeerSource.Netmap
+                ? $"DERP region {peer.HomeDerpRegion}, direct {(peer.Endpoints.Count == 0 ? "none" : string.Join(" ", peer.Endpoints))}"
+                : "none"),
             waited.TotalSeconds,
             PublicKey));
 }

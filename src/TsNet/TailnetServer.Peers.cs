@@ -190,6 +190,7 @@ public sealed partial class TailnetServer
         if (!readdedAndApplied)
         {
             loop.ConfigureRelayPath(key, null, now);
+            loop.Paths?.RemovePeer(key);
             loop.Core.RemovePeer(key);
         }
     }
@@ -281,7 +282,18 @@ public sealed partial class TailnetServer
         var peer = core.AddPeer(settings.PublicKey);
         peer.SetPresharedKey(settings.PresharedKey ?? ReadOnlySpan<byte>.Empty);
         core.SetAllowedIps(peer, settings.AllowedIps.Select(n => (n.BaseAddress, n.PrefixLength)));
-        if (settings.Endpoint is { } endpoint)
+        if (ApplyPeerPath(loop, peer, settings, now))
+        {
+            // Control mode: the path layer picks direct UDP or DERP per datagram behind a fixed virtual endpoint.
+        }
+        else if (peer.FixedEndpoint)
+        {
+            // The peer lost its disco key: back to a plain WireGuard endpoint.
+            peer.FixedEndpoint = false;
+            loop.Paths?.RemovePeer(settings.PublicKey);
+            core.ConfigureEndpoint(peer, settings.Endpoint ?? default);
+        }
+        else if (settings.Endpoint is { } endpoint)
         {
             core.ConfigureEndpoint(peer, endpoint);
         }

@@ -38,7 +38,7 @@ public sealed partial class TailnetServer
             var status = sessions.Peers.TryGetValue(entry.NodeKey, out var session)
                 ? new TailnetPeerStatus(entry.NodeKey, entry.Name, session.Endpoint, session.LastHandshake, session.RxBytes, session.TxBytes, session.SessionState)
                 {
-                    DnsName = entry.DnsName, Addresses = entry.Addresses, Online = entry.Online, Path = PathText(entry, session.Endpoint),
+                    DnsName = entry.DnsName, Addresses = entry.Addresses, Online = entry.Online, Path = session.Path ?? PathText(entry, session.Endpoint),
                 }
                 : new TailnetPeerStatus(entry.NodeKey, entry.Name, null, null, 0, 0, "none") { DnsName = entry.DnsName, Addresses = entry.Addresses, Online = entry.Online };
             peers.Add(status);
@@ -62,8 +62,8 @@ public sealed partial class TailnetServer
         return new TailnetStatus(PublicKey, Addresses, dataplane.ListenPort, peers, drops)
         {
             DnsName = DnsName,
-            HomeDerpRegion = null,
-            Endpoints = Volatile.Read(ref _localEndpoints),
+            HomeDerpRegion = HomeDerpRegion is var home and > 0 ? home : null,
+            Endpoints = AnnouncedEndpoints(Volatile.Read(ref _localEndpoints)),
             ControlConnected = ControlConnected,
         };
     }
@@ -122,8 +122,8 @@ public sealed partial class TailnetServer
             DateTimeOffset? lastHandshake = peer.LastHandshakeAt == Timestamps.Never
                 ? null
                 : loop.WallClockOrigin + TimeSpan.FromTicks(peer.LastHandshakeAt);
-            peers[new WireGuardKey(peer.PublicKey)] = new PeerSessionStatus(
-                peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null, lastHandshake, peer.RxBytes, peer.TxBytes, peer.SessionState);
+            var (path, endpoint) = DescribePath(loop, peer.Endpoint, loop.Now);
+            peers[new WireGuardKey(peer.PublicKey)] = new PeerSessionStatus(endpoint, lastHandshake, peer.RxBytes, peer.TxBytes, peer.SessionState, path);
         }
 
         var drops = new Dictionary<string, long>();
@@ -133,6 +133,7 @@ public sealed partial class TailnetServer
         }
 
         loop.AddRelayCounters(drops);
+        loop.Paths?.AddCounters(drops);
         return new DataplaneStatusSnapshot(peers, drops);
     }
 }

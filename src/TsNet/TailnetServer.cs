@@ -66,6 +66,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 IdleReap = _options.Limits.FallbackTcpIdleReap,
             },
             _options.TimeProvider, _options.LoggerFactory.CreateLogger("TsNet.Fallback"), _background.Track, _disposing.Token);
+        Metrics = new Metrics.TailnetMetrics(CollectMetrics);
     }
 
     /// <summary>The node's public key (its node key): the current one, also after a key rotation.</summary>
@@ -132,6 +133,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         });
 
         var fromWireGuard = Channel.CreateBounded<PacketBuffer>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
+        DataplaneLoop? created = null;
         var dataplane = new DataplaneLoop(
             core,
             _options.QueueCapacity,
@@ -144,7 +146,9 @@ public sealed partial class TailnetServer : IAsyncDisposable
             Capture = _capture,
             DiscoPrivateKey = _options.DiscoKey.Bytes.ToArray(),
             RelayBindRetryInterval = _options.TestHooks.RelayBindRetryInterval,
+            WrapUnderlay = CreatePathLayerFactory(() => created!.Now),
         };
+        created = dataplane;
         dataplane.HandshakeRetrying += OnHandshakeRetrying;
         TrackSilentPeers(core, dataplane);
         dataplane.Faulted += cause => OnLoopFaulted("dataplane", cause);
@@ -323,6 +327,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
             LogBackgroundWorkOutlived(_logger, _background.Count);
         }
 
+        Metrics.Dispose();
         _disposing.Dispose();
         SetState(TailnetState.Stopped);
         LogStopped(_logger);

@@ -35,6 +35,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Func<int, IUnderlay> _bindUnderlay;
+    private readonly ChannelWriter<UnderlayDatagram> _fromUnderlayWriter;
     private readonly int _listenPort;
     private RelayUnderlay? _underlay;
     private Task? _task;
@@ -60,6 +61,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         _fromUnderlay = Channel.CreateBounded<UnderlayDatagram>(new BoundedChannelOptions(queueCapacity) { SingleReader = true });
         ToWireGuard = new SignalingChannelWriter<PacketBuffer>(_toWireGuard.Writer, _wake);
         var fromUnderlayWriter = new SignalingChannelWriter<UnderlayDatagram>(_fromUnderlay.Writer, _wake);
+        _fromUnderlayWriter = fromUnderlayWriter;
         // Binding waits for Start: a constructed loop holds no socket.
         _bindUnderlay = port => bindUnderlay(fromUnderlayWriter, CountHandshake, port);
         _listenPort = listenPort;
@@ -72,7 +74,20 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     public WireGuardEndpoint Core => _core;
 
     /// <summary>The current underlay sockets, if the underlay is UDP (test hook: all closed after dispose).</summary>
-    internal IEnumerable<System.Net.Sockets.Socket> UnderlaySockets => (_underlay?.Inner as UdpUnderlay)?.Sockets ?? [];
+    internal IEnumerable<System.Net.Sockets.Socket> UnderlaySockets =>
+        ((_underlay?.Inner is Paths.MagicUnderlay magic ? magic.Inner : _underlay?.Inner) as UdpUnderlay)?.Sockets ?? [];
+
+    /// <summary>
+    /// Wraps the bound transport in a layer of its own before the relay layer (control mode: the path layer over UDP,
+    /// given the inbound queue so DERP can deliver into it). Set before <see cref="Start"/>.
+    /// </summary>
+    public Func<IUnderlay, ChannelWriter<UnderlayDatagram>, IUnderlay>? WrapUnderlay { get; init; }
+
+    /// <summary>The inbound queue underlays deliver into (the path layer's DERP connections write here too).</summary>
+    internal ChannelWriter<UnderlayDatagram> InboundWriter => _fromUnderlayWriter;
+
+    /// <summary>The control-mode path layer (disco, DERP, STUN), or null in static mode. Loop task only, after <see cref="Start"/>.</summary>
+    internal Paths.MagicUnderlay? Paths => _underlay?.Inner as Paths.MagicUnderlay;
 
     /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
     internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay?.Tasks ?? []);
@@ -120,7 +135,21 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, typeof(TailnetServer));
         var relay = new RelayClientCore(DiscoPrivateKey, RelayBindRetryInterval.Ticks);
-        _underlay = new RelayUnderlay(_bindUnderlay(_listenPort), relay, _logger);
+        var transport = _bindUnderlay(_listenPort);
+        if (WrapUnderlay is { } wrap)
+        {
+            try
+            {
+                transport = wrap(transport, _fromUnderlayWriter);
+            }
+            catch
+            {
+                transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+        }
+
+        _underlay = new RelayUnderlay(transport, relay, _logger);
         _underlay.Start();
         _task = Task.Run(_kernel.RunAsync);
     }
@@ -153,9 +182,20 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         var underlay = Started();
         var replacement = _bindUnderlay(port);
         underlay.Flush();
-        var old = underlay.Inner;
-        // The relay layer stays: its paths keep their bindings across the move, like a roaming client's.
-        underlay.Inner = replacement;
+        IUnderlay old;
+        if (underlay.Inner is Paths.MagicUnderlay magic)
+        {
+            // The path layer stays too: its disco paths and DERP connections outlive the socket.
+            old = magic.Inner;
+            magic.Inner = replacement;
+        }
+        else
+        {
+            old = underlay.Inner;
+            // The relay layer stays: its paths keep their bindings across the move, like a roaming client's.
+            underlay.Inner = replacement;
+        }
+
         replacement.Start();
         await old.DisposeAsync().ConfigureAwait(false);
         return replacement.Port;

@@ -19,4 +19,4 @@ internal sealed class DataplaneStatusSnapshot(Dictionary<WireGuardKey, PeerSessi
 }
 
 /// <summary>One peer's session as the WireGuard core had it.</summary>
-internal readonly record struct PeerSessionStatus(IPEndPoint? Endpoint, DateTimeOffset? LastHandshake, long RxBytes, long TxBytes, string SessionState);
+internal readonly record struct PeerSessionStatus(IPEndPoint? Endpoint, DateTimeOffset? LastHandshake, long RxBytes, long TxBytes, string SessionState, string? Path = null);

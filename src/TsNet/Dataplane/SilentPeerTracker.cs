@@ -89,7 +89,7 @@ internal sealed class SilentPeerTracker
         }
     }
 
-    private static IPEndPoint? EndpointOf(WireGuardPeer peer) => peer.Endpoint.IsSet ? peer.Endpoint.ToIPEndPoint() : null;
+    private static IPEndPoint? EndpointOf(WireGuardPeer peer) => peer.Endpoint.IsSet && !peer.Endpoint.IsPeerPath ? peer.Endpoint.ToIPEndPoint() : null;
 
     /// <summary>Forgets attempts of peers the core removed (they raise no more events); amortized, when the table doubled.</summary>
     private void SweepRemoved()

@@ -9,7 +9,8 @@ namespace TsNet.InteropTests.Tailscale;
 /// <summary>
 /// <c>samples/TailnetWhoAmI</c> (built, run as a child process) joins the tailnet of Tailscale's own
 /// <c>testcontrol-server</c> with <c>TSNET_CONTROL_URL</c>/<c>TS_AUTHKEY</c>; another TsNet node fetches <c>/</c> by
-/// name and is told who it is (its node name, host name, user, addresses), as text and as JSON. No root.
+/// name and is told who it is (its node name, host name, user, addresses), as text and as JSON; <c>/admin</c> refuses
+/// it (not an admin by tailnet identity) and <c>/healthz</c> reports the node healthy. No root.
 /// </summary>
 [Collection(InteropCollection.Name)]
 [Trait("Category", TailscaleFactAttribute.Category)]
@@ -62,6 +63,16 @@ public sealed class SampleWhoAmIInteropTests(ITestOutputHelper output)
             document.RootElement.GetProperty("hostName").GetString().Should().Be("caller1", json);
             document.RootElement.GetProperty("nodeKey").GetString().Should().Be(caller.PublicKey.ToString(), json);
         }
+
+        // The authorization example: /admin only for WhoAmI:Admins (alice@example.com, tag:ops by default), not caller1's user.
+        using (var admin = await http.GetAsync(new Uri("http://whoami:8080/admin"), bound.Token))
+        {
+            var body = await admin.Content.ReadAsStringAsync(bound.Token);
+            admin.StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden, body);
+            body.Should().Contain("may not call this; allowed: alice@example.com, tag:ops");
+        }
+
+        (await http.GetStringAsync(new Uri("http://whoami:8080/healthz"), bound.Token)).Should().Be("Healthy", "on the tailnet and connected to the control server");
 
         (await sample.StopAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
         sample.ExitCode.Should().Be(0, CliInteropSupport.Describe(sample));

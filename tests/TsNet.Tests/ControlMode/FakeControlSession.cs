@@ -55,6 +55,14 @@ internal sealed class FakeControlSession(ControlSessionContext context) : IContr
         }
     }
 
+    public void UpdateHomeDerp(int regionId)
+    {
+        HomeDerp = regionId;
+    }
+
+    /// <summary>The last home DERP region the node reported.</summary>
+    public int HomeDerp { get; private set; }
+
     public Task LogoutAsync(CancellationToken cancellationToken)
     {
         LoggedOut = true;

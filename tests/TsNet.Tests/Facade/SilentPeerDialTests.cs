@@ -78,9 +78,16 @@ public sealed class SilentPeerDialTests
                 // The clock stands still until the request is sent, so the wait is measured from the dial.
                 var started = clock.GetUtcNow();
                 await socket.SendAsync(Socks5.Socks5TestClient.Request(0x01, new IPEndPoint(IPAddress.Parse("100.64.0.9"), 80)), cts.Token);
-                var reply = await clock.AdvanceUntilAsync(Socks5.Socks5TestClient.ReadReplyAsync(socket, cts.Token), Step, Bound);
-                reply.Should().Equal(Socks5.Socks5TestClient.Failure(0x04), "no handshake with the peer is host unreachable, whichever deadline fired");
+                var replied = Socks5.Socks5TestClient.ReadReplyAsync(socket, cts.Token);
                 var expected = dialTimeout < TailnetServer.DefaultDialHandshakeWait ? dialTimeout : TailnetServer.DefaultDialHandshakeWait;
+
+                // Coarse steps up to just before the deadline, then fine ones: a loaded machine that takes a while to
+                // turn the fired timer into a reply must not be able to push the clock a whole second past it.
+                var nearDeadline = expected - TimeSpan.FromMilliseconds(200);
+                await clock.AdvanceUntilAsync(() => replied.IsCompleted || clock.GetUtcNow() - started >= nearDeadline, Step, Bound);
+                replied.IsCompleted.Should().BeFalse("the reply waits for the first deadline");
+                var reply = await clock.AdvanceUntilAsync(replied, TimeSpan.FromMilliseconds(5), Bound);
+                reply.Should().Equal(Socks5.Socks5TestClient.Failure(0x04), "no handshake with the peer is host unreachable, whichever deadline fired");
                 (clock.GetUtcNow() - started).Should().BeGreaterThanOrEqualTo(expected).And.BeLessThan(expected + TimeSpan.FromSeconds(1));
             }
         }

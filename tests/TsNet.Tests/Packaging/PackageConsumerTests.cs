@@ -33,6 +33,7 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             }
 
             data.Add("TsNet.AspNetCore", "TsNet.AspNetCore");
+            data.Add("TsNet.Extensions.Hosting", "TsNet.Extensions.Hosting");
             return data;
         }
     }
@@ -120,6 +121,15 @@ public sealed class PackageConsumerTests(PackedFeed feed)
             .Select(e => e.Attribute("name")?.Value).Should().Contain("Microsoft.AspNetCore.App");
     }
 
+    [Fact]
+    public void ExtensionsHosting_DependsOnTsNet_AndTheHostingAbstractionsOnly()
+    {
+        var dependencies = Dependencies("TsNet.Extensions.Hosting");
+        dependencies.Keys.Should().BeEquivalentTo(["TsNet", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"],
+            "a worker without ASP.NET Core must not pull in the shared framework");
+        dependencies["TsNet"].Should().Be(feed.Version, "the packages are released together");
+    }
+
     [Theory]
     [MemberData(nameof(PackagedAssemblies))]
     public void SymbolPackage_HasPdbWithSourceLinkToTheRepository(string id, string assembly)
@@ -187,6 +197,7 @@ public sealed class PackageConsumerTests(PackedFeed feed)
 
         run.ExitCode.Should().Be(0, run.Describe());
         run.StandardOutput.Should().Contain("PackageConsumer: GET http://a/ -> hello from Kestrel on the tailnet", "Kestrel serves through TsNet.AspNetCore");
+        run.StandardOutput.Should().Contain("PackageConsumer: hosted node 100.64.0.3 Running", "the generic host starts the node through TsNet.Extensions.Hosting");
         run.StandardOutput.Should().MatchRegex(
             $@"PackageConsumer: echoed 22 bytes 100\.64\.0\.2:\d+ -> 100\.64\.0\.1:7000 with TsNet {System.Text.RegularExpressions.Regex.Escape(feed.Version)}\+[0-9a-f]{{40}}");
     }

@@ -10,8 +10,8 @@ namespace TsNet.Tests.Packaging;
 /// </summary>
 public sealed class PackedFeed : IAsyncLifetime
 {
-    /// <summary>The library packages: <c>TsNet</c> and the ASP.NET Core integration (the tool is packed apart).</summary>
-    public static readonly string[] Libraries = ["TsNet", "TsNet.AspNetCore"];
+    /// <summary>The library packages: <c>TsNet</c>, the ASP.NET Core and the generic-host integrations (the tool is packed apart).</summary>
+    public static readonly string[] Libraries = ["TsNet", "TsNet.AspNetCore", "TsNet.Extensions.Hosting"];
 
     /// <summary>Every project under src/ that is a package of its own (Directory.Build.props, TsNetPackageProjects).</summary>
     public static readonly string[] PackageProjects = [.. Libraries, "TsNet.Tool"];

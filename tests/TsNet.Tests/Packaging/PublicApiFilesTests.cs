@@ -8,7 +8,7 @@ namespace TsNet.Tests.Packaging;
 /// </summary>
 public sealed class PublicApiFilesTests
 {
-    public static TheoryData<string> ShippedAssemblies => new(PackedFeed.TsNetPackageAssemblies.Append("TsNet.AspNetCore"));
+    public static TheoryData<string> ShippedAssemblies => new(PackedFeed.TsNetPackageAssemblies.Append("TsNet.AspNetCore").Append("TsNet.Extensions.Hosting"));
 
     [Theory]
     [MemberData(nameof(ShippedAssemblies))]

@@ -54,6 +54,14 @@ internal sealed class ScriptedControlSession(Func<ControlSessionContext, IContro
     {
     }
 
+    public void UpdateHomeDerp(int regionId)
+    {
+        HomeDerp = regionId;
+    }
+
+    /// <summary>The last home DERP region the node reported.</summary>
+    public int HomeDerp { get; private set; }
+
     public Task LogoutAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask DisposeAsync()

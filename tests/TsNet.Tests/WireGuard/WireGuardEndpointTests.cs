@@ -201,5 +201,28 @@ public sealed class WireGuardEndpointTests
         b.Endpoint.Counters.Roams.Should().Be(1);
     }
 
+    [Fact]
+    public void FixedEndpoint_AuthenticatedPacketFromNewAddress_KeepsTheEndpoint()
+    {
+        var net = new SimulatedNetwork();
+        var a = net.AddNode("a", 1);
+        var b = net.AddNode("b", 2);
+        var (_, atB) = SimulatedNetwork.Connect(a, b);
+        a.SendIp(b.InnerAddress);
+        net.Pump();
+        atB.Endpoint.Should().Be(a.Address);
+
+        // The path layer owns the endpoint (control mode): packets from another source are accepted, not roamed to.
+        atB.FixedEndpoint = true;
+        var delivered = b.Delivered.Count;
+        var original = a.Address;
+        a.Address = UnderlayAddress.FromIPv4(new byte[] { 192, 0, 2, 1 }, 40000);
+        a.SendIp(b.InnerAddress);
+        net.Pump();
+        b.Delivered.Count.Should().BeGreaterThan(delivered, "the packet is authenticated, so it is delivered");
+        atB.Endpoint.Should().Be(original);
+        b.Endpoint.Counters.Roams.Should().Be(0);
+    }
+
     private static TsNet.Packets.Buffers.PacketBuffer Keepalive(SimulatedNetwork net) => net.Pool.Rent();
 }

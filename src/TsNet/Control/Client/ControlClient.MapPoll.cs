@@ -17,7 +17,8 @@ internal sealed partial class ControlClient
             endpoints = _endpoints;
         }
 
-        var request = ControlRequests.StreamingMap(_context, State, endpoints);
+        var homeDerp = Volatile.Read(ref _homeDerp);
+        var request = ControlRequests.StreamingMap(_context, State, endpoints, homeDerp);
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ended = (int)StreamEnd.None;
         void End(StreamEnd why)
@@ -42,6 +43,7 @@ internal sealed partial class ControlClient
             await using (map.ConfigureAwait(false))
             {
                 _sentEndpoints = endpoints;
+                Volatile.Write(ref _sentHomeDerp, homeDerp);
                 lite = LiteUpdatesAsync(channel, streamCts.Token);
                 var folder = new NetmapFolder(_time, FullMapsOnly, _context.AcceptRoutes);
                 while (true)
@@ -116,7 +118,8 @@ internal sealed partial class ControlClient
                 endpoints = _endpoints;
             }
 
-            if (_sentEndpoints is { } sent && sent.SequenceEqual(endpoints))
+            var homeDerp = Volatile.Read(ref _homeDerp);
+            if (_sentEndpoints is { } sent && sent.SequenceEqual(endpoints) && homeDerp == Volatile.Read(ref _sentHomeDerp))
             {
                 continue;
             }
@@ -124,8 +127,9 @@ internal sealed partial class ControlClient
             try
             {
                 using var bound = Bound(LiteUpdateTimeout, cancellationToken);
-                await channel.SendLiteUpdateAsync(ControlRequests.LiteUpdate(_context, State, endpoints), bound.Token).ConfigureAwait(false);
+                await channel.SendLiteUpdateAsync(ControlRequests.LiteUpdate(_context, State, endpoints, homeDerp), bound.Token).ConfigureAwait(false);
                 _sentEndpoints = endpoints;
+                Volatile.Write(ref _sentHomeDerp, homeDerp);
                 ControlClientLog.LiteUpdateSent(_logger, endpoints.Count);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTransient(e))

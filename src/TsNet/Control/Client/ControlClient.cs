@@ -49,6 +49,8 @@ internal sealed partial class ControlClient : IControlSession
     private ControlState _state;
     private IReadOnlyList<IPEndPoint> _endpoints = [];
     private volatile IReadOnlyList<IPEndPoint>? _sentEndpoints;
+    private int _homeDerp;
+    private int _sentHomeDerp;
     private IControlObserver? _observer;
     private CancellationTokenSource? _runCts;
     private Task? _runTask;
@@ -138,6 +140,14 @@ internal sealed partial class ControlClient : IControlSession
             _endpoints = copy;
         }
 
+        _endpointsChanged.Writer.TryWrite(true);
+    }
+
+    /// <inheritdoc />
+    public void UpdateHomeDerp(int regionId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(regionId);
+        Volatile.Write(ref _homeDerp, regionId);
         _endpointsChanged.Writer.TryWrite(true);
     }
 

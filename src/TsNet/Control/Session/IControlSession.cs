@@ -19,6 +19,12 @@ internal interface IControlSession : IAsyncDisposable
     void UpdateEndpoints(IReadOnlyList<IPEndPoint> endpoints);
 
     /// <summary>
+    /// The node's home DERP region changed (0 = none): sent as <c>Hostinfo.NetInfo.PreferredDERP</c> in a lite map
+    /// update, so peers learn where to reach the node (latest value wins).
+    /// </summary>
+    void UpdateHomeDerp(int regionId);
+
+    /// <summary>
     /// Logs the node out: its node key is invalidated on the server, the state's login is cleared and a new node key
     /// is made for the next login. The session stops polling afterwards.
     /// </summary>

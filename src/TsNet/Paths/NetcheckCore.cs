@@ -1,0 +1,416 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Security.Cryptography;
+using TsNet.WireGuard.Protocol;
+using TsNet.WireGuard.Relay;
+
+namespace TsNet.Paths;
+
+/// <summary>
+/// Sans-IO netcheck: STUN binding requests to every DERP region's STUN node on a schedule, per-region latency, the
+/// home region (lowest scaled latency with hysteresis, derp.md §6.4) and this node's public endpoints as STUN saw them.
+/// Called on the dataplane loop only; requests go out through <see cref="IPathOutput.SendUdp"/> from the node's socket.
+/// </summary>
+/// <remarks>
+/// A report sends one request per target at once, retransmits after a random 100–200 ms (twice at most), and ends
+/// when every target answered or timed out (3 s). Reports repeat every random 20–26 s while targets are set.
+/// </remarks>
+internal sealed class NetcheckCore
+{
+    /// <summary>STUN targets probed (a DERP map has a few dozen nodes; more are ignored).</summary>
+    public const int MaxTargets = 128;
+
+    /// <summary>Reports whose latencies count towards a region's score (about 5 min of reports at ~23 s).</summary>
+    private const int MaxHistoryPerRegion = 16;
+
+    private readonly NetcheckTimings _timings;
+    private readonly Action<Span<byte>> _random;
+    private readonly Dictionary<int, List<(long At, long Latency)>> _history = [];
+    private StunTarget[] _targets = [];
+    private NetcheckProbe[] _probes = [];
+    private bool _reportRunning;
+    private long _nextReportAt = Timestamps.NotArmed;
+    private Dictionary<int, TimeSpan> _regionLatencies = [];
+    private IReadOnlyList<IPEndPoint> _publicEndpoints = [];
+    private readonly List<UnderlayAddress> _reportEndpoints = [];
+
+    /// <summary>Creates an idle core; <see cref="SetTargets"/> starts the first report.</summary>
+    /// <param name="timings">Timers; <see cref="NetcheckTimings.Default"/> when null.</param>
+    /// <param name="random">Fills transaction ids and jitter; a cryptographic source when null.</param>
+    public NetcheckCore(NetcheckTimings? timings = null, Action<Span<byte>>? random = null)
+    {
+        _timings = timings ?? NetcheckTimings.Default;
+        _random = random ?? RandomNumberGenerator.Fill;
+    }
+
+    /// <summary>The current home region; 0 until a report picked one.</summary>
+    public int HomeRegion { get; private set; }
+
+    /// <summary>This node's public ip:port as STUN servers observed them in the last report with answers (deduplicated).</summary>
+    public IReadOnlyList<IPEndPoint> PublicEndpoints => _publicEndpoints;
+
+    /// <summary>Core time of the last report with a response (<see cref="Timestamps.Never"/> before).</summary>
+    public long PublicEndpointsAt { get; private set; } = Timestamps.Never;
+
+    /// <summary>Bumps whenever <see cref="HomeRegion"/> or <see cref="PublicEndpoints"/> change.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Reports finished so far.</summary>
+    public int ReportCount { get; private set; }
+
+    /// <summary>The last report's latency per region that answered (best node of the region).</summary>
+    public IReadOnlyDictionary<int, TimeSpan> RegionLatencies => _regionLatencies;
+
+    /// <summary>When <see cref="Poll"/> has work next; <see cref="Timestamps.NotArmed"/> when nothing is due.</summary>
+    public long NextDeadline
+    {
+        get
+        {
+            if (!_reportRunning)
+            {
+                return _nextReportAt;
+            }
+
+            long next = Timestamps.NotArmed;
+            foreach (var probe in _probes)
+            {
+                if (!probe.IsFinished)
+                {
+                    next = Math.Min(next, probe.FirstSentAt + _timings.ProbeTimeout.Ticks);
+                    if (probe.Sends < NetcheckProbe.MaxSends)
+                    {
+                        next = Math.Min(next, probe.RetransmitAt);
+                    }
+                }
+            }
+
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Sets the STUN servers to probe (resolved from the DERP map by the caller). A changed set starts a new report at
+    /// the next <see cref="Poll"/>; the same set again changes nothing. An empty set stops reports.
+    /// </summary>
+    public void SetTargets(IReadOnlyList<StunTarget> targets, long now)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var next = targets.Take(MaxTargets).Where(t => t.RegionId > 0 && t.Address.IsSet).ToArray();
+        if (next.AsSpan().SequenceEqual(_targets))
+        {
+            return;
+        }
+
+        _targets = next;
+        _probes = new NetcheckProbe[next.Length];
+        for (int i = 0; i < next.Length; i++)
+        {
+            _probes[i] = new NetcheckProbe(i);
+        }
+
+        _reportRunning = false;
+        _nextReportAt = next.Length == 0 ? Timestamps.NotArmed : now;
+        if (HomeRegion != 0 && !next.Any(t => t.RegionId == HomeRegion && t.CanBeHome))
+        {
+            // The home region left the map: the next report picks anew.
+            HomeRegion = 0;
+            Version++;
+        }
+    }
+
+    /// <summary>
+    /// Handles a STUN packet from <paramref name="source"/>; true when it answered one of the current report's
+    /// requests (then its latency and mapped address count). Anything else returns false and should be dropped.
+    /// </summary>
+    public bool ReceiveStun(ReadOnlySpan<byte> packet, in UnderlayAddress source, long now)
+    {
+        if (!_reportRunning || !StunBindingResponse.TryParse(packet, out var txIdBytes, out var mapped))
+        {
+            return false;
+        }
+
+        var txId = TransactionId.Read(txIdBytes);
+        foreach (var probe in _probes)
+        {
+            if (probe.TryAnswer(txId, now))
+            {
+                if (!_reportEndpoints.Contains(mapped) && _reportEndpoints.Count < MaxTargets)
+                {
+                    _reportEndpoints.Add(mapped);
+                }
+
+                if (AllProbesFinished())
+                {
+                    FinishReport(now);
+                }
+
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Starts due reports, sends retransmits, times out probes, finishes reports and schedules the next.</summary>
+    public void Poll(long now, IPathOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (!_reportRunning)
+        {
+            if (now < _nextReportAt)
+            {
+                return;
+            }
+
+            StartReport(now, output);
+            return;
+        }
+
+        foreach (var probe in _probes)
+        {
+            if (probe.IsFinished)
+            {
+                continue;
+            }
+
+            if (now - probe.FirstSentAt >= _timings.ProbeTimeout.Ticks)
+            {
+                probe.TimeOut();
+            }
+            else if (now >= probe.RetransmitAt && probe.Sends < NetcheckProbe.MaxSends)
+            {
+                Send(probe, now, output);
+            }
+        }
+
+        if (AllProbesFinished())
+        {
+            FinishReport(now);
+        }
+    }
+
+    private void StartReport(long now, IPathOutput output)
+    {
+        _reportRunning = true;
+        _reportEndpoints.Clear();
+        foreach (var probe in _probes)
+        {
+            probe.Reset();
+            Send(probe, now, output);
+        }
+
+        if (_probes.Length == 0)
+        {
+            FinishReport(now);
+        }
+    }
+
+    private void Send(NetcheckProbe probe, long now, IPathOutput output)
+    {
+        Span<byte> txId = stackalloc byte[StunBindingRequest.TransactionIdLength];
+        _random(txId);
+        Span<byte> request = stackalloc byte[StunBindingRequest.Length];
+        StunBindingRequest.Write(txId, request);
+        probe.NoteSent(TransactionId.Read(txId), now);
+        probe.RetransmitAt = now + RandomBetween(_timings.RetransmitMin, _timings.RetransmitMax);
+        output.SendUdp(_targets[probe.TargetIndex].Address, request);
+    }
+
+    private bool AllProbesFinished()
+    {
+        foreach (var probe in _probes)
+        {
+            if (!probe.IsFinished)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void FinishReport(long now)
+    {
+        _reportRunning = false;
+        _nextReportAt = now + RandomBetween(_timings.ReportIntervalMin, _timings.ReportIntervalMax);
+        ReportCount++;
+
+        var latencies = new Dictionary<int, TimeSpan>();
+        foreach (var probe in _probes)
+        {
+            if (probe.Latency < 0)
+            {
+                continue;
+            }
+
+            int region = _targets[probe.TargetIndex].RegionId;
+            var latency = TimeSpan.FromTicks(probe.Latency);
+            if (!latencies.TryGetValue(region, out var known) || latency < known)
+            {
+                latencies[region] = latency;
+            }
+        }
+
+        _regionLatencies = latencies;
+        foreach (var (region, latency) in latencies)
+        {
+            AddHistory(region, now, latency.Ticks);
+        }
+
+        bool changed = false;
+        if (_reportEndpoints.Count > 0)
+        {
+            PublicEndpointsAt = now;
+            if (!SameEndpoints(_reportEndpoints, _publicEndpoints))
+            {
+                _publicEndpoints = _reportEndpoints.Select(a => a.ToIPEndPoint()).ToArray();
+                changed = true;
+            }
+        }
+
+        int home = ChooseHome(latencies, now);
+        if (home != HomeRegion)
+        {
+            HomeRegion = home;
+            changed = true;
+        }
+
+        if (changed)
+        {
+            Version++;
+        }
+    }
+
+    /// <summary>
+    /// derp.md §6.4: the lowest score (best latency over recent reports × the region's multiplier) among regions that
+    /// answered now and may be home; keep the old home while it answers and the new best is less than 10 ms better or
+    /// more than 2/3 of the old. Nothing answered: keep the old home, else the lowest region id that may be home.
+    /// </summary>
+    private int ChooseHome(Dictionary<int, TimeSpan> latencies, long now)
+    {
+        int best = 0;
+        double bestScore = double.MaxValue;
+        double oldScore = -1;
+        foreach (var region in latencies.Keys)
+        {
+            if (!TryGetHomeTarget(region, out var target))
+            {
+                continue;
+            }
+
+            double score = BestRecent(region, now) * (target.ScoreMultiplier > 0 ? target.ScoreMultiplier : 1);
+            if (region == HomeRegion)
+            {
+                oldScore = score;
+            }
+
+            if (score < bestScore || (score == bestScore && region < best))
+            {
+                bestScore = score;
+                best = region;
+            }
+        }
+
+        if (best == 0)
+        {
+            if (HomeRegion != 0)
+            {
+                return HomeRegion;
+            }
+
+            int lowest = 0;
+            foreach (var target in _targets)
+            {
+                if (target.CanBeHome && (lowest == 0 || target.RegionId < lowest))
+                {
+                    lowest = target.RegionId;
+                }
+            }
+
+            return lowest;
+        }
+
+        if (HomeRegion != 0 && best != HomeRegion && oldScore >= 0)
+        {
+            bool smallGain = oldScore - bestScore < _timings.HomeSwitchMinImprovement.Ticks;
+            bool notMuchFaster = bestScore > oldScore * 2 / 3;
+            if (smallGain || notMuchFaster)
+            {
+                return HomeRegion;
+            }
+        }
+
+        return best;
+    }
+
+    private bool TryGetHomeTarget(int region, out StunTarget target)
+    {
+        foreach (var candidate in _targets)
+        {
+            if (candidate.RegionId == region && candidate.CanBeHome)
+            {
+                target = candidate;
+                return true;
+            }
+        }
+
+        target = default;
+        return false;
+    }
+
+    private void AddHistory(int region, long now, long latency)
+    {
+        if (!_history.TryGetValue(region, out var entries))
+        {
+            entries = [];
+            _history.Add(region, entries);
+        }
+
+        entries.Add((now, latency));
+        entries.RemoveAll(e => now - e.At > _timings.LatencyRetention.Ticks);
+        if (entries.Count > MaxHistoryPerRegion)
+        {
+            entries.RemoveRange(0, entries.Count - MaxHistoryPerRegion);
+        }
+    }
+
+    private long BestRecent(int region, long now)
+    {
+        long best = long.MaxValue;
+        foreach (var (at, latency) in _history[region])
+        {
+            if (now - at <= _timings.LatencyRetention.Ticks)
+            {
+                best = Math.Min(best, latency);
+            }
+        }
+
+        return best;
+    }
+
+    private static bool SameEndpoints(List<UnderlayAddress> observed, IReadOnlyList<IPEndPoint> current)
+    {
+        if (observed.Count != current.Count)
+        {
+            return false;
+        }
+
+        foreach (var endpoint in current)
+        {
+            if (!observed.Contains(UnderlayAddress.FromIPEndPoint(endpoint)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private long RandomBetween(TimeSpan min, TimeSpan max)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        _random(bytes);
+        long span = Math.Max(0, max.Ticks - min.Ticks);
+        return min.Ticks + (long)(BinaryPrimitives.ReadUInt32LittleEndian(bytes) / (double)uint.MaxValue * span);
+    }
+}

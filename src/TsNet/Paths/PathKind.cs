@@ -1,0 +1,14 @@
+namespace TsNet.Paths;
+
+/// <summary>How data to a peer currently travels.</summary>
+internal enum PathKind
+{
+    /// <summary>No route: neither a direct address nor a DERP region is known.</summary>
+    None,
+
+    /// <summary>A confirmed (trusted) direct UDP path.</summary>
+    Direct,
+
+    /// <summary>Through a DERP relay (possibly alongside an unconfirmed direct address).</summary>
+    Derp,
+}
