@@ -1,3 +1,4 @@
+using System.Net;
 using TsNet.InteropTests.Harness;
 using TsNet.InteropTests.Tailscale.Harness;
 using Xunit.Abstractions;
@@ -6,7 +7,8 @@ namespace TsNet.InteropTests.Tailscale;
 
 /// <summary>
 /// A TsNet node and a real userspace <c>tailscaled</c> (v1.36.2) on the same test control server: each sees the
-/// other in its netmap with the name and addresses the server gave.
+/// other in its netmap with the name and addresses the server gave, and without any DERP server they find the direct
+/// path with disco and ping each other over it.
 /// </summary>
 [Collection(InteropCollection.Name)]
 [Trait("Category", TailscaleFactAttribute.Category)]
@@ -39,20 +41,30 @@ public sealed class ControlModeTailscaledTests(ITestOutputHelper output)
         peer.TailscaleIPs.Should().BeEquivalentTo(node.Server.Addresses.Select(address => address.ToString()), "tailscaled knows the addresses the TsNet node has");
         status.Self!.DNSName.Should().Be("tsd.tail.test.");
         var daemonKey = WireGuardKeyFromNodeKey(status.Self.PublicKey);
+        // An idle peer has no path yet; pings make disco confirm the direct one (no derper runs here: direct only).
         // tailscaled reports its endpoints after its netcheck, which may be a netmap after the one that brought it.
+        var daemonAddress = IPAddress.Parse(status.Self.TailscaleIPs.First(text => !text.Contains(':', StringComparison.Ordinal)));
         await node.WaitUntilAsync(
-            server => server.GetStatus().Peers.Any(entry => entry.PublicKey == daemonKey && entry.Endpoint is not null),
+            server =>
+            {
+                if (server.GetStatus().Peers.Any(entry => entry.PublicKey == daemonKey && entry.Endpoint is not null))
+                {
+                    return true;
+                }
+
+                _ = server.PingAsync(daemonAddress, TimeSpan.FromSeconds(1)).AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                return false;
+            },
             PeerTimeout,
-            "seeing tailscaled with an endpoint",
+            "seeing tailscaled with a direct path",
             bound.Token);
         var seen = node.Server.GetStatus().Peers.Single(entry => entry.PublicKey == daemonKey);
         seen.DnsName.Should().Be("tsd.tail.test");
         seen.Addresses.Select(address => address.ToString()).Should().BeEquivalentTo(status.Self.TailscaleIPs);
         seen.Endpoint!.Port.Should().Be(daemon.Port, "one of the UDP endpoints tailscaled reported");
+        seen.Path.Should().Be("direct " + seen.Endpoint);
+        (await node.Server.PingAsync(daemonAddress, TimeSpan.FromSeconds(5), bound.Token)).Should().BeLessThan(TimeSpan.FromSeconds(5));
 
-        // Only the netmap is compared here: v1.36.2 tailscaled accepts WireGuard from a UDP address only after disco
-        // (ping/pong) has confirmed it as the peer's path, or over DERP. TsNet speaks neither yet (both come with the
-        // DERP and NAT traversal issue), so a ping or a SOCKS5 fetch between the two cannot work in this issue.
         rig.Complete();
     }
 
