@@ -93,8 +93,12 @@ internal sealed record TcpConfig
     /// <summary>Duplicate ACKs that trigger fast retransmit (3, RFC 5681).</summary>
     public int DuplicateAckThreshold { get; init; } = 3;
 
-    /// <summary>Out-of-order ranges (holes) the reassembler keeps; a segment needing more is dropped and counted.</summary>
-    public int MaxReassemblyRanges { get; init; } = 32;
+    /// <summary>
+    /// Out-of-order ranges (holes) the reassembler keeps; a segment needing more is dropped and counted. 128: a burst
+    /// of scattered loss in a multi-MiB window at hundreds of Mbit/s (seen from tailscaled's TCP) needs more than 32,
+    /// and refusing what arrives past the bound makes the sender resend it too, so recovery crawls.
+    /// </summary>
+    public int MaxReassemblyRanges { get; init; } = 128;
 
     /// <summary>Challenge ACKs (RFC 5961) a connection sends per second at most, so they cannot be used as an amplifier.</summary>
     public int MaxChallengeAcksPerSecond { get; init; } = 10;
