@@ -75,45 +75,6 @@ public sealed class PathsHarnessTests(ITestOutputHelper output)
     }
 
     [TailscaleFact]
-    public async Task NftUdpBlockMidDownload_TheirTransferCompletesOverDerp_AndDerperRestartLeavesDirectAlone()
-    {
-        // Two throttled downloads, one of them across a path outage (TCP backs off while the path is cut).
-        using var bound = new CancellationTokenSource(TestBound + TestScale.Bound(TimeSpan.FromSeconds(60)));
-        await using var rig = await PathsRig.StartAsync(_log, readonlyUpdatesDerp: false, bound.Token);
-        var (ts1, ts2) = await UpPairAsync(rig, ts1DerpOnly: false, bound.Token);
-        var http = rig.StartHostHttp();
-        await TailscalePong.WaitForAsync(ts1, "node2", p => p.IsDirect, PathTimeout, "over a direct path", bound.Token);
-        var curl = rig.CurlVia(ts1);
-        var bytes = PathsRig.TransferBytes;
-        var timeout = TimeSpan.FromSeconds(30) + TestScale.Bound(TimeSpan.FromSeconds(60));
-
-        // Test 4's direct half: a derper restart during a direct download changes nothing.
-        var acrossRestart = await curl.StartThrottledDownloadAsync("node2.tail.test", http.Port, bytes, 61, TimeSpan.FromSeconds(6), 0.2, timeout, bound.Token);
-        await rig.Derp.RestartAsync(bound.Token);
-        var restarted = await acrossRestart.Completion;
-        restarted.ByteExact.Should().BeTrue(restarted.Describe());
-        (await ts1.StatusJsonAsync(cancellationToken: bound.Token)).FindPeer("node2")!.CurAddr.Should().NotBeEmpty("still direct");
-
-        // Test 3's mechanism: the block lands mid-download; the rest goes through DERP.
-        var download = await curl.StartThrottledDownloadAsync("node2.tail.test", http.Port, bytes, 62, TimeSpan.FromSeconds(10), 0.1, timeout, bound.Token);
-        var inAtBlock = download.BytesIn;
-        await using (var block = await rig.BlockUdpAsync(ts1.Port, ts2.Port, bound.Token))
-        {
-            var blockedAt = Stopwatch.StartNew();
-            var completed = await download.Completion;
-            var doneAfter = blockedAt.Elapsed;
-            completed.ByteExact.Should().BeTrue(completed.Describe());
-            (await block.GetDroppedPacketsAsync(bound.Token)).Should().BePositive();
-            var peer = (await ts1.StatusJsonAsync(cancellationToken: bound.Token)).FindPeer("node2")!;
-            peer.CurAddr.Should().BeEmpty("the rest of the download went through DERP");
-            _log.Write($"MEASURED tailscaled↔tailscaled block mid-download ({TestScale.Describe(inAtBlock)} in at the block): done {doneAfter.TotalSeconds:0.0} s after the block, {completed.Describe()}");
-        }
-
-        await TailscalePong.WaitForAsync(ts1, "node2", p => p.IsDirect, PathTimeout, "direct again", bound.Token);
-        rig.Complete();
-    }
-
-    [TailscaleFact]
     public async Task DerpOnlyTailscaled_KeepsItsNormalPeerOnDerp_AndCarriesTheBulkTransfer()
     {
         using var bound = new CancellationTokenSource(TestBound);
