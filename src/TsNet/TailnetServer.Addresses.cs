@@ -137,7 +137,7 @@ public sealed partial class TailnetServer
     /// Not cancellable once submitted: the loop applies it promptly, and a caller that stopped waiting would leave
     /// <see cref="PublicKey"/> behind the core. The loop wipes its copy of the key after use.
     /// </remarks>
-    private static Task<bool> ApplyPrivateKeyAsync(DataplaneLoop dataplane, WireGuardKey privateKey)
+    private Task<bool> ApplyPrivateKeyAsync(DataplaneLoop dataplane, WireGuardKey privateKey)
     {
         var bytes = privateKey.Bytes.ToArray();
         return OnDataplaneAsync(dataplane, (loop, now) =>
@@ -145,6 +145,7 @@ public sealed partial class TailnetServer
             try
             {
                 loop.Core.SetPrivateKey(bytes, now, loop);
+                ChangePathNodeKey(loop, privateKey);
             }
             finally
             {

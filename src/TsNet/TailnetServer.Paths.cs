@@ -39,19 +39,12 @@ public sealed partial class TailnetServer
         return (inner, inbound) =>
         {
             var logger = _options.LoggerFactory.CreateLogger("TsNet.Paths");
-            var derp = new DerpClientSet(new DerpClientSetOptions
-            {
-                NodePrivateKey = _controlState.NodeKey.Bytes.ToArray(),
-                Pool = _pool,
-                Inbound = inbound,
-                TimeProvider = _options.TimeProvider,
-                Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
-            });
-            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, _controlState.NodeKey.PublicKey.Bytes);
+            var nodeKey = _privateKey;
+            var derp = CreateDerpClientSet(nodeKey, inbound);
+            var disco = new DiscoPathCore(_options.DiscoKey.Bytes, nodeKey.PublicKey.Bytes);
             var netcheck = new NetcheckCore();
             netcheck.ReportFinished += _ => ProbeHttpsLatencies(netcheck.RegionsWithoutStun);
             var layer = new MagicUnderlay(inner, derp, disco, netcheck, now, logger);
-            Metrics.ObserveDerpConnections(() => CountConnected(derp));
             layer.HomeRegionChanged += OnHomeRegionChanged;
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
@@ -79,6 +72,29 @@ public sealed partial class TailnetServer
         return await OnDataplaneAsync(dataplane, (loop, _) => loop.Paths is { } paths
             ? ((IReadOnlyDictionary<int, TimeSpan>)new Dictionary<int, TimeSpan>(paths.Netcheck.RegionLatencies), paths.Derp.GetStatus())
             : (new Dictionary<int, TimeSpan>(), []), cancellationToken).ConfigureAwait(false);
+    }
+
+    private DerpClientSet CreateDerpClientSet(WireGuardKey nodeKey, ChannelWriter<UnderlayDatagram> inbound)
+    {
+        var derp = new DerpClientSet(new DerpClientSetOptions
+        {
+            NodePrivateKey = nodeKey.Bytes.ToArray(),
+            Pool = _pool,
+            Inbound = inbound,
+            TimeProvider = _options.TimeProvider,
+            Logger = _options.LoggerFactory.CreateLogger("TsNet.Derp"),
+        });
+        Metrics.ObserveDerpConnections(() => CountConnected(derp));
+        return derp;
+    }
+
+    /// <summary>Loop task: the path layer follows a new node key (new DERP identity, pings naming the new key).</summary>
+    private void ChangePathNodeKey(DataplaneLoop loop, WireGuardKey nodeKey)
+    {
+        if (loop.Paths is { } paths)
+        {
+            paths.ChangeNodeKey(nodeKey.PublicKey.Bytes, CreateDerpClientSet(nodeKey, loop.InboundWriter));
+        }
     }
 
     /// <summary>DERP servers the node is connected to now (the meter's <c>tsnet.derp.connections</c>); any thread.</summary>
@@ -298,7 +314,7 @@ public sealed partial class TailnetServer
             }
         }
 
-        var address = paths.SetPeer(settings.PublicKey, disco, entry.HomeDerpRegion, endpoints, now);
+        var address = paths.SetPeer(peer, disco, entry.HomeDerpRegion, endpoints, now);
         peer.FixedEndpoint = true;
         loop.Core.ConfigureEndpoint(peer, address);
         return true;

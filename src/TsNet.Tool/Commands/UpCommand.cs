@@ -318,8 +318,8 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
 
     /// <summary>
     /// Serves the local API: on <paramref name="socket"/> when given (failing is an error: the user asked for it), else
-    /// on the default path, where failing (no right to make <c>/run/tsnet</c>, another node there) is a warning and the
-    /// node runs on without it.
+    /// on the default path, where the node runs on without it when another node answers there (logged as information:
+    /// two nodes on defaults) or it cannot be made (a warning: no right to make <c>/run/tsnet</c>, ...).
     /// </summary>
     /// <exception cref="LocalApiException">The <c>--socket</c> path cannot be served.</exception>
     private static LocalApiServer? StartLocalApi(string? socket, string? stateDirectory, Func<string, string?> environment, TailnetServer node, ILogger logger)
@@ -328,6 +328,11 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         try
         {
             return LocalApiServer.Start(path, node, logger);
+        }
+        catch (LocalApiException e) when (socket is null && e.PathTaken)
+        {
+            LocalApiLog.DefaultSocketTaken(logger, path);
+            return null;
         }
         catch (LocalApiException e) when (socket is null)
         {

@@ -14,4 +14,7 @@ internal sealed class LocalApiException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>True when another node answers on the path (the usual case of two nodes on defaults, not a fault).</summary>
+    public bool PathTaken { get; init; }
 }

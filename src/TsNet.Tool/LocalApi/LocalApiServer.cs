@@ -111,7 +111,7 @@ internal sealed class LocalApiServer : IAsyncDisposable
             try
             {
                 probe.Connect(endpoint);
-                throw new LocalApiException($"another node answers on {path}: give this one its own --socket PATH or --state DIR");
+                throw new LocalApiException($"another node answers on {path}: give this one its own --socket PATH or --state DIR") { PathTaken = true };
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
             {

@@ -83,6 +83,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// </summary>
     public Func<IUnderlay, ChannelWriter<UnderlayDatagram>, IUnderlay>? WrapUnderlay { get; init; }
 
+    /// <summary>The inbound queue underlays deliver into (the path layer's DERP connections write here too).</summary>
+    internal ChannelWriter<UnderlayDatagram> InboundWriter => _fromUnderlayWriter;
+
     /// <summary>The control-mode path layer (disco, DERP, STUN), or null in static mode. Loop task only, after <see cref="Start"/>.</summary>
     internal Paths.MagicUnderlay? Paths => _underlay?.Inner as Paths.MagicUnderlay;
 
@@ -138,6 +141,10 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             try
             {
                 transport = wrap(transport, _fromUnderlayWriter);
+                if (transport is Paths.MagicUnderlay paths)
+                {
+                    paths.DirectPathConfirmed += peer => _core.HandshakeOnNewPath(peer, Now, this);
+                }
             }
             catch
             {

@@ -21,14 +21,23 @@ internal sealed partial class DerpConnection
         var writer = WriteLoopAsync(stop.Token);
         var first = await Task.WhenAny(reader, writer).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
+        _owner.WakeWriter();
 
         // A read or write pending on the socket only ends when the socket closes.
         Abort();
         DerpConnectionEnd end;
         try
         {
-            end = first == reader ? await reader.ConfigureAwait(false) : new DerpConnectionEnd("the writer stopped", null);
-            await writer.ConfigureAwait(false);
+            // Only the loop that ended first says why: the other one then fails only because it was stopped.
+            if (first == reader)
+            {
+                end = await reader.ConfigureAwait(false);
+            }
+            else
+            {
+                await writer.ConfigureAwait(false);
+                end = new DerpConnectionEnd("the writer stopped", null);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -30,10 +30,15 @@ internal sealed partial class DerpConnection
         var queue = _owner.Queue;
         var batch = new byte[BatchSize];
         await WriteBatchAsync(queue, batch, cancellationToken).ConfigureAwait(false);
-        while (await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+
+        // Waiting without a token lets the channel reuse its one waiter (a cancellable wait allocates each time);
+        // RunAsync wakes this wait with a wake item when the connection ends, and a closed region completes the queue.
+        while (!cancellationToken.IsCancellationRequested && await queue.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             await WriteBatchAsync(queue, batch, cancellationToken).ConfigureAwait(false);
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -154,9 +154,14 @@ internal sealed class DerpRegionClient
         _preferred = preferred;
         Volatile.Write(ref _lastUsed, TimeProvider.GetTimestamp());
 
-        // A full queue needs no wake-up: the writer is busy and checks the flag every batch.
-        _queue.Writer.TryWrite(default);
+        WakeWriter();
     }
+
+    /// <summary>
+    /// Ends a writer's wait on the queue (home change, connection end). A full queue needs no wake-up: the writer is
+    /// not waiting then, and it checks its flags every batch.
+    /// </summary>
+    internal void WakeWriter() => _queue.Writer.TryWrite(default);
 
     /// <summary>Not home and no send for <paramref name="idleTimeout"/>.</summary>
     public bool IsIdle(long now, TimeSpan idleTimeout) =>

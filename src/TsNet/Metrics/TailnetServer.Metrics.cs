@@ -56,7 +56,7 @@ public sealed partial class TailnetServer
             received += peer.RxBytes;
             transmitted += peer.TxBytes;
             sessions += peer.SessionState == "established" ? 1 : 0;
-            var kind = PathKind(peer.Path);
+            var kind = PathKindOf(peer.Path);
             byPath[kind] = byPath.GetValueOrDefault(kind) + 1;
         }
 
@@ -82,7 +82,7 @@ public sealed partial class TailnetServer
     }
 
     /// <summary>The first word of a status path (<c>direct 1.2.3.4:5</c> → <c>direct</c>); <c>none</c> without a path.</summary>
-    private static string PathKind(string? path)
+    private static string PathKindOf(string? path)
     {
         if (string.IsNullOrEmpty(path))
         {

@@ -69,6 +69,19 @@ internal sealed partial class DiscoPathCore
         _pingTimeout = Timings.PingTimeout.Ticks;
     }
 
+    /// <summary>
+    /// The node's WireGuard key changed (a new login or key renewal): pings carry the new public key from now on.
+    /// </summary>
+    public void SetNodePublicKey(ReadOnlySpan<byte> nodePublicKey)
+    {
+        if (nodePublicKey.Length != Key32.Size)
+        {
+            throw new ArgumentException("A node public key is 32 bytes.", nameof(nodePublicKey));
+        }
+
+        nodePublicKey.CopyTo(_nodePublicKey);
+    }
+
     /// <summary>This node's disco public key (what the control client announces).</summary>
     public DiscoKey DiscoPublicKey { get; }
 
@@ -149,6 +162,10 @@ internal sealed partial class DiscoPathCore
     }
 
     /// <summary>The peer's current path for status output.</summary>
+    /// <summary>True while <paramref name="peerId"/>'s best direct address is trusted (a pong within the trust window).</summary>
+    public bool IsDirectTrusted(uint peerId, long now) =>
+        _peersById.TryGetValue(peerId, out var peer) && peer.Best.Address.IsSet && now <= peer.TrustUntil;
+
     public PeerPathStatus GetPathStatus(uint peerId, long now)
     {
         if (!_peersById.TryGetValue(peerId, out var peer))

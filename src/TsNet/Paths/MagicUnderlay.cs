@@ -24,7 +24,12 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// <summary>At most this many netmap endpoints get a datagram for a peer with no path at all (no DERP, nothing confirmed).</summary>
     private const int MaxSprayEndpoints = 4;
 
+    /// <summary>Pongs closer together than this (heartbeats every 3 s) continue a trusted path rather than confirm a new one.</summary>
+    private static readonly long TrustLapse = TimeSpan.FromSeconds(7).Ticks;
+
     private readonly Dictionary<uint, PeerRoute> _routes = [];
+    private readonly List<Task> _retiredDerp = [];
+    private DERPMap? _derpMap;
     private readonly Func<long> _now;
     private readonly ILogger _logger;
     private int _netcheckVersion = -1;
@@ -45,7 +50,8 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// <summary>The UDP underlay underneath (replaced on a rebind; the path state stays).</summary>
     public IUnderlay Inner { get; set; }
 
-    public DerpClientSet Derp { get; }
+    /// <summary>The DERP connections (replaced when the node key changes: DERP servers know nodes by key).</summary>
+    public DerpClientSet Derp { get; private set; }
 
     public DiscoPathCore Disco { get; }
 
@@ -56,6 +62,12 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
 
     /// <summary>Raised on the loop task when the home region changes (the node tells the coordination server).</summary>
     public event Action<int>? HomeRegionChanged;
+
+    /// <summary>
+    /// Raised on the loop task when a peer's direct path became trusted (a pong after none was): WireGuard may
+    /// handshake over it at once instead of waiting out a retry of a message that went down a path that failed.
+    /// </summary>
+    public event Action<WireGuardPeer>? DirectPathConfirmed;
 
     /// <summary>Raised on the loop task when STUN learned different public endpoints (the node sends a lite update).</summary>
     public event Action<IReadOnlyList<IPEndPoint>>? PublicEndpointsChanged;
@@ -72,15 +84,16 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
 
     public long SendDrops => Inner.SendDrops + Derp.SendDrops;
 
-    public IEnumerable<Task> Tasks => Inner.Tasks.Concat(Derp.Tasks);
+    public IEnumerable<Task> Tasks => Inner.Tasks.Concat(Derp.Tasks).Concat(_retiredDerp);
 
     public long NextDeadline => Math.Min(Inner.NextDeadline, Math.Min(Disco.NextDeadline, Netcheck.NextDeadline));
 
     public void Start() => Inner.Start();
 
     /// <summary>Adds or updates a peer's path state; returns its virtual address (WireGuard's fixed endpoint for it).</summary>
-    public UnderlayAddress SetPeer(ReadOnlySpan<byte> nodeKey, DiscoKey discoKey, int homeDerpRegion, IReadOnlyList<IPEndPoint> endpoints, long now)
+    public UnderlayAddress SetPeer(WireGuardPeer peer, DiscoKey discoKey, int homeDerpRegion, IReadOnlyList<IPEndPoint> endpoints, long now)
     {
+        var nodeKey = peer.PublicKey;
         var id = Disco.SetPeer(nodeKey, discoKey, homeDerpRegion, endpoints, now);
         var spray = new UnderlayAddress[Math.Min(endpoints.Count, MaxSprayEndpoints)];
         for (var i = 0; i < spray.Length; i++)
@@ -88,7 +101,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
             spray[i] = UnderlayAddress.FromIPEndPoint(endpoints[i]);
         }
 
-        _routes[id] = new PeerRoute(nodeKey.ToArray(), spray);
+        _routes[id] = new PeerRoute(peer, nodeKey.ToArray(), spray);
         return UnderlayAddress.PeerPath(id);
     }
 
@@ -110,6 +123,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// </summary>
     public void SetDerpMap(DERPMap? map, IReadOnlyList<StunTarget> stunTargets, long now)
     {
+        _derpMap = map;
         Derp.SetDerpMap(map);
         Netcheck.SetTargets(stunTargets, now);
         var ids = new List<int>();
@@ -127,6 +141,25 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         _regionIds = ids;
         _regionCodes = codes;
         UpdateHome(now);
+    }
+
+    /// <summary>
+    /// The node key changed: pings name the new key, and DERP reconnects under it (<paramref name="replacement"/>, made
+    /// with the new key, takes over the map and home region; the old connections close in the background).
+    /// </summary>
+    public void ChangeNodeKey(ReadOnlySpan<byte> nodePublicKey, DerpClientSet replacement)
+    {
+        Disco.SetNodePublicKey(nodePublicKey);
+        var old = Derp;
+        replacement.SetDerpMap(_derpMap);
+        if (_homeRegion != 0)
+        {
+            replacement.SetHomeRegion(_homeRegion);
+        }
+
+        Derp = replacement;
+        _retiredDerp.RemoveAll(task => task.IsCompleted);
+        _retiredDerp.Add(old.DisposeAsync().AsTask());
     }
 
     /// <summary>A region's code for status lines (<c>derp test</c>); the ID as text when the map has no code.</summary>
@@ -237,8 +270,15 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
 
         if (DiscoPacket.LooksLikeDisco(span))
         {
+            var pongs = Disco.Counters.PongsReceived;
             Disco.ReceiveUdpDisco(span, datagram.Source, now, this);
+            var source = datagram.Source;
             datagram.Buffer.Return();
+            if (Disco.Counters.PongsReceived != pongs)
+            {
+                NoteDirectPath(source, now);
+            }
+
             return UnderlayReceiveResult.Consumed;
         }
 
@@ -295,7 +335,31 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     public async ValueTask DisposeAsync()
     {
         await Derp.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_retiredDerp).ConfigureAwait(false);
         await Inner.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>After a pong over UDP: raises <see cref="DirectPathConfirmed"/> when the peer's direct path just became trusted.</summary>
+    private void NoteDirectPath(in UnderlayAddress source, long now)
+    {
+        var id = Disco.PeerForUdpSource(source);
+        if (id == 0 || !_routes.TryGetValue(id, out var route))
+        {
+            return;
+        }
+
+        var trusted = Disco.IsDirectTrusted(id, now);
+        var confirmed = trusted && (route.TrustedUntilAtLeast < now);
+        if (trusted)
+        {
+            // Heartbeat pongs keep extending trust; only a pong after a lapse (or the first) is news for WireGuard.
+            route.TrustedUntilAtLeast = now + TrustLapse;
+        }
+
+        if (confirmed)
+        {
+            DirectPathConfirmed?.Invoke(route.Peer);
+        }
     }
 
     /// <summary>A DERP datagram: <c>source node key(32) ‖ packet</c>, from region <c>Source.Port</c>.</summary>
@@ -372,6 +436,18 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     [LoggerMessage(EventId = 1640, Level = LogLevel.Information, Message = "Home DERP region is now {RegionId} ({RegionCode})")]
     private static partial void LogHomeRegion(ILogger logger, int regionId, string regionCode);
 
-    /// <summary>What the layer keeps per peer: its node key (DERP destination) and the endpoints it sprays to without any path.</summary>
-    private sealed record PeerRoute(byte[] NodeKey, UnderlayAddress[] Spray);
+    /// <summary>
+    /// What the layer keeps per peer: its WireGuard peer, node key (DERP destination), the endpoints it sprays to
+    /// without any path, and until when the last pong made its direct path news no more.
+    /// </summary>
+    private sealed class PeerRoute(WireGuardPeer peer, byte[] nodeKey, UnderlayAddress[] spray)
+    {
+        public WireGuardPeer Peer { get; } = peer;
+
+        public byte[] NodeKey { get; } = nodeKey;
+
+        public UnderlayAddress[] Spray { get; } = spray;
+
+        public long TrustedUntilAtLeast { get; set; } = Timestamps.Never;
+    }
 }

@@ -72,6 +72,12 @@ internal sealed class DerpTestServer : IAsyncDisposable
     /// <summary>Packets that arrived for a key nobody holds.</summary>
     public int UnroutedPackets;
 
+    /// <summary>When set, SendPacket frames are only counted in <see cref="SunkPackets"/> (no routing, no allocation).</summary>
+    public volatile bool Sink;
+
+    /// <summary>SendPacket frames counted while <see cref="Sink"/> was set.</summary>
+    public int SunkPackets;
+
     /// <summary>True while a client with this key is connected.</summary>
     public bool IsConnected(ReadOnlySpan<byte> clientKey) => _sessions.ContainsKey(Convert.ToHexStringLower(clientKey));
 
@@ -107,6 +113,20 @@ internal sealed class DerpTestServer : IAsyncDisposable
         }
 
         await session.WriteAsync(frame, _stop.Token);
+    }
+
+    /// <summary>Writes <paramref name="frames"/> (whole frames) to the client <paramref name="repeats"/> times.</summary>
+    public async Task BlastAsync(ReadOnlyMemory<byte> clientKey, byte[] frames, int repeats)
+    {
+        if (!_sessions.TryGetValue(Convert.ToHexStringLower(clientKey.Span), out var session))
+        {
+            throw new InvalidOperationException("no such client");
+        }
+
+        for (var i = 0; i < repeats; i++)
+        {
+            await session.WriteAsync(frames, _stop.Token);
+        }
     }
 
     /// <summary>Closes every client connection (the clients should reconnect).</summary>
@@ -257,6 +277,9 @@ internal sealed class DerpTestServer : IAsyncDisposable
             await reader.ReadPayloadAsync(body, _stop.Token);
             switch (header.Type)
             {
+                case DerpFrameType.SendPacket when Sink:
+                    Interlocked.Increment(ref SunkPackets);
+                    break;
                 case DerpFrameType.SendPacket when header.Length >= 32:
                     if (_sessions.TryGetValue(Convert.ToHexStringLower(body.Span[..32]), out var destination))
                     {

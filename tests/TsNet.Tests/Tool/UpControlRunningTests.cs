@@ -50,6 +50,12 @@ public sealed class UpControlRunningTests
         var errors = Read(syncError, stderr).Split('\n').Where(l => l.Contains(" fail ", StringComparison.Ordinal)).ToList();
         errors.Should().ContainSingle().Which.Should().Contain("--forward tcp:127.0.0.1:0=nosuch:80 is not published: 'nosuch' is neither an IP address nor the name of a peer")
             .And.Contain("the node keeps running").And.NotContain("(Parameter");
+        // The running line is logged just after the ready line is printed: wait for it rather than race it.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !Read(syncError, stderr).Contains("SIGINT/SIGTERM stops it", StringComparison.Ordinal); await Task.Delay(20))
+        {
+            clock.Elapsed.Should().BeLessThan(Bound, "the node logs that it runs; stderr: " + Read(syncError, stderr));
+        }
+
         Read(syncError, stderr).Should().Contain("with 2 services;", "the echo and the forward to db run");
 
         await stop.CancelAsync();
