@@ -20,6 +20,7 @@ public sealed partial class TailnetServer
 
     private int _homeDerpRegion;
     private IReadOnlyList<IPEndPoint> _stunEndpoints = [];
+    private DERPMap? _pathsDerpMap;
 
     /// <summary>The home DERP region the path layer chose (0 = none).</summary>
     internal int HomeDerpRegion => Volatile.Read(ref _homeDerpRegion);
@@ -41,11 +42,36 @@ public sealed partial class TailnetServer
             var nodeKey = _privateKey;
             var derp = CreateDerpClientSet(nodeKey, inbound);
             var disco = new DiscoPathCore(_options.DiscoKey.Bytes, nodeKey.PublicKey.Bytes);
-            var layer = new MagicUnderlay(inner, derp, disco, new NetcheckCore(), now, logger);
+            var netcheck = new NetcheckCore();
+            netcheck.ReportFinished += _ => ProbeHttpsLatencies(netcheck.RegionsWithoutStun);
+            var layer = new MagicUnderlay(inner, derp, disco, netcheck, now, logger);
             layer.HomeRegionChanged += OnHomeRegionChanged;
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
         };
+    }
+
+    /// <summary>
+    /// Tests: netcheck's last per-region latencies (STUN, else HTTPS) and the DERP client set's region connections,
+    /// read on the loop; empty when the node has no path layer.
+    /// </summary>
+    internal async Task<(IReadOnlyDictionary<int, TimeSpan> Latencies, IReadOnlyList<DerpRegionStatus> Derp)> GetPathsDiagnosticsAsync(
+        CancellationToken cancellationToken)
+    {
+        DataplaneLoop? dataplane;
+        lock (_gate)
+        {
+            dataplane = _dataplane;
+        }
+
+        if (dataplane is null)
+        {
+            return (new Dictionary<int, TimeSpan>(), []);
+        }
+
+        return await OnDataplaneAsync(dataplane, (loop, _) => loop.Paths is { } paths
+            ? ((IReadOnlyDictionary<int, TimeSpan>)new Dictionary<int, TimeSpan>(paths.Netcheck.RegionLatencies), paths.Derp.GetStatus())
+            : (new Dictionary<int, TimeSpan>(), []), cancellationToken).ConfigureAwait(false);
     }
 
     private DerpClientSet CreateDerpClientSet(WireGuardKey nodeKey, ChannelWriter<UnderlayDatagram> inbound)
@@ -137,6 +163,7 @@ public sealed partial class TailnetServer
     /// </summary>
     private async Task ApplyDerpMapAsync(DataplaneLoop dataplane, DERPMap? map, CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _pathsDerpMap, map);
         var targets = await StunTargetsAsync(map, cancellationToken).ConfigureAwait(false);
         await OnDataplaneAsync(dataplane, (loop, now) =>
         {
@@ -162,6 +189,7 @@ public sealed partial class TailnetServer
             }
 
             var multiplier = map.HomeParams?.RegionScore is { } scores && scores.TryGetValue(id, out var score) && score > 0 ? score : 1.0;
+            var regionTargets = targets.Count;
             foreach (var node in nodes)
             {
                 if (node.STUNPort < 0)
@@ -175,6 +203,12 @@ public sealed partial class TailnetServer
                 {
                     targets.Add(new StunTarget(id, UnderlayAddress.FromIPEndPoint(new IPEndPoint(address, port)), multiplier, !region.Avoid));
                 }
+            }
+
+            if (targets.Count == regionTargets && nodes.Count > 0)
+            {
+                // No STUN server: netcheck still knows the region, and measures it over HTTPS only.
+                targets.Add(new StunTarget(id, default, multiplier, !region.Avoid));
             }
         }
 
@@ -209,6 +243,54 @@ public sealed partial class TailnetServer
         {
             LogStunHostUnresolved(_logger, node.HostName, ex.Message);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Loop task, after a netcheck report: each region without a STUN answer gets one HTTPS latency probe
+    /// (derp.md §6.4) to its first DERP node, off the loop; the result goes back to netcheck on the loop.
+    /// </summary>
+    private void ProbeHttpsLatencies(IReadOnlyList<int> regions)
+    {
+        if (regions.Count == 0 || Volatile.Read(ref _pathsDerpMap)?.Regions is not { } map)
+        {
+            return;
+        }
+
+        DataplaneLoop? dataplane;
+        lock (_gate)
+        {
+            dataplane = _dataplane;
+        }
+
+        if (dataplane is null)
+        {
+            return;
+        }
+
+        foreach (var regionId in regions)
+        {
+            if (map.TryGetValue(regionId, out var region) && region?.Nodes?.FirstOrDefault(n => !n.STUNOnly) is { } node)
+            {
+                _ = Task.Run(() => ProbeHttpsLatencyAsync(dataplane, regionId, node));
+            }
+        }
+    }
+
+    private async Task ProbeHttpsLatencyAsync(DataplaneLoop dataplane, int regionId, DERPNode node)
+    {
+        try
+        {
+            var latency = await DerpHttpsLatencyProbe.MeasureAsync(node, _options.TimeProvider, _disposing.Token).ConfigureAwait(false);
+            if (latency is { } measured)
+            {
+                await dataplane.InvokeAsync((loop, now) => loop.Paths?.Netcheck.ReportHttpsLatency(regionId, measured, now), _disposing.Token)
+                    .ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or ChannelClosedException)
+        {
+            // The server or its dataplane is going away: the measurement no longer matters.
         }
     }
 

@@ -14,6 +14,9 @@ namespace TsNet.Paths;
 /// <remarks>
 /// A report sends one request per target at once, retransmits after a random 100–200 ms (twice at most), and ends
 /// when every target answered or timed out (3 s). Reports repeat every random 20–26 s while targets are set.
+/// When UDP is blocked (derp.md §6.4) the caller measures HTTPS latency to <c>/derp/latency-check</c> for the regions
+/// listed by <see cref="RegionsWithoutStun"/> after <see cref="ReportFinished"/> and feeds it back through
+/// <see cref="ReportHttpsLatency"/>; it counts like a STUN answer of that report.
 /// </remarks>
 internal sealed class NetcheckCore
 {
@@ -33,6 +36,8 @@ internal sealed class NetcheckCore
     private Dictionary<int, TimeSpan> _regionLatencies = [];
     private IReadOnlyList<IPEndPoint> _publicEndpoints = [];
     private readonly List<UnderlayAddress> _reportEndpoints = [];
+    private readonly List<int> _regionsWithoutStun = [];
+    private long _changedOutsidePollAt = Timestamps.NotArmed;
 
     /// <summary>Creates an idle core; <see cref="SetTargets"/> starts the first report.</summary>
     /// <param name="timings">Timers; <see cref="NetcheckTimings.Default"/> when null.</param>
@@ -58,8 +63,17 @@ internal sealed class NetcheckCore
     /// <summary>Reports finished so far.</summary>
     public int ReportCount { get; private set; }
 
-    /// <summary>The last report's latency per region that answered (best node of the region).</summary>
+    /// <summary>The last report's latency per region that answered (best node of the region; STUN, else HTTPS).</summary>
     public IReadOnlyDictionary<int, TimeSpan> RegionLatencies => _regionLatencies;
+
+    /// <summary>
+    /// Regions of the last finished report without any STUN answer (blocked UDP, or no STUN server in the map) whose
+    /// HTTPS latency is still welcome; emptied as <see cref="ReportHttpsLatency"/> takes them and when a report starts.
+    /// </summary>
+    public IReadOnlyList<int> RegionsWithoutStun => _regionsWithoutStun;
+
+    /// <summary>Raised on the caller's thread when a report finished (core time); <see cref="RegionsWithoutStun"/> is then set.</summary>
+    public event Action<long>? ReportFinished;
 
     /// <summary>When <see cref="Poll"/> has work next; <see cref="Timestamps.NotArmed"/> when nothing is due.</summary>
     public long NextDeadline
@@ -68,10 +82,10 @@ internal sealed class NetcheckCore
         {
             if (!_reportRunning)
             {
-                return _nextReportAt;
+                return Math.Min(_nextReportAt, _changedOutsidePollAt);
             }
 
-            long next = Timestamps.NotArmed;
+            long next = _changedOutsidePollAt;
             foreach (var probe in _probes)
             {
                 if (!probe.IsFinished)
@@ -90,24 +104,30 @@ internal sealed class NetcheckCore
 
     /// <summary>
     /// Sets the STUN servers to probe (resolved from the DERP map by the caller). A changed set starts a new report at
-    /// the next <see cref="Poll"/>; the same set again changes nothing. An empty set stops reports.
+    /// the next <see cref="Poll"/>; the same set again changes nothing. An empty set stops reports. A target without an
+    /// address names a region with no STUN server: it is not probed, but lands in <see cref="RegionsWithoutStun"/>.
     /// </summary>
     public void SetTargets(IReadOnlyList<StunTarget> targets, long now)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        var next = targets.Take(MaxTargets).Where(t => t.RegionId > 0 && t.Address.IsSet).ToArray();
+        var next = targets.Take(MaxTargets).Where(t => t.RegionId > 0).ToArray();
         if (next.AsSpan().SequenceEqual(_targets))
         {
             return;
         }
 
         _targets = next;
-        _probes = new NetcheckProbe[next.Length];
+        var probes = new List<NetcheckProbe>(next.Length);
         for (int i = 0; i < next.Length; i++)
         {
-            _probes[i] = new NetcheckProbe(i);
+            if (next[i].Address.IsSet)
+            {
+                probes.Add(new NetcheckProbe(i));
+            }
         }
 
+        _probes = [.. probes];
+        _regionsWithoutStun.Clear();
         _reportRunning = false;
         _nextReportAt = next.Length == 0 ? Timestamps.NotArmed : now;
         if (HomeRegion != 0 && !next.Any(t => t.RegionId == HomeRegion && t.CanBeHome))
@@ -155,6 +175,7 @@ internal sealed class NetcheckCore
     public void Poll(long now, IPathOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        _changedOutsidePollAt = Timestamps.NotArmed;
         if (!_reportRunning)
         {
             if (now < _nextReportAt)
@@ -193,6 +214,7 @@ internal sealed class NetcheckCore
     {
         _reportRunning = true;
         _reportEndpoints.Clear();
+        _regionsWithoutStun.Clear();
         foreach (var probe in _probes)
         {
             probe.Reset();
@@ -279,6 +301,43 @@ internal sealed class NetcheckCore
         {
             Version++;
         }
+
+        foreach (var target in _targets)
+        {
+            if (!latencies.ContainsKey(target.RegionId) && !_regionsWithoutStun.Contains(target.RegionId))
+            {
+                _regionsWithoutStun.Add(target.RegionId);
+            }
+        }
+
+        ReportFinished?.Invoke(now);
+    }
+
+    /// <summary>
+    /// The HTTPS latency to a region's <c>/derp/latency-check</c> (derp.md §6.4), for a region the last report had no
+    /// STUN answer from: it joins <see cref="RegionLatencies"/> and the latency history and may move the home (same
+    /// score and hysteresis as STUN). Returns false (ignored) for regions not in <see cref="RegionsWithoutStun"/>,
+    /// e.g. a late answer after the next report started. A home change is picked up at the next <see cref="Poll"/>,
+    /// which <see cref="NextDeadline"/> makes due at once.
+    /// </summary>
+    public bool ReportHttpsLatency(int regionId, TimeSpan latency, long now)
+    {
+        if (latency < TimeSpan.Zero || !_regionsWithoutStun.Remove(regionId))
+        {
+            return false;
+        }
+
+        _regionLatencies = new Dictionary<int, TimeSpan>(_regionLatencies) { [regionId] = latency };
+        AddHistory(regionId, now, latency.Ticks);
+        int home = ChooseHome(_regionLatencies, now);
+        if (home != HomeRegion)
+        {
+            HomeRegion = home;
+            Version++;
+            _changedOutsidePollAt = Math.Min(_changedOutsidePollAt, now);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace TsNet.Tests.Paths;
 /// <see cref="NetcheckCore"/> with a manual clock and fake STUN servers answering in the test
 /// (derp.md §6.4, disco-direct.md §5).
 /// </summary>
-public sealed class NetcheckCoreTests
+public sealed partial class NetcheckCoreTests
 {
     private static readonly UnderlayAddress Stun1 = DiscoTestNetwork.Address("192.0.2.1:3478");
     private static readonly UnderlayAddress Stun2 = DiscoTestNetwork.Address("192.0.2.2:3478");
