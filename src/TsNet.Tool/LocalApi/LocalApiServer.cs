@@ -204,9 +204,10 @@ internal sealed class LocalApiServer : IAsyncDisposable
                 connection.Shutdown(SocketShutdown.Send);
             }
         }
-        catch (Exception e) when (e is SocketException or IOException or InvalidDataException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The client left, sent no request in time or too long a line, or the node is stopping: that request ends.
+            // The client left, sent no request in time or too long a line, or the node is stopping (or a bug hit one
+            // request): that request ends, the service goes on.
             LocalApiLog.RequestFailed(_logger, e.Message);
         }
         finally
