@@ -44,6 +44,7 @@ public sealed class PathsDirectTests(ITestOutputHelper output)
 
         var curl = rig.CurlVia(daemon);
         var bytes = PathsRig.TransferBytes;
+        await using var watch = TransferWatch.Start(_log, TimeSpan.FromSeconds(10), (node, daemonKey));
         var download = await curl.DownloadAsync("tsnode.tail.test", http.Port, bytes, 101, TransferTimeout, cancellationToken: bound.Token);
         rig.LogStatus("after the download", node, daemonKey);
         var upload = await curl.UploadAsync("tsnode.tail.test", http.Port, bytes, 102, TransferTimeout, bound.Token);

@@ -34,6 +34,7 @@ public sealed class PathsTsNetPairTests(ITestOutputHelper output)
 
         var bytes = PathsRig.TransferBytes;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (TransferWatch.Start(_log, TimeSpan.FromSeconds(10), (alpha, beta.Server.PublicKey), (beta, alpha.Server.PublicKey)))
         await using (var connection = await alpha.Server.ConnectTcpAsync($"beta:{echo.Port}", bound.Token))
         {
             var connected = clock.Elapsed;
