@@ -48,6 +48,8 @@ internal static unsafe class LibCrypto
             return;
         }
 
+        Library = library;
+
         if (!TryGet(library, "EVP_CIPHER_CTX_new", out nint cipherCtxNew)
             || !TryGet(library, "EVP_CIPHER_CTX_free", out nint cipherCtxFree)
             || !TryGet(library, "EVP_chacha20_poly1305", out nint chacha20Poly1305)
@@ -79,6 +81,9 @@ internal static unsafe class LibCrypto
 
     /// <summary>True when libcrypto and every entry point below were found.</summary>
     public static bool IsLoaded { get; }
+
+    /// <summary>The loaded libcrypto (0 when none was found), for bindings of other entry points.</summary>
+    public static nint Library { get; }
 
     public static nint CipherCtxNew() => s_cipherCtxNew();
 
