@@ -41,6 +41,16 @@ public class HandshakePrimitiveBenchmarks
         return _t1;
     }
 
+    [Benchmark(Description = "MixHash, previous scalar engine")]
+    public byte[] MixHashPreviousEngine()
+    {
+        var engine = new Crypto.PreviousBlake2sEngine(Blake2s.HashSize);
+        engine.Update(_key);
+        engine.Update(_input);
+        engine.Finish(_t1);
+        return _t1;
+    }
+
     [Benchmark(Description = "KDF1")]
     public byte[] Kdf1()
     {
