@@ -22,7 +22,8 @@ public class TransportCipherBenchmarks
     private ulong _counter;
 
     // Names rather than the enum: the enum is internal and BenchmarkDotNet parameters must be public.
-    [Params("OpenSsl", "Bcl", "BouncyCastle")]
+    // "OpenSslPrevious" is the libcrypto path before issue 13's per-call work, for a before/after in one run.
+    [Params("OpenSslPrevious", "OpenSsl", "Bcl", "BouncyCastle")]
     public string Backend { get; set; } = "OpenSsl";
 
     [Params(64, 1420, 8192)]
@@ -33,7 +34,9 @@ public class TransportCipherBenchmarks
     {
         byte[] key = new byte[TransportCipher.KeySize];
         Random.Shared.NextBytes(key);
-        _cipher = TransportCipher.Create(key, Enum.Parse<TransportCipherBackend>(Backend));
+        _cipher = Backend == "OpenSslPrevious"
+            ? new Crypto.PreviousOpenSslTransportCipher(key)
+            : TransportCipher.Create(key, Enum.Parse<TransportCipherBackend>(Backend));
         _data = new byte[Size];
         Random.Shared.NextBytes(_data);
         _sealed = (byte[])_data.Clone();

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Transport AEAD throughput: `openssl speed` (one core, the ceiling for libcrypto) and TsNet's
-# TransportCipherBenchmarks (every backend) in one run, so the figures are comparable.
+# TransportCipherBenchmarks (every backend, and the previous libcrypto path) in one run, so the figures are
+# comparable. `openssl speed` runs in both of its modes: plain (-evp: one stream of updates) and -aead (per
+# operation: new IV, AAD, update, final — what a packet costs, and the figure to compare with).
 # Usage: tests/TsNet.Benchmarks/run-aead-bench.sh [extra BenchmarkDotNet args]
 set -euo pipefail
 
@@ -8,14 +10,26 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sizes=(64 1420 8192)
 seconds=3
 
+openssl_speed() { # $1 = extra mode flag ("" or -aead), $2 = size; prints GB/s
+    # The last line holds the table row; its final column is thousands of bytes per second.
+    local row kbytes
+    # shellcheck disable=SC2086 # $1 is empty or one flag
+    row="$(openssl speed $1 -evp chacha20-poly1305 -bytes "$2" -seconds "$seconds" 2>/dev/null | tail -n 1)"
+    kbytes="$(awk '{ v = $NF; sub(/k$/, "", v); print v }' <<<"$row")"
+    awk -v k="$kbytes" 'BEGIN { printf "%.3f", k * 1000 / 1e9 }'
+}
+
+echo "== load: $(uptime)"
 echo "== openssl $(openssl version | cut -d' ' -f2) speed -evp chacha20-poly1305 (one core, ${seconds}s per size)"
 for size in "${sizes[@]}"; do
-    # The last line holds the table row; its final column is thousands of bytes per second.
-    row="$(openssl speed -evp chacha20-poly1305 -bytes "$size" -seconds "$seconds" 2>/dev/null | tail -n 1)"
-    kbytes="$(awk '{ v = $NF; sub(/k$/, "", v); print v }' <<<"$row")"
-    awk -v s="$size" -v k="$kbytes" 'BEGIN { printf "openssl  %5d B  %.3f GB/s\n", s, k * 1000 / 1e9 }'
+    printf 'openssl  %5d B  %s GB/s (-evp)  %s GB/s (-aead -evp)\n' "$size" "$(openssl_speed "" "$size")" "$(openssl_speed -aead "$size")"
 done
 
 echo "== TransportCipherBenchmarks (BenchmarkDotNet, warmup 3, 8 iterations)"
 cd "$here"
 dotnet run -c Release -- --filter '*TransportCipherBenchmarks*' "$@"
+
+echo "== openssl again after the benchmarks (load: $(uptime | sed 's/.*load average: //'))"
+for size in "${sizes[@]}"; do
+    printf 'openssl  %5d B  %s GB/s (-evp)  %s GB/s (-aead -evp)\n' "$size" "$(openssl_speed "" "$size")" "$(openssl_speed -aead "$size")"
+done

@@ -78,10 +78,11 @@ internal sealed unsafe class OpenSslTransportCipher : TransportCipher
             fixed (byte* p = data)
             fixed (byte* t = tag)
             {
-                bool ok = LibCrypto.EncryptInitEx(ctx, 0, null, nonce) == 1
-                    && (data.IsEmpty || LibCrypto.EncryptUpdate(ctx, p, &written, p, data.Length) == 1)
-                    && LibCrypto.EncryptFinalEx(ctx, t, &written) == 1
-                    && LibCrypto.CipherCtxCtrl(ctx, LibCrypto.EvpCtrlAeadGetTag, TagSize, t) == 1;
+                // Four calls per packet: new IV, encrypt, finish Poly1305, fetch the tag.
+                bool ok = LibCrypto.CipherReinitFast(ctx, nonce, null) == 1
+                    && (data.IsEmpty || LibCrypto.CipherUpdate(ctx, p, &written, p, data.Length) == 1)
+                    && LibCrypto.CipherFinalExFast(ctx, t, &written) == 1
+                    && LibCrypto.CipherCtxCtrlFast(ctx, LibCrypto.EvpCtrlAeadGetTag, TagSize, t) == 1;
                 if (!ok)
                 {
                     LibCrypto.ErrClearError();
@@ -118,12 +119,16 @@ internal sealed unsafe class OpenSslTransportCipher : TransportCipher
             bool ok;
             fixed (byte* p = data)
             fixed (byte* t = tag)
+            fixed (byte* tagName = "tag"u8)
             {
-                // The tag is an input to EVP_DecryptFinal_ex; OpenSSL copies it, so the read-only span is safe.
-                ok = LibCrypto.DecryptInitEx(ctx, 0, null, nonce) == 1
-                    && LibCrypto.CipherCtxCtrl(ctx, LibCrypto.EvpCtrlAeadSetTag, TagSize, t) == 1
-                    && (data.IsEmpty || LibCrypto.DecryptUpdate(ctx, p, &written, p, data.Length) == 1)
-                    && LibCrypto.DecryptFinalEx(ctx, p + data.Length, &written) == 1;
+                // Three calls per packet: the IV and the expected tag in one re-init (OpenSSL copies the tag, so
+                // the read-only span is safe; u8 literals are NUL-terminated), decrypt, verify.
+                OsslParam* parameters = stackalloc OsslParam[2];
+                parameters[0] = OsslParam.OctetString(tagName, t, TagSize);
+                parameters[1] = default;
+                ok = LibCrypto.CipherReinitFast(ctx, nonce, parameters) == 1
+                    && (data.IsEmpty || LibCrypto.CipherUpdate(ctx, p, &written, p, data.Length) == 1)
+                    && LibCrypto.CipherFinalExFast(ctx, p + data.Length, &written) == 1;
             }
 
             if (!ok)

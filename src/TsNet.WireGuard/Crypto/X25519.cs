@@ -3,12 +3,19 @@ using System.Security.Cryptography;
 
 namespace TsNet.WireGuard.Crypto;
 
-/// <summary>X25519 (RFC 7748).</summary>
+/// <summary>X25519 (RFC 7748), on libcrypto where it loads and on our own ladder otherwise.</summary>
 /// <remarks>
-/// Our own Montgomery ladder over <see cref="Field25519"/> rather than a library call: a handshake initiation
-/// (which anyone can replay) costs two DHs, and nothing may be allocated per bad packet. Every call works in
-/// stack memory only, runs the same instruction sequence whatever the key, and wipes its secret state before
+/// <para>
+/// libcrypto's X25519 (<see cref="OpenSslX25519"/>) runs assembly field arithmetic and is about twice as fast as
+/// the ladder here; it is called without managed allocation, so a replayed or forged initiation (two DHs, sent by
+/// anyone) still allocates nothing. The backend is chosen once per process (<see cref="AutoBackend"/>), the same
+/// pattern as <see cref="TransportCipher.AutoBackend"/>.
+/// </para>
+/// <para>
+/// The portable fallback is our own Montgomery ladder over <see cref="Field25519"/>: every call works in stack
+/// memory only, runs the same instruction sequence whatever the key, and wipes its secret state before
 /// returning. (Registers and spill slots of the field routines cannot be wiped from managed code.)
+/// </para>
 /// </remarks>
 internal static class X25519
 {
@@ -23,6 +30,18 @@ internal static class X25519
         9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
+
+    /// <summary>
+    /// libcrypto when it loads and reproduces RFC 7748's known answers (<see cref="OpenSslX25519.IsSupported"/>),
+    /// else the managed ladder. Measured with tests/TsNet.Benchmarks X25519Benchmarks.
+    /// </summary>
+    public static X25519Backend AutoBackend { get; } = OpenSslX25519.IsSupported ? X25519Backend.OpenSsl : X25519Backend.Managed;
+
+    /// <summary>
+    /// The backend of the overloads without one and of new <see cref="X25519StaticKey"/>s: <see cref="AutoBackend"/>
+    /// unless a benchmark switches it (once, before it builds endpoints) to compare backends in one process.
+    /// </summary>
+    internal static X25519Backend Backend { get; set; } = AutoBackend;
 
     /// <summary>32 random bytes, clamped.</summary>
     public static void GeneratePrivateKey(Span<byte> privateKey)
@@ -39,22 +58,63 @@ internal static class X25519
         privateKey[31] = (byte)((privateKey[31] & 127) | 64);
     }
 
-    public static void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    public static void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey) =>
+        DerivePublicKey(privateKey, publicKey, Backend);
+
+    /// <summary>X25519(privateKey, 9) on the given backend. The output may alias the input.</summary>
+    public static void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey, X25519Backend backend)
     {
         CheckKeyLength(privateKey.Length, nameof(privateKey));
         CheckKeyLength(publicKey.Length, nameof(publicKey));
-        ScalarMult(privateKey, BasePoint, publicKey);
+        if (Resolve(backend) == X25519Backend.OpenSsl)
+        {
+            OpenSslX25519.DerivePublicKey(privateKey, publicKey);
+        }
+        else
+        {
+            ScalarMult(privateKey, BasePoint, publicKey);
+        }
     }
 
     /// <summary>False when the result is all zero (low-order point): the caller must reject.</summary>
-    public static bool TrySharedSecret(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret)
+    public static bool TrySharedSecret(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret) =>
+        TrySharedSecret(privateKey, publicKey, sharedSecret, Backend);
+
+    /// <summary>
+    /// X25519(privateKey, publicKey) on the given backend; false, with an all-zero output, when the result is all
+    /// zero. Both backends clamp the scalar themselves, ignore bit 255 of u and treat u in [p, 2^255) as its
+    /// residue. The output may alias the inputs.
+    /// </summary>
+    public static bool TrySharedSecret(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret, X25519Backend backend)
     {
         CheckKeyLength(privateKey.Length, nameof(privateKey));
         CheckKeyLength(publicKey.Length, nameof(publicKey));
         CheckKeyLength(sharedSecret.Length, nameof(sharedSecret));
+        if (Resolve(backend) == X25519Backend.OpenSsl)
+        {
+            return OpenSslX25519.TrySharedSecret(privateKey, publicKey, sharedSecret);
+        }
+
         ScalarMult(privateKey, publicKey, sharedSecret);
         return !IsAllZero(sharedSecret);
     }
+
+    /// <summary>Whether <paramref name="backend"/> can be used in this process.</summary>
+    public static bool IsSupported(X25519Backend backend) => backend switch
+    {
+        X25519Backend.Auto or X25519Backend.Managed => true,
+        X25519Backend.OpenSsl => OpenSslX25519.IsSupported,
+        _ => false,
+    };
+
+    private static X25519Backend Resolve(X25519Backend backend) => backend switch
+    {
+        X25519Backend.Auto => AutoBackend,
+        X25519Backend.Managed => X25519Backend.Managed,
+        X25519Backend.OpenSsl when OpenSslX25519.IsSupported => X25519Backend.OpenSsl,
+        X25519Backend.OpenSsl => throw new PlatformNotSupportedException("libcrypto X25519 is not available."),
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown X25519 backend."),
+    };
 
     /// <summary>
     /// RFC 7748 §5: X25519(k, u) with k clamped and bit 255 of u ignored; u values in [p, 2^255) are used as

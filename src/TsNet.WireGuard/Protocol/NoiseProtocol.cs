@@ -82,7 +82,7 @@ internal static class NoiseProtocol
     /// find the peer. <paramref name="chainKey"/> and <paramref name="hash"/> carry the state to <see cref="TryFinishInitiation"/>.
     /// </summary>
     public static bool TryOpenInitiationStatic(
-        ReadOnlySpan<byte> localStaticPrivate,
+        X25519StaticKey localStatic,
         ReadOnlySpan<byte> localStaticPublic,
         ReadOnlySpan<byte> message,
         Span<byte> chainKey,
@@ -98,7 +98,7 @@ internal static class NoiseProtocol
             MixHash(hash, ephemeral, hash);
             NoiseKdf.Kdf1(NoiseConstants.InitialChainKey, ephemeral, chainKey);
 
-            if (!X25519.TrySharedSecret(localStaticPrivate, ephemeral, shared))
+            if (!localStatic.TrySharedSecret(ephemeral, shared))
             {
                 return false;
             }
@@ -169,6 +169,8 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
+        Span<byte> ephemeralShared = stackalloc byte[KeySize];
+        Span<byte> staticShared = stackalloc byte[KeySize];
         try
         {
             handshake.ChainKey.CopyTo(chainKey);
@@ -183,10 +185,14 @@ internal static class NoiseProtocol
             MixHash(hash, ephemeralPublic, hash);
             NoiseKdf.Kdf1(chainKey, ephemeralPublic, chainKey);
 
-            if (!MixResponseSecrets(chainKey, hash, ephemeralPrivate, handshake.RemoteEphemeral, ephemeralPrivate, remoteStatic, presharedKey, key))
+            // DH(e_r, E_i), then DH(e_r, S_i).
+            if (!X25519.TrySharedSecret(ephemeralPrivate, handshake.RemoteEphemeral, ephemeralShared)
+                || !X25519.TrySharedSecret(ephemeralPrivate, remoteStatic, staticShared))
             {
                 return false;
             }
+
+            MixResponseSecrets(chainKey, hash, ephemeralShared, staticShared, presharedKey, key);
 
             var encryptedNothing = message.Slice(MessageLayout.ResponseEmpty, MessageLayout.TagSize);
             ChaCha20Poly1305Aead.Seal(key, 0, ReadOnlySpan<byte>.Empty, hash, encryptedNothing);
@@ -203,13 +209,15 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(ephemeralShared);
+            CryptographicOperations.ZeroMemory(staticShared);
         }
     }
 
     /// <summary>Consumes message 2 (§3.4) for a handshake in state InitiationCreated; on success moves it to ResponseConsumed.</summary>
     public static bool ConsumeResponse(
         Handshake handshake,
-        ReadOnlySpan<byte> localStaticPrivate,
+        X25519StaticKey localStatic,
         ReadOnlySpan<byte> presharedKey,
         ReadOnlySpan<byte> message)
     {
@@ -221,6 +229,8 @@ internal static class NoiseProtocol
         Span<byte> chainKey = stackalloc byte[KeySize];
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
+        Span<byte> ephemeralShared = stackalloc byte[KeySize];
+        Span<byte> staticShared = stackalloc byte[KeySize];
         try
         {
             handshake.ChainKey.CopyTo(chainKey);
@@ -229,10 +239,14 @@ internal static class NoiseProtocol
             MixHash(hash, ephemeral, hash);
             NoiseKdf.Kdf1(chainKey, ephemeral, chainKey);
 
-            if (!MixResponseSecrets(chainKey, hash, handshake.LocalEphemeralPrivate, ephemeral, localStaticPrivate, ephemeral, presharedKey, key))
+            // DH(e_i, E_r), then DH(s_i, E_r): the same two secrets the responder computed from its side.
+            if (!X25519.TrySharedSecret(handshake.LocalEphemeralPrivate, ephemeral, ephemeralShared)
+                || !localStatic.TrySharedSecret(ephemeral, staticShared))
             {
                 return false;
             }
+
+            MixResponseSecrets(chainKey, hash, ephemeralShared, staticShared, presharedKey, key);
 
             var encryptedNothing = message.Slice(MessageLayout.ResponseEmpty, MessageLayout.TagSize);
             if (!ChaCha20Poly1305Aead.Open(key, 0, encryptedNothing, hash, Span<byte>.Empty))
@@ -253,6 +267,8 @@ internal static class NoiseProtocol
         {
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(ephemeralShared);
+            CryptographicOperations.ZeroMemory(staticShared);
         }
     }
 
@@ -264,39 +280,24 @@ internal static class NoiseProtocol
     /// The part of message 2 both sides compute alike (§3.3 steps 3–5, §3.4 steps 3–5): mix the ephemeral-ephemeral
     /// and the ephemeral-static secrets into C, then the preshared key, yielding the AEAD key and τ for H.
     /// </summary>
-    private static bool MixResponseSecrets(
+    private static void MixResponseSecrets(
         Span<byte> chainKey,
         Span<byte> hash,
-        ReadOnlySpan<byte> firstPrivate,
-        ReadOnlySpan<byte> firstPublic,
-        ReadOnlySpan<byte> secondPrivate,
-        ReadOnlySpan<byte> secondPublic,
+        ReadOnlySpan<byte> ephemeralShared,
+        ReadOnlySpan<byte> staticShared,
         ReadOnlySpan<byte> presharedKey,
         Span<byte> key)
     {
-        Span<byte> shared = stackalloc byte[KeySize];
         Span<byte> tau = stackalloc byte[KeySize];
         try
         {
-            if (!X25519.TrySharedSecret(firstPrivate, firstPublic, shared))
-            {
-                return false;
-            }
-
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
-            if (!X25519.TrySharedSecret(secondPrivate, secondPublic, shared))
-            {
-                return false;
-            }
-
-            NoiseKdf.Kdf1(chainKey, shared, chainKey);
+            NoiseKdf.Kdf1(chainKey, ephemeralShared, chainKey);
+            NoiseKdf.Kdf1(chainKey, staticShared, chainKey);
             NoiseKdf.Kdf3(chainKey, presharedKey, chainKey, tau, key);
             MixHash(hash, tau, hash);
-            return true;
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(shared);
             CryptographicOperations.ZeroMemory(tau);
         }
     }

@@ -89,7 +89,7 @@ internal sealed partial class WireGuardEndpoint
         Span<byte> timestamp = stackalloc byte[Tai64N.Size];
         try
         {
-            if (!NoiseProtocol.TryOpenInitiationStatic(_privateKey, _publicKey, message, chainKey, hash, initiatorStatic))
+            if (!NoiseProtocol.TryOpenInitiationStatic(_staticKey, _publicKey, message, chainKey, hash, initiatorStatic))
             {
                 Counters.Drop(WireGuardDropReason.InvalidInitiation);
                 return;
@@ -154,7 +154,7 @@ internal sealed partial class WireGuardEndpoint
 
         var peer = entry.Peer;
         var handshake = peer.Handshake;
-        if (handshake.LocalIndex != receiver || !NoiseProtocol.ConsumeResponse(handshake, _privateKey, peer.PresharedKey, message))
+        if (handshake.LocalIndex != receiver || !NoiseProtocol.ConsumeResponse(handshake, _staticKey, peer.PresharedKey, message))
         {
             Counters.Drop(WireGuardDropReason.InvalidResponse);
             return;

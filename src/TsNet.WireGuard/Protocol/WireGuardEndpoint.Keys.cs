@@ -27,6 +27,9 @@ internal sealed partial class WireGuardEndpoint
             throw new ArgumentException("The new key's public key is a configured peer's.", nameof(privateKey));
         }
 
+        var staticKey = new X25519StaticKey(privateKey);
+        _staticKey.Dispose();
+        _staticKey = staticKey;
         privateKey.CopyTo(_privateKey);
         publicKey.CopyTo(_publicKey);
         Wipe(publicKey);

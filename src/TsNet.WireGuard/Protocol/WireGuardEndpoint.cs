@@ -21,6 +21,9 @@ internal sealed partial class WireGuardEndpoint
 {
     private readonly byte[] _privateKey;
     private readonly byte[] _publicKey = new byte[32];
+
+    // The static key as libcrypto objects made once (two of a handshake's DHs use it); replaced with the key.
+    private X25519StaticKey _staticKey;
     private readonly WireGuardEndpointOptions _options;
     private readonly WireGuardTimerSettings _timers;
     private readonly PacketBufferPool _pool;
@@ -40,6 +43,7 @@ internal sealed partial class WireGuardEndpoint
         _pool = options.Pool;
         _privateKey = options.PrivateKey.ToArray();
         X25519.DerivePublicKey(_privateKey, _publicKey);
+        _staticKey = new X25519StaticKey(_privateKey);
         _cookieChecker = new CookieChecker(_publicKey);
     }
 

@@ -5,10 +5,10 @@ using BcX25519 = Org.BouncyCastle.Math.EC.Rfc7748.X25519;
 namespace TsNet.Tests.Crypto;
 
 /// <summary>
-/// RFC 7748 conformance of the managed X25519: §5.2 vectors and iterations, input decoding (bit 255, u ≥ p),
-/// low-order inputs, agreement with BouncyCastle (the implementation it replaced) and no allocation per call.
+/// RFC 7748 conformance of each X25519 backend: §5.2 vectors and iterations, input decoding (bit 255, u ≥ p),
+/// low-order inputs, agreement with BouncyCastle (the implementation the ladder replaced) and no allocation per call.
 /// </summary>
-public class X25519Rfc7748Tests
+public abstract class X25519Rfc7748Tests
 {
     private const string AlicePrivate = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
     private const string BobPublic = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
@@ -17,6 +17,9 @@ public class X25519Rfc7748Tests
     private static readonly BigInteger P = (BigInteger.One << 255) - 19;
 
     private static int Scale => TestScale.Factor;
+
+    /// <summary>The implementation under test: every test runs against each backend (see the sealed subclasses).</summary>
+    private protected abstract X25519Backend Backend { get; }
 
     [Theory]
     [InlineData( // RFC 7748 §5.2, first vector
@@ -30,7 +33,7 @@ public class X25519Rfc7748Tests
     public void Section52_Vectors(string scalar, string u, string expected)
     {
         byte[] output = new byte[X25519.KeySize];
-        X25519.TrySharedSecret(Hex.Decode(scalar), Hex.Decode(u), output).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(scalar), Hex.Decode(u), output, Backend).Should().BeTrue();
         Hex.Encode(output).Should().Be(expected);
     }
 
@@ -64,11 +67,11 @@ public class X25519Rfc7748Tests
     {
         // The ladder consumes both inputs before writing, so in-place use works.
         byte[] buffer = Hex.Decode(BobPublic);
-        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), buffer, buffer).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), buffer, buffer, Backend).Should().BeTrue();
         Hex.Encode(buffer).Should().Be(AliceBobShared);
 
         byte[] key = Hex.Decode(AlicePrivate);
-        X25519.DerivePublicKey(key, key);
+        X25519.DerivePublicKey(key, key, Backend);
         Hex.Encode(key).Should().Be("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
     }
 
@@ -97,7 +100,7 @@ public class X25519Rfc7748Tests
     }
 
     [Theory]
-    [MemberData(nameof(LowOrderInputs))]
+    [MemberData(nameof(LowOrderInputs), MemberType = typeof(X25519Rfc7748Tests))]
     public void LowOrderInputs_GiveAllZero_AndAreRejected(string u)
     {
         byte[] privateKey = new byte[32];
@@ -107,7 +110,7 @@ public class X25519Rfc7748Tests
         {
             random.NextBytes(privateKey);
             shared.AsSpan().Fill(0xaa);
-            X25519.TrySharedSecret(privateKey, Hex.Decode(u), shared).Should().BeFalse();
+            X25519.TrySharedSecret(privateKey, Hex.Decode(u), shared, Backend).Should().BeFalse();
             shared.Should().OnlyContain(b => b == 0);
         }
     }
@@ -121,14 +124,14 @@ public class X25519Rfc7748Tests
         byte[] actual = new byte[32];
         for (int r = 2; r < 19; r++) // p + r for every r that keeps the value below 2^255 (0 and 1 are low order)
         {
-            X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(r)), expected).Should().BeTrue();
-            X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(P + r)), actual).Should().BeTrue();
+            X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(r)), expected, Backend).Should().BeTrue();
+            X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(P + r)), actual, Backend).Should().BeTrue();
             actual.Should().Equal(expected, $"u = p + {r} must act as u = {r}");
         }
 
         // p + 9 is the base point.
-        X25519.DerivePublicKey(privateKey, expected);
-        X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(P + 9)), actual).Should().BeTrue();
+        X25519.DerivePublicKey(privateKey, expected, Backend);
+        X25519.TrySharedSecret(privateKey, Hex.Decode(ToHex(P + 9)), actual, Backend).Should().BeTrue();
         actual.Should().Equal(expected);
     }
 
@@ -138,14 +141,14 @@ public class X25519Rfc7748Tests
         byte[] bobPublic = Hex.Decode(BobPublic);
         bobPublic[31] |= 0x80;
         byte[] shared = new byte[32];
-        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), bobPublic, shared).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), bobPublic, shared, Backend).Should().BeTrue();
         Hex.Encode(shared).Should().Be(AliceBobShared);
 
         // 2^256 - 1 decodes as 2^255 - 1 = p + 18.
         byte[] allOnes = Enumerable.Repeat((byte)0xff, 32).ToArray();
         byte[] expected = new byte[32];
-        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), Hex.Decode(ToHex(18)), expected).Should().BeTrue();
-        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), allOnes, shared).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), Hex.Decode(ToHex(18)), expected, Backend).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), allOnes, shared, Backend).Should().BeTrue();
         shared.Should().Equal(expected);
     }
 
@@ -159,8 +162,8 @@ public class X25519Rfc7748Tests
         unclamped[31] |= 0x80;
         unclamped[31] &= 0xbf;
         byte[] expected = new byte[32], actual = new byte[32];
-        X25519.DerivePublicKey(clamped, expected);
-        X25519.DerivePublicKey(unclamped, actual);
+        X25519.DerivePublicKey(clamped, expected, Backend);
+        X25519.DerivePublicKey(unclamped, actual, Backend);
         actual.Should().Equal(expected);
         unclamped[0].Should().Be((byte)(clamped[0] | 7), "the caller's key is not modified");
     }
@@ -183,12 +186,12 @@ public class X25519Rfc7748Tests
                 u[31] |= (byte)(i % 20 == 19 ? 0x80 : 0);
             }
 
-            bool ok = X25519.TrySharedSecret(k, u, ours);
+            bool ok = X25519.TrySharedSecret(k, u, ours, Backend);
             BcX25519.ScalarMult(k, 0, u, 0, reference, 0);
             ours.Should().Equal(reference, $"k = {Hex.Encode(k)}, u = {Hex.Encode(u)}");
             ok.Should().Be(reference.Any(b => b != 0));
 
-            X25519.DerivePublicKey(k, ours);
+            X25519.DerivePublicKey(k, ours, Backend);
             BcX25519.ScalarMultBase(k, 0, reference, 0);
             ours.Should().Equal(reference, $"public key of k = {Hex.Encode(k)}");
         }
@@ -201,28 +204,28 @@ public class X25519Rfc7748Tests
         byte[] publicKey = Hex.Decode(BobPublic);
         byte[] lowOrder = new byte[32];
         byte[] output = new byte[32];
-        X25519.TrySharedSecret(privateKey, publicKey, output); // warm up: JIT, static data
-        X25519.TrySharedSecret(privateKey, lowOrder, output);
-        X25519.DerivePublicKey(privateKey, output);
+        X25519.TrySharedSecret(privateKey, publicKey, output, Backend); // warm up: JIT, static data
+        X25519.TrySharedSecret(privateKey, lowOrder, output, Backend);
+        X25519.DerivePublicKey(privateKey, output, Backend);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
-            X25519.TrySharedSecret(privateKey, (i & 1) == 0 ? publicKey : lowOrder, output);
+            X25519.TrySharedSecret(privateKey, (i & 1) == 0 ? publicKey : lowOrder, output, Backend);
         }
 
-        X25519.DerivePublicKey(privateKey, output);
+        X25519.DerivePublicKey(privateKey, output, Backend);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         allocated.Should().Be(0);
     }
 
     // RFC 7748 §5.2: k, u = X25519(k, u), k.
-    private static void Iterate(byte[] k, byte[] u, int iterations)
+    private void Iterate(byte[] k, byte[] u, int iterations)
     {
         byte[] next = new byte[32];
         for (int i = 0; i < iterations; i++)
         {
-            X25519.TrySharedSecret(k, u, next);
+            X25519.TrySharedSecret(k, u, next, Backend);
             k.CopyTo(u, 0);
             next.CopyTo(k, 0);
         }
@@ -236,4 +239,16 @@ public class X25519Rfc7748Tests
         value.TryWriteBytes(bytes, out _, isUnsigned: true, isBigEndian: false).Should().BeTrue();
         return Hex.Encode(bytes);
     }
+}
+
+/// <summary>X25519Rfc7748Tests against libcrypto (<see cref="OpenSslX25519"/>); fails, rather than skips, without libcrypto.</summary>
+public sealed class OpenSslX25519Rfc7748Tests : X25519Rfc7748Tests
+{
+    private protected override X25519Backend Backend => X25519Backend.OpenSsl;
+}
+
+/// <summary>X25519Rfc7748Tests against the managed ladder (the portable fallback).</summary>
+public sealed class ManagedX25519Rfc7748Tests : X25519Rfc7748Tests
+{
+    private protected override X25519Backend Backend => X25519Backend.Managed;
 }

@@ -2,13 +2,16 @@ using TsNet.WireGuard.Crypto;
 
 namespace TsNet.Tests.Crypto;
 
-public class X25519Tests
+public abstract class X25519Tests
 {
     private const string AlicePrivate = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
     private const string AlicePublic = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
     private const string BobPrivate = "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
     private const string BobPublic = "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
     private const string Shared = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+
+    /// <summary>The implementation under test: every test runs against each backend (see the sealed subclasses).</summary>
+    private protected abstract X25519Backend Backend { get; }
 
     [Theory]
     [InlineData(AlicePrivate, AlicePublic)] // RFC 7748 §6.1
@@ -18,7 +21,7 @@ public class X25519Tests
     public void DerivePublicKey_MatchesKnownAnswer(string privateKey, string expectedPublicKey)
     {
         byte[] publicKey = new byte[X25519.KeySize];
-        X25519.DerivePublicKey(Hex.Decode(privateKey), publicKey);
+        X25519.DerivePublicKey(Hex.Decode(privateKey), publicKey, Backend);
         Hex.Encode(publicKey).Should().Be(expectedPublicKey);
     }
 
@@ -29,7 +32,7 @@ public class X25519Tests
     public void TrySharedSecret_MatchesKnownAnswer(string privateKey, string publicKey, string expected)
     {
         byte[] shared = new byte[X25519.KeySize];
-        X25519.TrySharedSecret(Hex.Decode(privateKey), Hex.Decode(publicKey), shared).Should().BeTrue();
+        X25519.TrySharedSecret(Hex.Decode(privateKey), Hex.Decode(publicKey), shared, Backend).Should().BeTrue();
         Hex.Encode(shared).Should().Be(expected);
     }
 
@@ -43,7 +46,7 @@ public class X25519Tests
     public void TrySharedSecret_RejectsLowOrderPoints(string publicKey)
     {
         byte[] shared = new byte[X25519.KeySize];
-        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), Hex.Decode(publicKey), shared).Should().BeFalse();
+        X25519.TrySharedSecret(Hex.Decode(AlicePrivate), Hex.Decode(publicKey), shared, Backend).Should().BeFalse();
         shared.Should().OnlyContain(b => b == 0);
     }
 
@@ -55,12 +58,12 @@ public class X25519Tests
         X25519.GeneratePrivateKey(b);
         (a[0] & 7).Should().Be(0);
         (a[31] & 0xc0).Should().Be(0x40);
-        X25519.DerivePublicKey(a, aPublic);
-        X25519.DerivePublicKey(b, bPublic);
+        X25519.DerivePublicKey(a, aPublic, Backend);
+        X25519.DerivePublicKey(b, bPublic, Backend);
 
         byte[] ab = new byte[32], ba = new byte[32];
-        X25519.TrySharedSecret(a, bPublic, ab).Should().BeTrue();
-        X25519.TrySharedSecret(b, aPublic, ba).Should().BeTrue();
+        X25519.TrySharedSecret(a, bPublic, ab, Backend).Should().BeTrue();
+        X25519.TrySharedSecret(b, aPublic, ba, Backend).Should().BeTrue();
         ab.Should().Equal(ba);
     }
 
@@ -73,4 +76,16 @@ public class X25519Tests
         key[31].Should().Be(0x7f);
         key.AsSpan(1, 30).ToArray().Should().OnlyContain(b => b == 0xff);
     }
+}
+
+/// <summary>X25519Tests against libcrypto (<see cref="OpenSslX25519"/>); fails, rather than skips, without libcrypto.</summary>
+public sealed class OpenSslX25519Tests : X25519Tests
+{
+    private protected override X25519Backend Backend => X25519Backend.OpenSsl;
+}
+
+/// <summary>X25519Tests against the managed ladder (the portable fallback).</summary>
+public sealed class ManagedX25519Tests : X25519Tests
+{
+    private protected override X25519Backend Backend => X25519Backend.Managed;
 }

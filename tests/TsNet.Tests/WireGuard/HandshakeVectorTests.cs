@@ -68,7 +68,7 @@ public sealed class HandshakeVectorTests
         var chainKey = new byte[32];
         var hash = new byte[32];
         var recoveredStatic = new byte[32];
-        NoiseProtocol.TryOpenInitiationStatic(s_responderPrivate, s_responderPublic, message1, chainKey, hash, recoveredStatic).Should().BeTrue();
+        NoiseProtocol.TryOpenInitiationStatic(new X25519StaticKey(s_responderPrivate), s_responderPublic, message1, chainKey, hash, recoveredStatic).Should().BeTrue();
         recoveredStatic.Should().Equal(s_initiatorPublic);
         var recoveredTimestamp = new byte[Tai64N.Size];
         NoiseProtocol.TryFinishInitiation(staticStatic, message1, chainKey, hash, recoveredTimestamp).Should().BeTrue();
@@ -87,7 +87,7 @@ public sealed class HandshakeVectorTests
         Hex.Encode(responderHandshake.Hash).Should().Be("1373946d6b5d0038e69ac1a72a59e42700e8b48e48144b78722e9336380578ab");
 
         // Initiator consumes message 2.
-        NoiseProtocol.ConsumeResponse(initiatorHandshake, s_initiatorPrivate, new byte[32], message2).Should().BeTrue();
+        NoiseProtocol.ConsumeResponse(initiatorHandshake, new X25519StaticKey(s_initiatorPrivate), new byte[32], message2).Should().BeTrue();
         initiatorHandshake.RemoteIndex.Should().Be(ResponderIndex);
         initiatorHandshake.ChainKey.Should().Equal(responderHandshake.ChainKey);
         Hex.Encode(initiatorHandshake.ChainKey).Should().Be("b798cb0d698b0fad7db1cbf5aea4f6d50c5fdecdba893d07d92a49b0fac83fce");
@@ -115,9 +115,9 @@ public sealed class HandshakeVectorTests
         var psk = Hex.Range(1, 32);
         NoiseProtocol.CreateResponse(responder, s_initiatorPublic, psk, s_responderEphemeral, 2, message2);
 
-        NoiseProtocol.ConsumeResponse(initiator, s_initiatorPrivate, new byte[32], message2).Should().BeFalse();
+        NoiseProtocol.ConsumeResponse(initiator, new X25519StaticKey(s_initiatorPrivate), new byte[32], message2).Should().BeFalse();
         initiator.State.Should().Be(HandshakeState.InitiationCreated, "a failed response leaves the handshake untouched");
-        NoiseProtocol.ConsumeResponse(initiator, s_initiatorPrivate, psk, message2).Should().BeTrue();
+        NoiseProtocol.ConsumeResponse(initiator, new X25519StaticKey(s_initiatorPrivate), psk, message2).Should().BeTrue();
     }
 
     [Fact]

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using TsNet.Packets.Buffers;
+using TsNet.WireGuard.Crypto;
+using TsNet.WireGuard.Protocol;
+
+namespace TsNet.Benchmarks.Crypto;
+
+/// <summary>
+/// <c>crypto-cpu [--rounds N]</c>: handshakes, X25519 and the 1420-byte transport AEAD timed in this thread's CPU
+/// time (CLOCK_THREAD_CPUTIME_ID), before and after each lever in alternating rounds. CPU time, like
+/// <c>openssl speed</c>'s default divisor (user CPU time), does not stretch when other processes share the cores,
+/// so the figures compare with openssl's even on a busy machine; wall-clock BenchmarkDotNet figures do not.
+/// Linux only (clock_gettime).
+/// </summary>
+internal static class CryptoCpuCommand
+{
+    private const int ClockThreadCpuTime = 3;
+    private const int PacketSize = 1420;
+
+    public static int Run(string[] args)
+    {
+        int rounds = args.Length >= 2 && args[0] == "--rounds" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        Console.WriteLine($"crypto-cpu: {rounds} alternating rounds, CPU time of this thread; load {File.ReadAllText("/proc/loadavg").Trim()}");
+
+        var handshakes = new Dictionary<string, HandshakePair>
+        {
+            ["handshake, managed X25519"] = new(X25519Backend.Managed),
+            ["handshake, libcrypto X25519"] = new(X25519Backend.OpenSsl),
+        };
+        byte[] privateKey = new byte[32], publicKey = new byte[32], output = new byte[32];
+        X25519.GeneratePrivateKey(privateKey);
+        X25519.DerivePublicKey(privateKey, publicKey);
+        using var staticKey = new X25519StaticKey(privateKey, X25519Backend.OpenSsl);
+        byte[] key = new byte[32];
+        Random.Shared.NextBytes(key);
+        using var previous = new PreviousOpenSslTransportCipher(key);
+        using var current = TransportCipher.Create(key, TransportCipherBackend.OpenSsl);
+        byte[] packet = new byte[PacketSize], tag = new byte[16], sealedPacket = new byte[PacketSize], sealedTag = new byte[16];
+        current.Seal(0, sealedPacket, sealedTag);
+        ulong counter = 1;
+
+        var cases = new List<(string Name, int Ops, Action<int> Body)>();
+        foreach (var (name, pair) in handshakes)
+        {
+            cases.Add((name, 200, n => pair.Run(n)));
+        }
+
+        cases.Add(("X25519 managed", 500, n => { for (int i = 0; i < n; i++) { X25519.TrySharedSecret(privateKey, publicKey, output, X25519Backend.Managed); } }));
+        cases.Add(("X25519 libcrypto one-shot", 500, n => { for (int i = 0; i < n; i++) { X25519.TrySharedSecret(privateKey, publicKey, output, X25519Backend.OpenSsl); } }));
+        cases.Add(("X25519 libcrypto static key", 500, n => { for (int i = 0; i < n; i++) { staticKey.TrySharedSecret(publicKey, output); } }));
+        cases.Add(("X25519 public key managed", 500, n => { for (int i = 0; i < n; i++) { X25519.DerivePublicKey(privateKey, output, X25519Backend.Managed); } }));
+        cases.Add(("X25519 public key libcrypto", 500, n => { for (int i = 0; i < n; i++) { X25519.DerivePublicKey(privateKey, output, X25519Backend.OpenSsl); } }));
+        cases.Add(("seal 1420 B previous", 200_000, n => { for (int i = 0; i < n; i++) { previous.Seal(counter++, packet, tag); } }));
+        cases.Add(("seal 1420 B", 200_000, n => { for (int i = 0; i < n; i++) { current.Seal(counter++, packet, tag); } }));
+        cases.Add(("open 1420 B previous", 200_000, n => { for (int i = 0; i < n; i++) { sealedPacket.CopyTo(packet, 0); previous.Open(0, packet, sealedTag); } }));
+        cases.Add(("open 1420 B", 200_000, n => { for (int i = 0; i < n; i++) { sealedPacket.CopyTo(packet, 0); current.Open(0, packet, sealedTag); } }));
+        cases.Add(("memcpy 1420 B (part of open)", 200_000, n => { for (int i = 0; i < n; i++) { sealedPacket.CopyTo(packet, 0); } }));
+
+        foreach (var (_, ops, body) in cases)
+        {
+            body(Math.Max(1, ops / 10)); // warm-up: JIT tiers, per-thread contexts
+        }
+
+        var best = new double[cases.Count];
+        Array.Fill(best, double.MaxValue);
+        var allocated = new long[cases.Count];
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int c = 0; c < cases.Count; c++)
+            {
+                var (_, ops, body) = cases[c];
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                double start = ThreadCpuSeconds();
+                body(ops);
+                double perOp = (ThreadCpuSeconds() - start) / ops;
+                allocated[c] = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / ops;
+                best[c] = Math.Min(best[c], perOp);
+            }
+        }
+
+        Console.WriteLine("case                               CPU per op (best round)   rate              allocated/op");
+        for (int c = 0; c < cases.Count; c++)
+        {
+            var (name, _, _) = cases[c];
+            string rate = name.StartsWith("seal", StringComparison.Ordinal) || name.StartsWith("open", StringComparison.Ordinal) || name.StartsWith("memcpy", StringComparison.Ordinal)
+                ? $"{PacketSize / best[c] / 1e9:F3} GB/s"
+                : $"{1 / best[c]:F0} /s";
+            Console.WriteLine($"{name,-34} {best[c] * 1e6,12:F3} us   {rate,18}   {allocated[c],6} B");
+        }
+
+        Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    private static unsafe double ThreadCpuSeconds()
+    {
+        Timespec t;
+        if (clock_gettime(ClockThreadCpuTime, &t) != 0)
+        {
+            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed.");
+        }
+
+        return t.Seconds + (t.Nanoseconds * 1e-9);
+    }
+
+    [DllImport("libc", SetLastError = false)]
+    private static extern unsafe int clock_gettime(int clockId, Timespec* time);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    // The HandshakeBenchmarks scenario (both ends in this thread) with endpoints built under one X25519 backend;
+    // the process-wide default is switched to that backend around each run so the per-call DHs use it too.
+    private sealed class HandshakePair
+    {
+        private readonly X25519Backend _backend;
+        private readonly PacketBufferPool _pool = new();
+        private readonly WireGuardEndpoint _a;
+        private readonly WireGuardEndpoint _b;
+        private readonly WireGuardPeer _peerAtA;
+        private readonly Capture _outputA = new();
+        private readonly Capture _outputB = new();
+        private readonly UnderlayAddress _addressA = UnderlayAddress.FromIPv4([127, 0, 0, 1], 1);
+        private readonly UnderlayAddress _addressB = UnderlayAddress.FromIPv4([127, 0, 0, 1], 2);
+        private long _now = TimeSpan.FromHours(1).Ticks;
+
+        public HandshakePair(X25519Backend backend)
+        {
+            _backend = backend;
+            X25519.Backend = backend;
+            var timers = WireGuardTimerSettings.Default with { HandshakeInitiationRate = TimeSpan.Zero };
+            _a = new WireGuardEndpoint(new WireGuardEndpointOptions { PrivateKey = NewKey(), Pool = _pool, Timers = timers });
+            _b = new WireGuardEndpoint(new WireGuardEndpointOptions { PrivateKey = NewKey(), Pool = _pool, Timers = timers });
+            _peerAtA = _a.AddPeer(_b.PublicKey);
+            _b.AddPeer(_a.PublicKey);
+            _a.ConfigureEndpoint(_peerAtA, _addressB);
+            X25519.Backend = X25519.AutoBackend;
+        }
+
+        public void Run(int count)
+        {
+            X25519.Backend = _backend;
+            for (int i = 0; i < count; i++)
+            {
+                long before = _peerAtA.HandshakesCompleted;
+                _now += TimeSpan.FromSeconds(6).Ticks;
+                _a.InitiateHandshake(_peerAtA, _now, _outputA);
+                _b.ReceiveDatagram(_outputA.Take(), _addressA, _now, 0, _outputB);
+                _a.ReceiveDatagram(_outputB.Take(), _addressB, _now, 0, _outputA);
+                _outputA.Clear();
+                Debug.Assert(_peerAtA.HandshakesCompleted == before + 1 || _peerAtA.Current is not null);
+            }
+
+            X25519.Backend = X25519.AutoBackend;
+            if (_peerAtA.Current is null)
+            {
+                throw new InvalidOperationException("Handshake did not complete.");
+            }
+        }
+
+        private static byte[] NewKey()
+        {
+            var key = new byte[32];
+            X25519.GeneratePrivateKey(key);
+            return key;
+        }
+    }
+
+    private sealed class Capture : IWireGuardOutput
+    {
+        private PacketBuffer? _last;
+
+        public void SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
+        {
+            _last?.Return();
+            _last = datagram;
+        }
+
+        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet) => packet.Return();
+
+        public PacketBuffer Take()
+        {
+            var last = _last ?? throw new InvalidOperationException("Nothing was sent.");
+            _last = null;
+            return last;
+        }
+
+        public void Clear()
+        {
+            _last?.Return();
+            _last = null;
+        }
+    }
+}
