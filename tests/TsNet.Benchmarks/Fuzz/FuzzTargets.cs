@@ -11,6 +11,7 @@ internal static class FuzzTargets
         ("ip", () => new PacketViewsTarget()),
         ("stun", () => new StunFuzzTarget()),
         ("derp", () => new DerpFramesTarget()),
+        ("relay", () => new RelayFuzzTarget()),
     ];
 
     /// <summary>The factory for <paramref name="name"/>, or null.</summary>
