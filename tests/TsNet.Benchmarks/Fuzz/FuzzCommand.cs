@@ -79,6 +79,11 @@ internal static class FuzzCommand
             findings += result.Findings.Count;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"target={name} inputs={result.Inputs} seconds={result.Elapsed.TotalSeconds:F1} inputs/s={result.InputsPerSecond:F0} findings={result.Findings.Count}{(result.StoppedEarly ? " (stopped early)" : "")}"));
+            if (result.Description.Length > 0)
+            {
+                output.WriteLine($"  {name}: {result.Description}");
+            }
+
             output.Flush();
         }
 

@@ -24,4 +24,7 @@ internal sealed record FuzzRunResult(string Target, long Inputs, TimeSpan Elapse
 {
     /// <summary>Inputs per second over the whole run.</summary>
     public double InputsPerSecond => Elapsed.TotalSeconds > 0 ? Inputs / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The target's own account of the run (<see cref="IFuzzTarget.Describe"/>).</summary>
+    public string Description { get; init; } = "";
 }

@@ -71,7 +71,10 @@ internal sealed class FuzzRunner
         var inputs = Interlocked.Read(ref _executed);
         lock (_findings)
         {
-            return new FuzzRunResult(_name, inputs, clock.Elapsed, [.. _findings], FindingCount >= _maxFindings && inputs < count);
+            return new FuzzRunResult(_name, inputs, clock.Elapsed, [.. _findings], FindingCount >= _maxFindings && inputs < count)
+            {
+                Description = worker.Abandoned ? "" : worker.Target?.Describe() ?? "",
+            };
         }
     }
 
@@ -121,6 +124,8 @@ internal sealed class FuzzRunner
 
         public volatile bool Abandoned;
 
+        public IFuzzTarget? Target { get; private set; }
+
         public static Worker Start(FuzzRunner runner, long start, long end)
         {
             var worker = new Worker(runner, start, end);
@@ -134,6 +139,7 @@ internal sealed class FuzzRunner
             try
             {
                 target = _runner._create();
+                Target = target;
             }
             catch (Exception ex)
             {

@@ -11,6 +11,7 @@ internal static class FuzzTargets
         ("ip", () => new PacketViewsTarget()),
         ("stun", () => new StunFuzzTarget()),
         ("derp", () => new DerpFramesTarget()),
+        ("wireguard", () => new WireGuardFuzzTarget()),
         ("relay", () => new RelayFuzzTarget()),
     ];
 

@@ -15,6 +15,9 @@ internal interface IFuzzTarget
 
     /// <summary>Feeds one input.</summary>
     void Execute(byte[] input);
+
+    /// <summary>How deep the inputs got (counters of the code under test), printed after the run; empty when nothing to say.</summary>
+    string Describe() => "";
 }
 
 /// <summary>An invariant the target checks after an input (a view outside its buffer, an unbounded queue): a finding.</summary>

@@ -65,6 +65,8 @@ internal sealed class DerpFramesTarget : IFuzzTarget
 
     public long Frames { get; private set; }
 
+    public string Describe() => $"frames read after the ServerKey {Frames}";
+
     public void Execute(byte[] input)
     {
         try

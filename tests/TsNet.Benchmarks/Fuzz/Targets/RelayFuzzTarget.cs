@@ -34,6 +34,9 @@ internal sealed class RelayFuzzTarget : IFuzzTarget
     private readonly RelayServerCore _server;
     private RelayHandshakeClient _client;
     private long _now = TimeSpan.FromHours(1).Ticks;
+    private readonly long[] _outcomes = new long[8];
+    private long _challengesAnswered;
+    private long _peerDiscoOpened;
 
     public RelayFuzzTarget()
     {
@@ -49,6 +52,8 @@ internal sealed class RelayFuzzTarget : IFuzzTarget
         }
 
         _client = NewClient();
+        Bind(_aPrivate, _bPublic, s_addressA);
+        Bind(_bPrivate, _aPublic, s_addressB);
         var a = new DiscoKey(_aPublic);
         var b = new DiscoKey(_bPublic);
         var txId = Enumerable.Range(1, DiscoPing.TxIdLength).Select(i => (byte)i).ToArray();
@@ -127,9 +132,14 @@ internal sealed class RelayFuzzTarget : IFuzzTarget
         }
     }
 
+    public string Describe() =>
+        "server outcomes " + string.Join(", ", Enum.GetValues<RelayPacketOutcome>().Select(o => $"{o}={_outcomes[(int)o & 7]}"))
+        + $"; legs bound {_server.LegsBound}; client answered {_challengesAnswered} challenges, opened {_peerDiscoOpened} peer disco";
+
     private void Server(ReadOnlySpan<byte> datagram, in UnderlayAddress from)
     {
         var outcome = _server.HandlePacket(datagram, from, _now, _reply, out var replyLength, out _);
+        _outcomes[(int)outcome & 7]++;
         if (replyLength < 0 || replyLength > _reply.Length || outcome == RelayPacketOutcome.Reply && replyLength == 0)
         {
             throw new FuzzInvariantException($"relay server outcome {outcome} with reply length {replyLength}");
@@ -140,12 +150,14 @@ internal sealed class RelayFuzzTarget : IFuzzTarget
     {
         if (_client.HandleChallenge(datagram, s_stranger, _inner) > 0)
         {
+            _challengesAnswered++;
             _client = NewClient();
         }
 
         var opened = _client.OpenPeerDisco(datagram, _inner);
         if (opened > 0)
         {
+            _peerDiscoOpened++;
             ParseMessage(_inner.AsSpan(0, opened));
         }
     }
@@ -173,6 +185,20 @@ internal sealed class RelayFuzzTarget : IFuzzTarget
         new GeneveHeader(0, control, GeneveHeader.ProtocolDisco, Vni).Encode(_sealed);
         var length = GeneveHeader.Length + DiscoPacket.Seal(senderPublic, shared, _nonce, inner, _sealed.AsSpan(GeneveHeader.Length));
         return _sealed.AsSpan(0, length);
+    }
+
+    /// <summary>Binds one leg the real way (Bind, Challenge, Answer), so data between the legs is forwarded.</summary>
+    private void Bind(byte[] privateKey, byte[] remotePublic, in UnderlayAddress address)
+    {
+        var client = new RelayHandshakeClient(privateKey, new DiscoKey(_serverPublic), new DiscoKey(remotePublic), Vni, 1);
+        var bind = new byte[RelayHandshakeClient.HandshakeDatagramLength];
+        client.WriteBind(bind);
+        if (_server.HandlePacket(bind, address, _now, _reply, out var challengeLength, out _) != RelayPacketOutcome.Reply
+            || client.HandleChallenge(_reply.AsSpan(0, challengeLength), address, _inner) is var answerLength && answerLength <= 0
+            || _server.HandlePacket(_inner.AsSpan(0, answerLength), address, _now, _reply, out _, out _) != RelayPacketOutcome.Consumed)
+        {
+            throw new InvalidOperationException("binding a relay leg failed");
+        }
     }
 
     private RelayHandshakeClient NewClient() =>

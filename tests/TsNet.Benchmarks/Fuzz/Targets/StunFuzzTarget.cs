@@ -23,6 +23,8 @@ internal sealed class StunFuzzTarget : IFuzzTarget, IPathOutput
     private readonly List<(UnderlayAddress To, byte[] Request)> _requests = [];
     private NetcheckCore _core;
     private long _now = TimeSpan.FromHours(1).Ticks;
+    private long _answered;
+    private long _parsed;
 
     public StunFuzzTarget()
     {
@@ -55,7 +57,7 @@ internal sealed class StunFuzzTarget : IFuzzTarget, IPathOutput
     {
         _ = StunMessage.IsStun(input);
         _ = StunMessage.IsBindingMessage(input);
-        if (StunBindingResponse.TryParse(input, out var id, out var mapped) && (id.Length != 12 || mapped.IsDerp))
+        if (StunBindingResponse.TryParse(input, out var id, out var mapped) && ++_parsed > 0 && (id.Length != 12 || mapped.IsDerp))
         {
             throw new FuzzInvariantException("a parsed response has a transaction id that is not 12 bytes or a DERP address");
         }
@@ -63,7 +65,10 @@ internal sealed class StunFuzzTarget : IFuzzTarget, IPathOutput
         _now += TimeSpan.TicksPerMillisecond;
         foreach (var server in s_servers)
         {
-            _core.ReceiveStun(input, server, _now);
+            if (_core.ReceiveStun(input, server, _now))
+            {
+                _answered++;
+            }
         }
 
         _core.Poll(_now, this);
@@ -72,6 +77,8 @@ internal sealed class StunFuzzTarget : IFuzzTarget, IPathOutput
             _core = NewCore();
         }
     }
+
+    public string Describe() => $"binding responses parsed {_parsed}, probes answered {_answered}";
 
     void IPathOutput.SendUdp(in UnderlayAddress destination, ReadOnlySpan<byte> datagram) => _requests.Add((destination, datagram.ToArray()));
 
