@@ -13,6 +13,7 @@ internal static class FuzzTargets
         ("derp", () => new DerpFramesTarget()),
         ("wireguard", () => new WireGuardFuzzTarget()),
         ("relay", () => new RelayFuzzTarget()),
+        ("control", () => new ControlMapTarget()),
     ];
 
     /// <summary>The factory for <paramref name="name"/>, or null.</summary>
