@@ -13,6 +13,7 @@ internal static class FuzzTargets
         ("derp", () => new DerpFramesTarget()),
         ("wireguard", () => new WireGuardFuzzTarget()),
         ("relay", () => new RelayFuzzTarget()),
+        ("tcp", () => new TcpCoreTarget()),
         ("control", () => new ControlMapTarget()),
     ];
 

@@ -26,13 +26,16 @@ internal sealed class WireGuardFuzzTarget : IFuzzTarget
     private readonly Node _b;
     private long _now = TimeSpan.FromHours(1).Ticks;
     private long _inputs;
+    private long _sealedByA;
+    private readonly WireGuardPeer _atA;
+    private readonly WireGuardPeer _atB;
 
     public WireGuardFuzzTarget()
     {
         _a = new Node(this, s_addressA, 1);
         _b = new Node(this, s_addressB, 2);
-        var atA = _a.Endpoint.AddPeer(_b.Endpoint.PublicKey);
-        var atB = _b.Endpoint.AddPeer(_a.Endpoint.PublicKey);
+        var atA = _atA = _a.Endpoint.AddPeer(_b.Endpoint.PublicKey);
+        var atB = _atB = _b.Endpoint.AddPeer(_a.Endpoint.PublicKey);
         _a.Endpoint.SetAllowedIps(atA, [(IPAddress.Parse("10.0.0.2"), 32)]);
         _b.Endpoint.SetAllowedIps(atB, [(IPAddress.Parse("10.0.0.1"), 32), (IPAddress.Parse("fd00::1"), 128)]);
         _a.Endpoint.ConfigureEndpoint(atA, s_addressB);
@@ -70,6 +73,18 @@ internal sealed class WireGuardFuzzTarget : IFuzzTarget
             throw new InvalidOperationException($"expected at least five seed messages, got {corpus.Count}");
         }
 
+        // Inner packets from A's allowed addresses, for the inputs A seals (every eighth).
+        var ipv4 = (byte[])PacketCorpus.Ipv4UdpDns.Clone();
+        ipv4[12] = 10;
+        ipv4[13] = 0;
+        ipv4[14] = 0;
+        ipv4[15] = 1;
+        var ipv6 = (byte[])PacketCorpus.Ipv6Udp.Clone();
+        ipv6.AsSpan(8, 16).Clear();
+        ipv6[8] = 0xfd;
+        ipv6[23] = 1;
+        corpus.Add(ipv4);
+        corpus.Add(ipv6);
         Corpus = corpus;
     }
 
@@ -82,7 +97,31 @@ internal sealed class WireGuardFuzzTarget : IFuzzTarget
         _inputs++;
         _now += TimeSpan.TicksPerMillisecond;
         var from = (_inputs % 7) switch { 0 => s_stranger, 1 => s_addressB, _ => s_addressA };
-        _b.Receive(input, from, pendingHandshakes: _inputs % 4 == 0 ? 100_000 : 0);
+        switch (_inputs % 8)
+        {
+            case 5 when input.Length >= MessageLayout.TransportHeaderSize && input[0] == MessageLayout.TypeTransport && _atB.Current is { } current:
+                // Aimed at the live keypair, so the AEAD and replay checks (not the index lookup) reject it.
+                BinaryPrimitives.WriteUInt32LittleEndian(input.AsSpan(MessageLayout.TransportReceiver), current.LocalIndex);
+                _b.Receive(input, from, 0);
+                break;
+            case 6:
+                // The input as the plaintext of a genuine transport message: the inner-packet checks see it.
+                var packet = _pool.Rent();
+                input.AsSpan(0, Math.Min(input.Length, 1400)).CopyTo(packet.Append(Math.Min(input.Length, 1400)));
+                _a.Endpoint.SendPacket(_atA, packet, _now, _a);
+                foreach (var message in _a.TakeSent())
+                {
+                    _sealedByA++;
+                    _b.Receive(message, s_addressA, 0);
+                }
+
+                Pump();
+                break;
+            default:
+                _b.Receive(input, from, pendingHandshakes: _inputs % 4 == 0 ? 100_000 : 0);
+                break;
+        }
+
         if (_now >= _b.Endpoint.NextDeadline)
         {
             _b.Endpoint.Poll(_now, _b);
@@ -105,7 +144,7 @@ internal sealed class WireGuardFuzzTarget : IFuzzTarget
 
     public string Describe() =>
         "B's drops: " + string.Join(", ", _b.Endpoint.Counters.Snapshot().Where(kv => kv.Value > 0).Select(kv => $"{kv.Key}={kv.Value}"))
-        + $"; cookie replies sent {_b.Endpoint.Counters.CookieRepliesSent}; A-B handshakes {_b.Endpoint.Peers.Single().HandshakesCompleted}";
+        + $"; cookie replies sent {_b.Endpoint.Counters.CookieRepliesSent}; messages sealed by A {_sealedByA}; B delivered {_b.Delivered}; handshakes completed at A {_atA.HandshakesCompleted}, at B {_atB.HandshakesCompleted}";
 
     private void Pump()
     {
@@ -181,7 +220,13 @@ internal sealed class WireGuardFuzzTarget : IFuzzTarget
             datagram.Return();
         }
 
-        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet) => packet.Return();
+        public long Delivered { get; private set; }
+
+        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet)
+        {
+            Delivered++;
+            packet.Return();
+        }
 
         public List<byte[]> TakeSent()
         {
