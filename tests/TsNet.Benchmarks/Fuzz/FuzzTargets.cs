@@ -14,6 +14,7 @@ internal static class FuzzTargets
         ("wireguard", () => new WireGuardFuzzTarget()),
         ("relay", () => new RelayFuzzTarget()),
         ("tcp", () => new TcpCoreTarget()),
+        ("netstack", () => new NetstackTarget()),
         ("control", () => new ControlMapTarget()),
     ];
 
