@@ -16,6 +16,7 @@ internal static class FuzzTargets
         ("tcp", () => new TcpCoreTarget()),
         ("netstack", () => new NetstackTarget()),
         ("control", () => new ControlMapTarget()),
+        ("socks5", () => new Socks5Target()),
     ];
 
     /// <summary>The factory for <paramref name="name"/>, or null.</summary>
