@@ -16,6 +16,7 @@ internal static class FuzzTargets
         ("tcp", () => new TcpCoreTarget()),
         ("netstack", () => new NetstackTarget()),
         ("control", () => new ControlMapTarget()),
+        ("noise", () => new ControlNoiseTarget()),
         ("socks5", () => new Socks5Target()),
     ];
 
