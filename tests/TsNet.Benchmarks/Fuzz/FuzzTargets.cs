@@ -13,6 +13,7 @@ internal static class FuzzTargets
         ("derp", () => new DerpFramesTarget()),
         ("wireguard", () => new WireGuardFuzzTarget()),
         ("relay", () => new RelayFuzzTarget()),
+        ("disco", () => new DiscoPathTarget()),
         ("tcp", () => new TcpCoreTarget()),
         ("netstack", () => new NetstackTarget()),
         ("control", () => new ControlMapTarget()),
