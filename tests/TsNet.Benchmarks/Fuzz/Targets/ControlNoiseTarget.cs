@@ -9,7 +9,10 @@ namespace TsNet.Benchmarks.Fuzz.Targets;
 /// Noise transport records (<see cref="ControlNoiseStream"/>: record framing, AEAD open, the early payload probe and
 /// its JSON) read to the end. Byte 0 bit 0 clear: the rest is the raw stream. Set: the rest is plaintext the target
 /// seals into records with the session's receive key (record sizes from byte 1), so mutated plaintext (early payload
-/// magic, length, JSON) gets past authentication. Documented rejection: <see cref="ControlTransportException"/>.
+/// magic, length, JSON) gets past authentication. Byte 0 bit 1 (raw streams): the Noise handshake answer follows the
+/// HTTP head, read as ControlDialer reads it (header, payload, <see cref="ControlHandshake.ReadResponse"/> or the
+/// server's error message); a fuzzer cannot forge an answer that authenticates, so the records after it are read with
+/// fixed keys whatever the answer did. Documented rejection: <see cref="ControlTransportException"/>.
 /// </summary>
 internal sealed class ControlNoiseTarget : IFuzzTarget
 {
@@ -19,6 +22,8 @@ internal sealed class ControlNoiseTarget : IFuzzTarget
     private readonly byte[] _read = new byte[8192];
     private long _plaintextBytes;
     private long _earlyPayloads;
+    private long _handshakes;
+    private Lazy<ControlHandshake> _handshake = new(NewHandshake);
 
     public ControlNoiseTarget()
     {
@@ -35,6 +40,8 @@ internal sealed class ControlNoiseTarget : IFuzzTarget
             [1, 0, .. http2],
             [0, .. s_upgrade, .. Seal([.. earlyFrame, .. http2], 64)],
             [0, .. s_upgrade, .. Seal(http2, 10)],
+            [2, .. s_upgrade, ControlNoise.ResponseType, 0, 48, .. Enumerable.Range(0, 48).Select(i => (byte)i), .. Seal([.. earlyFrame, .. http2], 100)],
+            [2, .. s_upgrade, ControlNoise.ErrorType, 0, 12, .. "server busy!"u8],
             [0, .. "HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\n\r\nnot allowed!"u8],
             [0, .. "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"u8],
         ];
@@ -44,7 +51,13 @@ internal sealed class ControlNoiseTarget : IFuzzTarget
 
     public int MaxInputLength => 12 * 1024;
 
-    public string Describe() => $"plaintext bytes read {_plaintextBytes}, early payloads parsed {_earlyPayloads}";
+    public string Describe() => $"plaintext bytes read {_plaintextBytes}, early payloads parsed {_earlyPayloads}, handshake answers read {_handshakes}";
+
+    private static ControlHandshake NewHandshake() => new(
+        MachinePrivateKey.FromBytes(Enumerable.Range(70, 32).Select(i => (byte)i).ToArray()),
+        MachinePublicKey.FromBytes(Enumerable.Range(110, 32).Select(i => (byte)i).ToArray()),
+        protocolVersion: 106,
+        Enumerable.Range(150, 32).Select(i => (byte)i).ToArray());
 
     public void Execute(byte[] input)
     {
@@ -58,18 +71,46 @@ internal sealed class ControlNoiseTarget : IFuzzTarget
             : [.. s_upgrade, .. Seal(input.AsSpan(Math.Min(2, input.Length)), input.Length > 1 ? input[1] : 1)];
         try
         {
-            ReadAsync(stream).AsTask().GetAwaiter().GetResult();
+            ReadAsync(stream, withHandshake: (input[0] & 3) == 2).AsTask().GetAwaiter().GetResult();
         }
         catch (ControlTransportException)
         {
         }
     }
 
-    private async ValueTask ReadAsync(byte[] bytes)
+    private async ValueTask ReadAsync(byte[] bytes, bool withHandshake)
     {
         var transport = new MemoryStream(bytes, writable: false);
         var reader = new PrefixReader(transport);
         await ControlUpgrade.ReadResponseAsync(reader, default).ConfigureAwait(false);
+        if (withHandshake)
+        {
+            var header = await reader.ReadExactlyAsync(ControlNoise.HeaderSize, default).ConfigureAwait(false);
+            if (header is null)
+            {
+                return;
+            }
+
+            var length = ControlHandshake.ParseServerHeader(header, out _);
+            var payload = await reader.ReadExactlyAsync(length, default).ConfigureAwait(false);
+            if (payload is null)
+            {
+                return;
+            }
+
+            try
+            {
+                _ = _handshake.Value.ReadResponse([.. header, .. payload]);
+            }
+            catch (ControlTransportException)
+            {
+                // Expected for everything but a genuine answer; the records are read regardless (see the summary).
+            }
+
+            _handshakes++;
+            _handshake = new Lazy<ControlHandshake>(NewHandshake);
+        }
+
         var keys = new ControlSessionKeys(_sendKey, _receiveKey, new byte[32], MachinePublicKey.FromBytes(new byte[32]), 1);
         await using var noise = new ControlNoiseStream(transport, keys, reader.Remaining, expectEarlyPayload: true);
         int read;
