@@ -18,6 +18,7 @@ internal static class FuzzTargets
         ("netstack", () => new NetstackTarget()),
         ("control", () => new ControlMapTarget()),
         ("noise", () => new ControlNoiseTarget()),
+        ("controljson", () => new ControlJsonTarget()),
         ("socks5", () => new Socks5Target()),
     ];
 

@@ -18,4 +18,18 @@ public sealed class FuzzFindingTests
 
         execute.Should().NotThrow();
     }
+
+    /// <summary>
+    /// controljson, seed 1, index 209: a /key answer with invalid UTF-8 (0xFF) inside a string escaped
+    /// <see cref="TsNet.Control.Transport.ControlKeyClient.Parse"/> as an InvalidOperationException.
+    /// </summary>
+    [Fact]
+    public void ControlJson_Seed1Index209_InvalidUtf8InTheKeyAnswer_IsARejection()
+    {
+        const string input = "007B226C65676163795075626C69634B6579223A226DFF65793A303030303030303030303030303030303030303030303038643063336135633966363764626430616565346530623135227D";
+
+        var execute = () => new ControlJsonTarget().Execute(Convert.FromHexString(input));
+
+        execute.Should().NotThrow();
+    }
 }

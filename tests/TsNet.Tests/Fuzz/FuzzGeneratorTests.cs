@@ -14,7 +14,7 @@ public sealed class FuzzGeneratorTests
         static IFuzzTarget[] Targets() =>
         [
             new PacketViewsTarget(), new StunFuzzTarget(), new DerpFramesTarget(), new RelayFuzzTarget(), new DiscoPathTarget(),
-            new TcpCoreTarget(), new NetstackTarget(), new ControlMapTarget(), new ControlNoiseTarget(),
+            new TcpCoreTarget(), new NetstackTarget(), new ControlMapTarget(), new ControlNoiseTarget(), new ControlJsonTarget(),
         ];
 
         var first = Targets();
