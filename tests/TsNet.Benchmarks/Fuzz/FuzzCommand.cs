@@ -6,7 +6,9 @@ namespace TsNet.Benchmarks.Fuzz;
 /// <c>fuzz [--target NAME|all] [--count N] [--seed S] [--start I] [--hang-seconds T] [--max-findings M]</c>: runs
 /// seeded inputs through each target in turn and prints one line per target (inputs, seconds, inputs/s, findings)
 /// and a <c>FINDING</c> line per finding. Input i of a target is a function of (seed, i), so <c>--start</c> resumes a
-/// run and a finding's seed and index reproduce it. Exit code 1 when anything was found, 2 on bad arguments.
+/// run and a finding's seed and index reproduce it. Stateful targets (wireguard, relay, disco, stun, netstack) carry
+/// their state from input to input; a resumed run sends the same inputs into a fresh state, and the hex of a finding
+/// is what a unit test replays. Exit code 1 when anything was found, 2 on bad arguments.
 /// </summary>
 internal static class FuzzCommand
 {

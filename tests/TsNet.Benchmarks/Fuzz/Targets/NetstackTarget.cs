@@ -44,8 +44,28 @@ internal sealed class NetstackTarget : IFuzzTarget
             _udp.Add(socket!);
         }
 
-        // The echo request fixtures are addressed to 100.64.0.2 / fd7a:115c:a1e0::2 already; so are the SYN and the DNS query's siblings.
-        Corpus = PacketCorpus.All;
+        // The fixtures as they are, and readdressed to this core (with checksums fixed), so most reach a handler.
+        var v4 = IPAddress.Parse("100.64.0.2").GetAddressBytes();
+        var v6 = IPAddress.Parse("fd7a:115c:a1e0::2").GetAddressBytes();
+        var corpus = new List<byte[]>(PacketCorpus.All);
+        foreach (var fixture in PacketCorpus.All)
+        {
+            var copy = (byte[])fixture.Clone();
+            switch (copy[0] >> 4)
+            {
+                case 4:
+                    v4.CopyTo(copy, 16);
+                    break;
+                case 6:
+                    v6.CopyTo(copy, 24);
+                    break;
+            }
+
+            ChecksumFixer.Fix(copy);
+            corpus.Add(copy);
+        }
+
+        Corpus = corpus;
     }
 
     public IReadOnlyList<byte[]> Corpus { get; }
