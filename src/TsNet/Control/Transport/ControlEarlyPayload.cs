@@ -55,9 +55,16 @@ internal sealed record ControlEarlyPayload(string Json, string? NodeKeyChallenge
     }
 
     /// <summary>Parses the JSON of an early payload.</summary>
-    /// <exception cref="ControlTransportException">Not a JSON object.</exception>
+    /// <exception cref="ControlTransportException">Not UTF-8, or not a JSON object.</exception>
     public static ControlEarlyPayload Parse(ReadOnlySpan<byte> json)
     {
+        // The JSON reader checks structure, not the UTF-8 inside strings: that surfaces later as an
+        // InvalidOperationException when a name or value is read (found by the fuzz command).
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new ControlTransportException("early payload is not valid UTF-8");
+        }
+
         try
         {
             var reader = new Utf8JsonReader(json);

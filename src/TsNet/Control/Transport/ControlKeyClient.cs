@@ -33,9 +33,16 @@ internal static class ControlKeyClient
     }
 
     /// <summary>Parses <c>{"legacyPublicKey":"mkey:…","publicKey":"mkey:…"}</c>.</summary>
-    /// <exception cref="ControlTransportException">Not that JSON, or <c>publicKey</c> missing, malformed or zero.</exception>
+    /// <exception cref="ControlTransportException">Not UTF-8, not that JSON, or <c>publicKey</c> missing, malformed or zero.</exception>
     public static ServerKeys Parse(ReadOnlySpan<byte> json)
     {
+        // The JSON reader checks structure, not the UTF-8 inside strings: that surfaces later as an
+        // InvalidOperationException when a name or value is read (found by the fuzz command).
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new ControlTransportException("/key answer is not valid UTF-8");
+        }
+
         string? publicText = null;
         string? legacyText = null;
         try

@@ -29,6 +29,17 @@ public class ControlKeyClientTests
     public void Parse_RejectsUnusableAnswers(string body)
         => FluentActions.Invoking(() => ControlKeyClient.Parse(Encoding.UTF8.GetBytes(body))).Should().Throw<ControlTransportException>();
 
+    /// <summary>The JSON of the fuzz campaign's controljson finding (seed 1, index 209): 0xFF inside the legacy key's text.</summary>
+    [Fact]
+    public void Parse_InvalidUtf8_IsAControlTransportException()
+    {
+        var json = Convert.FromHexString("7B226C65676163795075626C69634B6579223A226DFF65793A303030303030303030303030303030303030303030303038643063336135633966363764626430616565346530623135227D");
+
+        var parse = () => ControlKeyClient.Parse(json);
+
+        parse.Should().Throw<ControlTransportException>().WithMessage("*UTF-8*");
+    }
+
     [Fact]
     public async Task Fetch_SendsVersionAndParses()
     {
