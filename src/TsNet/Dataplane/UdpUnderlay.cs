@@ -168,6 +168,13 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
             _batchReceiver = new UdpBatchReceiver(sockets, this);
             _batchReceiver.Start();
             _receivers = [_batchReceiver.Completion];
+            // A receive thread that dies leaves the node deaf: say so when it happens, not at dispose.
+            _batchReceiver.Completion.ContinueWith(
+                static (task, state) => LogBatchedReceiveFailed(((UdpUnderlay)state!)._logger, task.Exception!.GetBaseException()),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
             return;
         }
 
@@ -401,9 +408,9 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
             {
                 await batch.StopAsync().ConfigureAwait(false);
             }
-            catch (SocketException ex)
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
             {
-                LogReceiveFailed(_logger, ex.SocketErrorCode);
+                // Logged when the thread failed (the continuation in Start).
             }
         }
 
@@ -413,7 +420,7 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
         {
             await Task.WhenAll(_receivers).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
         {
             // Receive loops end by cancellation or a closed socket (a batched receiver's failure was logged above).
         }
@@ -432,4 +439,7 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
 
     [LoggerMessage(EventId = 1830, Level = LogLevel.Debug, Message = "Underlay receives with recvmmsg on {Sockets} socket(s), UDP GRO on {GroSockets}")]
     private static partial void LogBatchedReceive(ILogger logger, int sockets, int groSockets);
+
+    [LoggerMessage(EventId = 1831, Level = LogLevel.Error, Message = "The underlay's receive thread failed; no more datagrams are received on this port")]
+    private static partial void LogBatchedReceiveFailed(ILogger logger, Exception exception);
 }

@@ -198,7 +198,7 @@ internal sealed unsafe class UdpBatchReceiver
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno != LinuxUdp.EIntr)
                 {
-                    throw new SocketException(errno);
+                    throw new IOException("poll on the underlay sockets failed: " + Marshal.GetPInvokeErrorMessage(errno));
                 }
 
                 continue;
