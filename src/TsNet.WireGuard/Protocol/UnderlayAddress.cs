@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -127,15 +128,20 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
         }
     }
 
-    /// <summary>Writes the address into a socket address of the matching family (for <c>SendToAsync</c>).</summary>
+    /// <summary>
+    /// Writes the address into a socket address made for the matching family (for <c>SendTo</c>). The family bytes
+    /// stay as the <see cref="SocketAddress"/> constructor wrote them: the buffer holds the platform's native
+    /// <c>sockaddr</c>, whose family value (AF_INET6 is 10 on Linux, 30 on macOS) and layout are not .NET's.
+    /// </summary>
     public void WriteTo(SocketAddress socketAddress)
     {
         ArgumentNullException.ThrowIfNull(socketAddress);
+        // Debug only: reading Family is a native call, and this runs per send.
+        Debug.Assert(socketAddress.Family == (IsIPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork), "the socket address was made for the other family");
         var buffer = socketAddress.Buffer.Span;
         if (IsIPv6)
         {
-            buffer[..28].Clear();
-            BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)AddressFamily.InterNetworkV6);
+            buffer[2..28].Clear();
             BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
             BinaryPrimitives.WriteUInt64BigEndian(buffer[8..], _high);
             BinaryPrimitives.WriteUInt64BigEndian(buffer[16..], _low);
@@ -144,8 +150,7 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
         }
         else
         {
-            buffer[..16].Clear();
-            BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)AddressFamily.InterNetwork);
+            buffer[2..16].Clear();
             BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
             BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], (uint)_low);
             socketAddress.Size = 16;

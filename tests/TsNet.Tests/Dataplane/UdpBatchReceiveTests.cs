@@ -18,16 +18,24 @@ public sealed class UdpBatchReceiveTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task GsoBatch_ArrivesCoalesced_AndIsSplitIntoTheOriginalDatagrams()
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task GsoBatch_ArrivesCoalesced_AndIsSplitIntoTheOriginalDatagrams(string loopback)
     {
+        var address = IPAddress.Parse(loopback);
         var inbound = Channel.CreateUnbounded<UnderlayDatagram>();
         await using var receiver = UdpUnderlay.Bind(0, new PacketBufferPool(), inbound.Writer, _ => { }, NullLogger.Instance, UdpReceivePath.Batched);
         receiver.ReceivePath.Should().Be(UdpReceivePath.Batched, "64-bit Linux has recvmmsg");
         receiver.Start();
         await using var sender = UdpUnderlay.Bind(0, new PacketBufferPool(), Channel.CreateUnbounded<UnderlayDatagram>().Writer, _ => { }, NullLogger.Instance);
         sender.TryEnableGso(1312).Should().BeTrue();
-        var to = Loopback(receiver.Port);
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            receiver.Sockets.Should().HaveCount(2, "the test host has IPv6 loopback, so the underlay binds an IPv6 socket too");
+        }
+
+        var to = UnderlayAddress.FromIPEndPoint(new IPEndPoint(address, receiver.Port));
 
         // Two GSO sends of full-size segments and a shorter tail; each datagram's bytes say which one it is.
         var sent = new List<byte[]>();
@@ -43,10 +51,12 @@ public sealed class UdpBatchReceiveTests
             batch.Flush(sender);
         }
 
+        sender.SendDrops.Should().Be(0, "every GSO send was taken by the socket");
+
         var received = await ReadAsync(inbound.Reader, sent.Count);
 
         received.Select(d => d.Bytes).Should().Equal(sent, (a, b) => a.AsSpan().SequenceEqual(b));
-        received.Should().OnlyContain(d => d.Source == Loopback(sender.Port));
+        received.Should().OnlyContain(d => d.Source == UnderlayAddress.FromIPEndPoint(new IPEndPoint(address, sender.Port)));
         receiver.BatchReceiver!.CoalescedReceives.Should().BeGreaterThan(0, "a GSO send over loopback arrives as one GRO receive");
         receiver.BatchReceiver.Receives.Should().BeLessThan(sent.Count);
         receiver.InboundDrops.Should().Be(0);
