@@ -43,9 +43,18 @@ public sealed partial class TailnetServer
             var derp = CreateDerpClientSet(nodeKey, inbound);
             var disco = new DiscoPathCore(_options.DiscoKey.Bytes, nodeKey.PublicKey.Bytes);
             var netcheck = new NetcheckCore();
-            netcheck.ReportFinished += _ => ProbeHttpsLatencies(netcheck.RegionsWithoutStun);
+            netcheck.ReportFinished += _ =>
+            {
+                CurrentControlSession()?.UpdateDerpLatencies(netcheck.RegionLatencies);
+                ProbeHttpsLatencies(netcheck.RegionsWithoutStun);
+            };
             var layer = new MagicUnderlay(inner, derp, disco, netcheck, now, logger);
-            layer.HomeRegionChanged += OnHomeRegionChanged;
+            layer.HomeRegionChanged += region =>
+            {
+                // The latencies that chose the home go with it (HTTPS-measured regions arrive after the report).
+                CurrentControlSession()?.UpdateDerpLatencies(netcheck.RegionLatencies);
+                OnHomeRegionChanged(region);
+            };
             layer.PublicEndpointsChanged += endpoints => OnStunEndpointsChanged(layer, endpoints);
             return layer;
         };

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -129,31 +128,38 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
     }
 
     /// <summary>
-    /// Writes the address into a socket address made for the matching family (for <c>SendTo</c>). The family bytes
-    /// stay as the <see cref="SocketAddress"/> constructor wrote them: the buffer holds the platform's native
-    /// <c>sockaddr</c>, whose family value (AF_INET6 is 10 on Linux, 30 on macOS) and layout are not .NET's.
+    /// Writes the address into a socket address of the matching family (for <c>SendToAsync</c>). The family bytes are
+    /// left as the <see cref="SocketAddress"/> constructor wrote them: they hold the platform's value (AF_INET6 is 10 on
+    /// Linux, not <see cref="AddressFamily.InterNetworkV6"/> = 23), and a wrong one makes every send fail with EINVAL.
     /// </summary>
+    /// <exception cref="ArgumentException">The socket address is of the other family.</exception>
     public void WriteTo(SocketAddress socketAddress)
     {
         ArgumentNullException.ThrowIfNull(socketAddress);
-        // Debug only: reading Family is a native call, and this runs per send.
-        Debug.Assert(socketAddress.Family == (IsIPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork), "the socket address was made for the other family");
+        var expected = IsIPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        if (socketAddress.Family != expected)
+        {
+            throw new ArgumentException($"a {socketAddress.Family} socket address cannot hold {this}", nameof(socketAddress));
+        }
+
         var buffer = socketAddress.Buffer.Span;
         if (IsIPv6)
         {
+            // sockaddr_in6 after the family: port(2) flowinfo(4) addr(16) scope(4).
+            socketAddress.Size = 28;
             buffer[2..28].Clear();
             BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
             BinaryPrimitives.WriteUInt64BigEndian(buffer[8..], _high);
             BinaryPrimitives.WriteUInt64BigEndian(buffer[16..], _low);
             BinaryPrimitives.WriteUInt32LittleEndian(buffer[24..], _scopeId);
-            socketAddress.Size = 28;
         }
         else
         {
+            // sockaddr_in after the family: port(2) addr(4) zero(8).
+            socketAddress.Size = 16;
             buffer[2..16].Clear();
             BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], Port);
             BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], (uint)_low);
-            socketAddress.Size = 16;
         }
     }
 

@@ -27,6 +27,9 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     /// <summary>Pongs closer together than this (heartbeats every 3 s) continue a trusted path rather than confirm a new one.</summary>
     private static readonly long TrustLapse = TimeSpan.FromSeconds(7).Ticks;
 
+    /// <summary>At most one handshake nudge per peer this often from its inbound disco pings.</summary>
+    private static readonly long PingNudgeInterval = TimeSpan.FromSeconds(1).Ticks;
+
     private readonly Dictionary<uint, PeerRoute> _routes = [];
     private readonly List<Task> _retiredDerp = [];
     private DERPMap? _derpMap;
@@ -64,8 +67,9 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     public event Action<int>? HomeRegionChanged;
 
     /// <summary>
-    /// Raised on the loop task when a peer's direct path became trusted (a pong after none was): WireGuard may
-    /// handshake over it at once instead of waiting out a retry of a message that went down a path that failed.
+    /// Raised on the loop task when a peer's direct path became trusted (a pong after none was), or a peer's new disco
+    /// ping showed it can now reach us directly (at most once a second per peer): WireGuard may handshake at once
+    /// instead of waiting out a retry of a message that went down a path that failed or was not accepted yet.
     /// </summary>
     public event Action<WireGuardPeer>? DirectPathConfirmed;
 
@@ -271,12 +275,17 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         if (DiscoPacket.LooksLikeDisco(span))
         {
             var pongs = Disco.Counters.PongsReceived;
+            var answered = Disco.Counters.PongsSent;
             Disco.ReceiveUdpDisco(span, datagram.Source, now, this);
             var source = datagram.Source;
             datagram.Buffer.Return();
             if (Disco.Counters.PongsReceived != pongs)
             {
                 NoteDirectPath(source, now);
+            }
+            else if (Disco.Counters.PongsSent != answered)
+            {
+                NotePingedFrom(source, now);
             }
 
             return UnderlayReceiveResult.Consumed;
@@ -360,6 +369,24 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         {
             DirectPathConfirmed?.Invoke(route.Peer);
         }
+    }
+
+    /// <summary>
+    /// After a new disco ping over UDP was answered: the peer knows this address now, and a Tailscale peer accepts
+    /// WireGuard from an address only once its disco knows it — an initiation sprayed there before was dropped. The
+    /// pong went first; a handshake nudged now follows it instead of waiting out REKEY_TIMEOUT. At most one nudge per
+    /// peer per <see cref="PingNudgeInterval"/> (pings come every few seconds per address; a session ends the nudges).
+    /// </summary>
+    private void NotePingedFrom(in UnderlayAddress source, long now)
+    {
+        var id = Disco.PeerForUdpSource(source);
+        if (id == 0 || !_routes.TryGetValue(id, out var route) || now < route.NextPingNudge)
+        {
+            return;
+        }
+
+        route.NextPingNudge = now + PingNudgeInterval;
+        DirectPathConfirmed?.Invoke(route.Peer);
     }
 
     /// <summary>A DERP datagram: <c>source node key(32) ‖ packet</c>, from region <c>Source.Port</c>.</summary>
@@ -449,5 +476,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         public UnderlayAddress[] Spray { get; } = spray;
 
         public long TrustedUntilAtLeast { get; set; } = Timestamps.Never;
+
+        public long NextPingNudge { get; set; } = Timestamps.Never;
     }
 }

@@ -45,6 +45,15 @@ public sealed class PathsTwoRegionTests(ITestOutputHelper output)
             await tailnet.UpAsync(bound.Token);
             await WaitForHomeAsync(x, 1, bound.Token);
             await WaitForHomeAsync(y, 2, bound.Token);
+            foreach (var node in new[] { x, y })
+            {
+                // NetInfo.DERPLatency: what netcheck measured to both regions went to control with the home.
+                await node.Node.WaitUntilAsync(_ => node.ReportedLatencies.Count == 2, PathTimeout, "DERP latencies of both regions reported to control", bound.Token);
+                node.ReportedLatencies.Keys.Should().BeEquivalentTo(new[] { 1, 2 });
+                node.ReportedLatencies.Values.Should().OnlyContain(latency => latency > TimeSpan.Zero);
+                _log.Write($"[{node.Node.Name}] reported DERP latencies: {string.Join(", ", node.ReportedLatencies.Select(pair => $"{pair.Key}={pair.Value.TotalMilliseconds:0.00} ms"))}");
+            }
+
             await tailnet.PushAllAsync(bound.Token);
             await x.Node.WaitUntilAsync(_ => x.Node.HasPeer(y.Node.Server.PublicKey), PathTimeout, "seeing ynode", bound.Token);
             await y.Node.WaitUntilAsync(_ => y.Node.HasPeer(x.Node.Server.PublicKey), PathTimeout, "seeing xnode", bound.Token);

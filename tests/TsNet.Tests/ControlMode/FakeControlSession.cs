@@ -63,6 +63,11 @@ internal sealed class FakeControlSession(ControlSessionContext context) : IContr
     /// <summary>The last home DERP region the node reported.</summary>
     public int HomeDerp { get; private set; }
 
+    public void UpdateDerpLatencies(IReadOnlyDictionary<int, TimeSpan> latencies) => DerpLatencies = latencies;
+
+    /// <summary>The last DERP latencies the node reported.</summary>
+    public IReadOnlyDictionary<int, TimeSpan>? DerpLatencies { get; private set; }
+
     public Task LogoutAsync(CancellationToken cancellationToken)
     {
         LoggedOut = true;

@@ -83,23 +83,6 @@ public sealed class UdpReceiveParsingTests
         offset.Should().Be(length);
     }
 
-    [Theory]
-    [InlineData("127.0.0.1", 41641)]
-    [InlineData("fd7a:115c:a1e0::1", 443)]
-    [InlineData("fe80::1%2", 51820)]
-    public void SendAddress_IsTheNativeSockaddr_DotNetWouldWrite(string address, int port)
-    {
-        // The socket address buffer is the platform's sockaddr: its family value is the OS's, not .NET's enum.
-        var endPoint = new IPEndPoint(IPAddress.Parse(address), port);
-        var written = new System.Net.SocketAddress(endPoint.AddressFamily);
-
-        UnderlayAddress.FromIPEndPoint(endPoint).WriteTo(written);
-
-        written.Should().Be(endPoint.Serialize());
-        UnderlayAddress.TryFromSocketAddress(written, out var back).Should().BeTrue();
-        back.Should().Be(UnderlayAddress.FromIPEndPoint(endPoint));
-    }
-
     [Fact]
     public void SourceAddresses_AreReadFromTheKernelsSockaddr()
     {

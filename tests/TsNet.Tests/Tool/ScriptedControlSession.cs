@@ -62,6 +62,10 @@ internal sealed class ScriptedControlSession(Func<ControlSessionContext, IContro
     /// <summary>The last home DERP region the node reported.</summary>
     public int HomeDerp { get; private set; }
 
+    public void UpdateDerpLatencies(IReadOnlyDictionary<int, TimeSpan> latencies)
+    {
+    }
+
     public Task LogoutAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask DisposeAsync()

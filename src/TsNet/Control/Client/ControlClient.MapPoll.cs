@@ -18,7 +18,7 @@ internal sealed partial class ControlClient
         }
 
         var homeDerp = Volatile.Read(ref _homeDerp);
-        var request = ControlRequests.StreamingMap(_context, State, endpoints, homeDerp);
+        var request = ControlRequests.StreamingMap(_context, State, endpoints, homeDerp, Volatile.Read(ref _derpLatencies));
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ended = (int)StreamEnd.None;
         void End(StreamEnd why)
@@ -127,7 +127,7 @@ internal sealed partial class ControlClient
             try
             {
                 using var bound = Bound(LiteUpdateTimeout, cancellationToken);
-                await channel.SendLiteUpdateAsync(ControlRequests.LiteUpdate(_context, State, endpoints, homeDerp), bound.Token).ConfigureAwait(false);
+                await channel.SendLiteUpdateAsync(ControlRequests.LiteUpdate(_context, State, endpoints, homeDerp, Volatile.Read(ref _derpLatencies)), bound.Token).ConfigureAwait(false);
                 _sentEndpoints = endpoints;
                 Volatile.Write(ref _sentHomeDerp, homeDerp);
                 ControlClientLog.LiteUpdateSent(_logger, endpoints.Count);

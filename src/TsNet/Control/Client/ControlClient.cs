@@ -50,6 +50,7 @@ internal sealed partial class ControlClient : IControlSession
     private IReadOnlyList<IPEndPoint> _endpoints = [];
     private volatile IReadOnlyList<IPEndPoint>? _sentEndpoints;
     private int _homeDerp;
+    private IReadOnlyDictionary<string, double>? _derpLatencies;
     private int _sentHomeDerp;
     private IControlObserver? _observer;
     private CancellationTokenSource? _runCts;
@@ -149,6 +150,13 @@ internal sealed partial class ControlClient : IControlSession
         ArgumentOutOfRangeException.ThrowIfNegative(regionId);
         Volatile.Write(ref _homeDerp, regionId);
         _endpointsChanged.Writer.TryWrite(true);
+    }
+
+    /// <inheritdoc />
+    public void UpdateDerpLatencies(IReadOnlyDictionary<int, TimeSpan> latencies)
+    {
+        ArgumentNullException.ThrowIfNull(latencies);
+        Volatile.Write(ref _derpLatencies, NetInfoLatency.ToWire(latencies));
     }
 
     /// <inheritdoc />

@@ -8,9 +8,12 @@ namespace TsNet.Control.Client;
 /// <summary>Builds the session's requests from the context and the current state (protocol doc §8.1, §9.1). Pure.</summary>
 internal static class ControlRequests
 {
-    /// <summary>The Hostinfo sent with every request: host name, requested tags, advertised routes, home DERP region (0 = none yet).</summary>
-    public static Hostinfo Hostinfo(ControlSessionContext context, int homeDerp = 0) =>
-        HostinfoFactory.Create(context.Hostname, [.. context.AdvertiseRoutes], [.. context.AdvertiseTags], homeDerp);
+    /// <summary>
+    /// The Hostinfo sent with every request: host name, requested tags, advertised routes, home DERP region (0 = none
+    /// yet) and DERP latencies (wire form, see <see cref="NetInfoLatency"/>).
+    /// </summary>
+    public static Hostinfo Hostinfo(ControlSessionContext context, int homeDerp = 0, IReadOnlyDictionary<string, double>? derpLatency = null) =>
+        HostinfoFactory.Create(context.Hostname, [.. context.AdvertiseRoutes], [.. context.AdvertiseTags], homeDerp, derpLatency);
 
     /// <summary>
     /// A register request for the state's node key (and its old key when rotating). <paramref name="authKey"/> null:
@@ -40,7 +43,7 @@ internal static class ControlRequests
     };
 
     /// <summary>The streaming map poll (<c>Stream</c>, <c>KeepAlive</c>, zstd) carrying the latest endpoints.</summary>
-    public static MapRequest StreamingMap(ControlSessionContext context, ControlState state, IReadOnlyList<IPEndPoint> endpoints, int homeDerp = 0) => new()
+    public static MapRequest StreamingMap(ControlSessionContext context, ControlState state, IReadOnlyList<IPEndPoint> endpoints, int homeDerp = 0, IReadOnlyDictionary<string, double>? derpLatency = null) => new()
     {
         Version = context.CapabilityVersion,
         Compress = MapRequest.Zstd,
@@ -48,19 +51,19 @@ internal static class ControlRequests
         NodeKey = NodeKeyText(state.NodeKey),
         DiscoKey = ControlKeyText.Format(context.DiscoPublicKey),
         Stream = true,
-        Hostinfo = Hostinfo(context, homeDerp),
+        Hostinfo = Hostinfo(context, homeDerp, derpLatency),
         Endpoints = EndpointTexts(endpoints),
     };
 
     /// <summary>A lite update (<c>Stream:false, OmitPeers:true</c>): endpoints, disco key and Hostinfo without disturbing the poll.</summary>
-    public static MapRequest LiteUpdate(ControlSessionContext context, ControlState state, IReadOnlyList<IPEndPoint> endpoints, int homeDerp = 0) => new()
+    public static MapRequest LiteUpdate(ControlSessionContext context, ControlState state, IReadOnlyList<IPEndPoint> endpoints, int homeDerp = 0, IReadOnlyDictionary<string, double>? derpLatency = null) => new()
     {
         Version = context.CapabilityVersion,
         NodeKey = NodeKeyText(state.NodeKey),
         DiscoKey = ControlKeyText.Format(context.DiscoPublicKey),
         Stream = false,
         OmitPeers = true,
-        Hostinfo = Hostinfo(context, homeDerp),
+        Hostinfo = Hostinfo(context, homeDerp, derpLatency),
         Endpoints = EndpointTexts(endpoints),
     };
 

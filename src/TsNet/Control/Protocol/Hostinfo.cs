@@ -70,5 +70,6 @@ internal sealed record NetInfo
     public int PreferredDERP { get; init; }
 
     /// <summary>Latency per <c>"&lt;region&gt;-v4"</c>/<c>"-v6"</c>, in seconds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, double>? DERPLatency { get; init; }
 }

@@ -5,7 +5,7 @@ namespace TsNet.Control.Protocol;
 
 /// <summary>
 /// The Hostinfo this node sends (protocol doc §8.5): host name, OS, client version, the embedding app, userspace
-/// networking, advertised routes and requested tags, and the home DERP region once there is one.
+/// networking, advertised routes and requested tags, and the home DERP region and region latencies once known.
 /// </summary>
 internal static class HostinfoFactory
 {
@@ -17,7 +17,8 @@ internal static class HostinfoFactory
         string hostname,
         IReadOnlyCollection<IPNetwork>? advertiseRoutes = null,
         IReadOnlyCollection<string>? requestTags = null,
-        int preferredDerp = 0)
+        int preferredDerp = 0,
+        IReadOnlyDictionary<string, double>? derpLatency = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(hostname);
         return new Hostinfo
@@ -30,7 +31,9 @@ internal static class HostinfoFactory
             Userspace = true,
             RoutableIPs = advertiseRoutes is { Count: > 0 } routes ? [.. routes.Select(route => route.ToString())] : null,
             RequestTags = requestTags is { Count: > 0 } tags ? [.. tags] : null,
-            NetInfo = preferredDerp != 0 ? new NetInfo { PreferredDERP = preferredDerp } : null,
+            NetInfo = preferredDerp != 0 || derpLatency is { Count: > 0 }
+                ? new NetInfo { PreferredDERP = preferredDerp, DERPLatency = derpLatency is { Count: > 0 } ? derpLatency : null }
+                : null,
         };
     }
 

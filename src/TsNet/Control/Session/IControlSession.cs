@@ -25,6 +25,13 @@ internal interface IControlSession : IAsyncDisposable
     void UpdateHomeDerp(int regionId);
 
     /// <summary>
+    /// Netcheck's latest latency per DERP region: sent as <c>Hostinfo.NetInfo.DERPLatency</c> with the next map request
+    /// or lite update. Alone it causes none — latencies move with every report, and like Tailscale's clients the node
+    /// tells the server only when its home region or endpoints change (latest value wins).
+    /// </summary>
+    void UpdateDerpLatencies(IReadOnlyDictionary<int, TimeSpan> latencies);
+
+    /// <summary>
     /// Logs the node out: its node key is invalidated on the server, the state's login is cleared and a new node key
     /// is made for the next login. The session stops polling afterwards.
     /// </summary>

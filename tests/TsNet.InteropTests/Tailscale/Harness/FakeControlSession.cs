@@ -12,12 +12,16 @@ internal sealed class FakeControlSession : IControlSession
     private readonly TaskCompletionSource<IControlObserver> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _homeDerp;
     private IReadOnlyList<IPEndPoint> _endpoints = [];
+    private IReadOnlyDictionary<int, TimeSpan> _derpLatencies = new Dictionary<int, TimeSpan>();
 
     /// <summary>Completes with the node's observer when the node starts the session.</summary>
     public Task<IControlObserver> Started => _started.Task;
 
     /// <summary>The last home DERP region the node reported (0 before any).</summary>
     public int HomeDerp => Volatile.Read(ref _homeDerp);
+
+    /// <summary>The DERP region latencies the node last reported (NetInfo.DERPLatency).</summary>
+    public IReadOnlyDictionary<int, TimeSpan> DerpLatencies => Volatile.Read(ref _derpLatencies);
 
     /// <summary>The endpoints of the node's last lite update.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints => Volatile.Read(ref _endpoints);
@@ -34,6 +38,9 @@ internal sealed class FakeControlSession : IControlSession
         Volatile.Write(ref _homeDerp, regionId);
         HomeDerpReported?.Invoke(regionId);
     }
+
+    public void UpdateDerpLatencies(IReadOnlyDictionary<int, TimeSpan> latencies) =>
+        Volatile.Write(ref _derpLatencies, new Dictionary<int, TimeSpan>(latencies));
 
     public Task LogoutAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -190,6 +190,9 @@ public sealed class FakeControlNode
     /// <summary>The home region the node last reported to its session (0 before any).</summary>
     public int ReportedHome => _session()?.HomeDerp ?? 0;
 
+    /// <summary>The DERP latencies the node last reported to control (empty before any).</summary>
+    public IReadOnlyDictionary<int, TimeSpan> ReportedLatencies => _session()?.DerpLatencies ?? new Dictionary<int, TimeSpan>();
+
     internal bool HasSession => _session() is { Started.IsCompleted: true };
 
     internal FakeControlSession Session => _session() ?? throw new InvalidOperationException($"{Name} has no session yet");

@@ -388,6 +388,34 @@ public sealed class ControlClientTests : IDisposable
     }
 
     [Fact]
+    public async Task DerpLatencies_RideWithTheNextHomeChange_AndAloneSendNothing()
+    {
+        await using var client = Client(Context());
+        client.Start(_observer);
+        var first = await _control.NextStreamAsync(Bound);
+        first.Send(FakeControl.FullMap(NodeKeyOf(client)));
+        await _observer.WaitForAsync<Seen.NetmapReceived>(Bound);
+        first.Request.Hostinfo!.NetInfo.Should().BeNull("nothing measured yet");
+
+        client.UpdateDerpLatencies(new Dictionary<int, TimeSpan> { [1] = TimeSpan.FromMilliseconds(4), [2] = TimeSpan.FromMilliseconds(30) });
+        client.UpdateHomeDerp(1);
+
+        await WaitUntilAsync(() => _control.Lites.Count == 1, "a lite update for the home change");
+        var netInfo = _control.Lites[0].Hostinfo!.NetInfo!;
+        netInfo.PreferredDERP.Should().Be(1);
+        netInfo.DERPLatency.Should().BeEquivalentTo(new Dictionary<string, double> { ["1-v4"] = 0.004, ["2-v4"] = 0.03 });
+
+        // New latencies alone: no lite update (they change with every report); the next poll carries them.
+        client.UpdateDerpLatencies(new Dictionary<int, TimeSpan> { [1] = TimeSpan.FromMilliseconds(5) });
+        first.End();
+        await WaitUntilAsync(() => _control.HasUnclaimedStream, "a new map poll");
+        var next = (await _control.NextStreamAsync(Bound)).Request.Hostinfo!.NetInfo!;
+        next.PreferredDERP.Should().Be(1);
+        next.DERPLatency.Should().BeEquivalentTo(new Dictionary<string, double> { ["1-v4"] = 0.005 });
+        _control.Lites.Should().HaveCount(1);
+    }
+
+    [Fact]
     public async Task NodeKeyExpiredOnRegister_RotatesTheKey_AndRegistersTheNewOne()
     {
         Directory.CreateDirectory(_stateDirectory);

@@ -38,6 +38,37 @@ public sealed class HostinfoFactoryTests
     }
 
     [Fact]
+    public void DerpLatency_IsSentInSecondsPerRegionV4()
+    {
+        var latency = NetInfoLatency.ToWire(new Dictionary<int, TimeSpan>
+        {
+            [2] = TimeSpan.FromMilliseconds(12.5),
+            [1] = TimeSpan.FromMilliseconds(3),
+            [3] = TimeSpan.Zero,
+        });
+        var hostinfo = HostinfoFactory.Create("node", preferredDerp: 1, derpLatency: latency);
+
+        var json = JsonSerializer.Serialize(hostinfo, ControlJsonContext.Default.Hostinfo);
+
+        json.Should().Contain("\"NetInfo\":{\"PreferredDERP\":1,\"DERPLatency\":{\"1-v4\":0.003,\"2-v4\":0.0125}}",
+            "a region without a measured latency is left out");
+    }
+
+    [Fact]
+    public void DerpLatency_WithoutHome_StillSent_AndBounded()
+    {
+        var many = Enumerable.Range(1, NetInfoLatency.MaxRegions + 10).ToDictionary(id => id, id => TimeSpan.FromMilliseconds(id));
+
+        var wire = NetInfoLatency.ToWire(many);
+        var hostinfo = HostinfoFactory.Create("node", derpLatency: wire);
+
+        wire.Should().HaveCount(NetInfoLatency.MaxRegions).And.ContainKey("1-v4").And.NotContainKey((NetInfoLatency.MaxRegions + 1) + "-v4");
+        hostinfo.NetInfo!.PreferredDERP.Should().Be(0);
+        hostinfo.NetInfo.DERPLatency.Should().BeSameAs(wire);
+        HostinfoFactory.Create("node", derpLatency: new Dictionary<string, double>()).NetInfo.Should().BeNull("nothing to tell yet");
+    }
+
+    [Fact]
     public void EmptyHostname_IsRefused()
     {
         var create = () => HostinfoFactory.Create(" ");
