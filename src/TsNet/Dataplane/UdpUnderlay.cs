@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using TsNet.Dataplane.Receive;
 using TsNet.Packets.Buffers;
 using TsNet.Underlay;
 using TsNet.WireGuard.Protocol;
@@ -10,13 +11,18 @@ namespace TsNet.Dataplane;
 
 /// <summary>
 /// The UDP sockets WireGuard messages travel over: one IPv4 and (when the host has IPv6) one IPv6 socket on the
-/// same port. Receiving runs on one task per socket, allocation-free (<c>ReceiveFromAsync</c> into pooled buffers
-/// with a reused <see cref="SocketAddress"/>), and hands datagrams to a bounded channel; sending is synchronous
+/// same port. Receiving, allocation-free, hands datagrams to a bounded channel: on 64-bit Linux one thread serves
+/// both sockets with <c>recvmmsg</c> and UDP GRO (<see cref="UdpBatchReceiver"/>, many datagrams per syscall),
+/// elsewhere (or with <c>TSNET_UDP_GRO=0</c>) one task per socket runs <c>ReceiveFromAsync</c> into pooled buffers
+/// with a reused <see cref="SocketAddress"/>. Sending is synchronous
 /// and non-blocking from the dataplane loop (a full socket buffer drops the datagram, like a full queue), staged per
 /// loop turn in a <see cref="SendBatch"/> so runs of datagrams to one destination leave in one GSO send.
 /// </summary>
-internal sealed partial class UdpUnderlay : IUnderlay
+internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
 {
+    /// <summary>Set to <c>0</c> to receive one datagram per <c>ReceiveFromAsync</c> (for A/B measurements).</summary>
+    public const string GroEnvironmentVariable = "TSNET_UDP_GRO";
+
     // Larger kernel buffers absorb bursts (a TCP window's worth of segments) without drops.
     private const int SocketBufferBytes = 4 * 1024 * 1024;
 
@@ -30,13 +36,16 @@ internal sealed partial class UdpUnderlay : IUnderlay
     private readonly SocketAddress _sendAddressV4 = new(AddressFamily.InterNetwork);
     private readonly SocketAddress _sendAddressV6 = new(AddressFamily.InterNetworkV6);
     private readonly SendBatch _batch = new();
+    private readonly UdpReceivePath _receivePath;
+    private UdpBatchReceiver? _batchReceiver;
     private Task[] _receivers = [];
     private int _disposed;
     private long _inboundDrops;
     private long _sendDrops;
 
-    private UdpUnderlay(Socket ipv4, Socket? ipv6, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger)
+    private UdpUnderlay(Socket ipv4, Socket? ipv6, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger, UdpReceivePath receivePath)
     {
+        _receivePath = receivePath;
         _ipv4 = ipv4;
         _ipv6 = ipv6;
         _pool = pool;
@@ -58,9 +67,16 @@ internal sealed partial class UdpUnderlay : IUnderlay
     /// <summary>
     /// Binds both families on <paramref name="port"/> (0 = one ephemeral port for both). <paramref name="onReceived"/>
     /// sees each datagram's bytes before it is queued (the dataplane counts pending handshakes with it).
+    /// <paramref name="receivePath"/> null takes <see cref="DefaultReceivePath"/>.
     /// </summary>
-    public static UdpUnderlay Bind(int port, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger)
+    public static UdpUnderlay Bind(int port, PacketBufferPool pool, ChannelWriter<UnderlayDatagram> inbound, Action<ReadOnlySpan<byte>> onReceived, ILogger logger, UdpReceivePath? receivePath = null)
     {
+        var path = receivePath ?? DefaultReceivePath;
+        if (path == UdpReceivePath.Batched && !LinuxUdp.IsSupported)
+        {
+            path = UdpReceivePath.PerDatagram;
+        }
+
         // With port 0 the IPv6 bind may collide with the ephemeral port the kernel chose for IPv4: retry a few times.
         for (var attempt = 0; ; attempt++)
         {
@@ -100,7 +116,7 @@ internal sealed partial class UdpUnderlay : IUnderlay
                 }
             }
 
-            return new UdpUnderlay(ipv4, ipv6, pool, inbound, onReceived, logger);
+            return new UdpUnderlay(ipv4, ipv6, pool, inbound, onReceived, logger, path);
         }
     }
 
@@ -121,9 +137,47 @@ internal sealed partial class UdpUnderlay : IUnderlay
         return socket;
     }
 
-    /// <summary>Starts the receive tasks.</summary>
+    /// <summary>
+    /// Batched (<c>recvmmsg</c> and UDP GRO) on 64-bit Linux unless the environment variable
+    /// <see cref="GroEnvironmentVariable"/> is <c>0</c>; per datagram elsewhere.
+    /// </summary>
+    public static UdpReceivePath DefaultReceivePath =>
+        LinuxUdp.IsSupported && Environment.GetEnvironmentVariable(GroEnvironmentVariable) != "0"
+            ? UdpReceivePath.Batched
+            : UdpReceivePath.PerDatagram;
+
+    /// <summary>The receive path this underlay uses.</summary>
+    public UdpReceivePath ReceivePath => _receivePath;
+
+    /// <summary>The batched receiver once started (null on the per-datagram path); its counters are test hooks.</summary>
+    internal UdpBatchReceiver? BatchReceiver => _batchReceiver;
+
+    /// <summary>Starts the receive thread (batched) or tasks (per datagram).</summary>
     public void Start()
     {
+        if (_receivePath == UdpReceivePath.Batched)
+        {
+            var sockets = Sockets.ToArray();
+            var gro = 0;
+            foreach (var socket in sockets)
+            {
+                gro += UdpBatchReceiver.TryEnableGro(socket) ? 1 : 0;
+            }
+
+            LogBatchedReceive(_logger, sockets.Length, gro);
+            _batchReceiver = new UdpBatchReceiver(sockets, this);
+            _batchReceiver.Start();
+            _receivers = [_batchReceiver.Completion];
+            // A receive thread that dies leaves the node deaf: say so when it happens, not at dispose.
+            _batchReceiver.Completion.ContinueWith(
+                static (task, state) => LogBatchedReceiveFailed(((UdpUnderlay)state!)._logger, task.Exception!.GetBaseException()),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return;
+        }
+
         var receivers = new List<Task> { Task.Run(() => ReceiveLoopAsync(_ipv4, _stopping.Token)) };
         if (_ipv6 is not null)
         {
@@ -315,6 +369,30 @@ internal sealed partial class UdpUnderlay : IUnderlay
         }
     }
 
+    /// <summary>
+    /// One datagram from the batched receiver: copied into a pooled buffer (the receive buffer is reused by the next
+    /// <c>recvmmsg</c>) and queued like the per-datagram path does.
+    /// </summary>
+    void IReceivedDatagramSink.Deliver(ReadOnlySpan<byte> datagram, in UnderlayAddress source)
+    {
+        var buffer = _pool.Rent(MessageLayout.TransportHeaderSize);
+        if (datagram.Length > buffer.Array.Length - buffer.Offset)
+        {
+            // Larger than any WireGuard datagram at this MTU; the per-datagram path truncates and drops it too.
+            buffer.Return();
+            return;
+        }
+
+        datagram.CopyTo(buffer.Array.AsSpan(buffer.Offset));
+        buffer.SetLength(datagram.Length);
+        _onReceived(buffer.Span);
+        if (!_inbound.TryWrite(new UnderlayDatagram(buffer, source)))
+        {
+            Interlocked.Increment(ref _inboundDrops);
+            buffer.Return();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -323,15 +401,28 @@ internal sealed partial class UdpUnderlay : IUnderlay
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_batchReceiver is { } batch)
+        {
+            // The thread leaves before the sockets close, so it never polls a descriptor that was reused.
+            try
+            {
+                await batch.StopAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // Logged when the thread failed (the continuation in Start).
+            }
+        }
+
         _ipv4.Dispose();
         _ipv6?.Dispose();
         try
         {
             await Task.WhenAll(_receivers).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
         {
-            // Receive loops end by cancellation or a closed socket.
+            // Receive loops end by cancellation or a closed socket (a batched receiver's failure was logged above).
         }
 
         _stopping.Dispose();
@@ -345,4 +436,10 @@ internal sealed partial class UdpUnderlay : IUnderlay
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Underlay receive failed: {Error}")]
     private static partial void LogReceiveFailed(ILogger logger, SocketError error);
+
+    [LoggerMessage(EventId = 1830, Level = LogLevel.Debug, Message = "Underlay receives with recvmmsg on {Sockets} socket(s), UDP GRO on {GroSockets}")]
+    private static partial void LogBatchedReceive(ILogger logger, int sockets, int groSockets);
+
+    [LoggerMessage(EventId = 1831, Level = LogLevel.Error, Message = "The underlay's receive thread failed; no more datagrams are received on this port")]
+    private static partial void LogBatchedReceiveFailed(ILogger logger, Exception exception);
 }
