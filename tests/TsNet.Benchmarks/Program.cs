@@ -48,6 +48,11 @@ internal static class Program
             return Relay.RelayBenchCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args.Length > 0 && args[0] == "soak")
+        {
+            return Soak.SoakCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
