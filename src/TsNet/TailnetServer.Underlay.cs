@@ -22,6 +22,9 @@ public sealed partial class TailnetServer
         return needed <= PacketBufferPool.DefaultBufferSize ? PacketBufferPool.DefaultBufferSize : (needed + 1023) / 1024 * 1024;
     }
 
+    /// <summary>The node's packet buffer pool (benchmarks subtract its bounded idle buffers from memory figures).</summary>
+    internal PacketBufferPool BufferPool => _pool;
+
     /// <summary>
     /// What the dataplane calls (in its <c>Start</c> and on a rebind) to bind an underlay on a port: the test hook's
     /// in-memory hub, else UDP sockets with GSO sized to the largest datagram (wrapped by the test hook's layer, if any).
