@@ -79,9 +79,7 @@ internal sealed partial class NetstackLoop
         {
             var socket = loop._core.ConnectTcp(remote, now);
             socket.PendingConnect = connected;
-            var endpoints = socket.Connection.Endpoints;
-            socket.Channel = new TcpStreamChannel(
-                new IPEndPoint(endpoints.LocalAddress.ToIPAddress(), endpoints.LocalPort), remote, loop.ScheduleService) { Owner = socket };
+            socket.Channel = new TcpStreamChannel(socket.Connection, loop._scheduleService) { Owner = socket };
             return socket;
         });
         // Once queued the command runs (or is abandoned at dispose) promptly, so its result is awaited without the
@@ -191,7 +189,6 @@ internal sealed partial class NetstackLoop
 
     private void OnConnected(TcpSocket socket)
     {
-        var endpoints = socket.Connection.Endpoints;
         if (socket.PendingConnect is TaskCompletionSource<TcpStreamChannel> connect && socket.Channel is { } own)
         {
             socket.PendingConnect = null;
@@ -203,10 +200,7 @@ internal sealed partial class NetstackLoop
             return;
         }
 
-        var channel = new TcpStreamChannel(
-            new IPEndPoint(endpoints.LocalAddress.ToIPAddress(), endpoints.LocalPort),
-            new IPEndPoint(endpoints.RemoteAddress.ToIPAddress(), endpoints.RemotePort),
-            ScheduleService) { Owner = socket };
+        var channel = new TcpStreamChannel(socket.Connection, _scheduleService) { Owner = socket };
         socket.Channel = channel;
         if (socket.Listener is { } listener)
         {

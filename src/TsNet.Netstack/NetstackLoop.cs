@@ -59,6 +59,9 @@ internal sealed partial class NetstackLoop : IAsyncDisposable, ILoopBody
     /// <summary>Pings in flight by sequence number; touched only by the loop task (and by dispose after it ended).</summary>
     private readonly Dictionary<ushort, PendingPing> _pendingPings = [];
 
+    // One delegate for every stream channel (a method group converted per connection would allocate one each).
+    private readonly Action<Sockets.TcpStreamChannel> _scheduleService;
+
     private int _lastPingSequence;
     private long _nextPingSweep = long.MaxValue;
     private Task? _task;
@@ -88,6 +91,7 @@ internal sealed partial class NetstackLoop : IAsyncDisposable, ILoopBody
         _inboundReady = ChannelWakeup.WhenReadable(fromWireGuard, _kernel.Wake);
         _outboundRoom = ChannelWakeup.WhenWritable(toWireGuard, _kernel.Wake);
         _pingIdentifier = (ushort)Interlocked.Increment(ref s_lastPingIdentifier);
+        _scheduleService = ScheduleService;
     }
 
     /// <summary>Packet and drop counters of the core and the loop.</summary>

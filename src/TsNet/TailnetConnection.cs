@@ -16,6 +16,7 @@ public sealed class TailnetConnection : Stream
     private readonly TcpStreamChannel _channel;
     private readonly CountingPipeReader _input;
     private readonly NotifyingPipeWriter _output;
+    private IDuplexPipe? _transport;
     private int _disposed;
     private int _writeShutdown;
 
@@ -24,7 +25,6 @@ public sealed class TailnetConnection : Stream
         _channel = channel;
         _input = new CountingPipeReader(channel.Receive.Reader, channel);
         _output = new NotifyingPipeWriter(channel.Send.Writer, channel);
-        Transport = new DuplexPipe(_input, _output);
     }
 
     /// <summary>Our overlay address and port.</summary>
@@ -38,7 +38,21 @@ public sealed class TailnetConnection : Stream
     /// pipes, once the connection has failed (reset, timed out) the input's reads throw the
     /// <see cref="System.Net.Sockets.SocketException"/> and the output's flushes report <see cref="FlushResult.IsCompleted"/>.
     /// </summary>
-    public IDuplexPipe Transport { get; }
+    public IDuplexPipe Transport
+    {
+        // Made on first use: stream users (most) never pay for the pair object.
+        get
+        {
+            var transport = Volatile.Read(ref _transport);
+            if (transport is null)
+            {
+                var created = new DuplexPipe(_input, _output);
+                transport = Interlocked.CompareExchange(ref _transport, created, null) ?? created;
+            }
+
+            return transport;
+        }
+    }
 
     /// <inheritdoc/>
     public override bool CanRead => Volatile.Read(ref _disposed) == 0;

@@ -22,9 +22,12 @@ public sealed partial class TailnetServer
         return needed <= PacketBufferPool.DefaultBufferSize ? PacketBufferPool.DefaultBufferSize : (needed + 1023) / 1024 * 1024;
     }
 
+    /// <summary>The node's packet buffer pool (benchmarks subtract its bounded idle buffers from memory figures).</summary>
+    internal PacketBufferPool BufferPool => _pool;
+
     /// <summary>
     /// What the dataplane calls (in its <c>Start</c> and on a rebind) to bind an underlay on a port: the test hook's
-    /// in-memory hub, else UDP sockets with GSO sized to the largest datagram.
+    /// in-memory hub, else UDP sockets with GSO sized to the largest datagram (wrapped by the test hook's layer, if any).
     /// </summary>
     private Func<ChannelWriter<UnderlayDatagram>, Action<ReadOnlySpan<byte>>, int, IUnderlay> CreateUnderlayBinder()
     {
@@ -43,11 +46,12 @@ public sealed partial class TailnetServer
         // A full-MTU inner packet plus the 32-byte transport header and tag, plus the 8-byte Geneve header on a
         // relay path: the largest datagram, which GSO must never split.
         var maxDatagram = _options.Mtu + MessageLayout.KeepaliveSize + WireGuard.Relay.GeneveHeader.Length;
+        var wrap = _options.TestHooks.WrapUdpUnderlay;
         return (writer, onReceived, port) =>
         {
             var udp = UdpUnderlay.Bind(port, _pool, writer, onReceived, logger);
             udp.TryEnableGso(maxDatagram);
-            return udp;
+            return wrap is null ? udp : wrap(udp);
         };
     }
 

@@ -23,6 +23,12 @@ internal sealed class TailnetTestHooks
     /// </summary>
     public Underlay.InMemoryUnderlayHub? InMemoryUnderlay { get; set; }
 
+    /// <summary>
+    /// When set, wraps each bound UDP underlay in a layer of the caller's (the soak benchmark's seeded loss and
+    /// reordering); the layer owns the one it wraps.
+    /// </summary>
+    public Func<Underlay.IUnderlay, Underlay.IUnderlay>? WrapUdpUnderlay { get; set; }
+
     /// <summary>Runs during start right after the underlay was bound; an exception it throws fails the start (leak tests).</summary>
     public Action? AfterUnderlayBound { get; set; }
 

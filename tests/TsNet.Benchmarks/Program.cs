@@ -58,6 +58,11 @@ internal static class Program
             return Fuzz.FuzzCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "soak")
+        {
+            return Soak.SoakCommand.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

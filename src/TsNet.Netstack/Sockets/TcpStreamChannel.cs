@@ -17,7 +17,14 @@ internal sealed class TcpStreamChannel
     /// <summary>Unflushed app bytes at which the app's writes wait for the loop (back-pressure to the app).</summary>
     public const int SendPauseBytes = 256 * 1024;
 
+    // Immutable and shared by every channel: per-connection copies would cost two objects per connection.
+    private static readonly PipeOptions s_receiveOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+    private static readonly PipeOptions s_sendOptions = new(pauseWriterThreshold: SendPauseBytes, resumeWriterThreshold: SendPauseBytes / 2, useSynchronizationContext: false);
+
     private readonly Action<TcpStreamChannel> _schedule;
+    private readonly Tcp.TcpConnection _connection;
+    private IPEndPoint? _localEndPoint;
+    private IPEndPoint? _remoteEndPoint;
     private int _queued;
     private long _consumedByApp;
     private int _abortRequested;
@@ -26,19 +33,22 @@ internal sealed class TcpStreamChannel
     private CancellationTokenSource? _closedSource;
     private int _closedSignaled;
 
-    public TcpStreamChannel(IPEndPoint local, IPEndPoint remote, Action<TcpStreamChannel> schedule)
+    /// <param name="connection">The connection; only its immutable 4-tuple is read here (any thread).</param>
+    /// <param name="schedule">Queues the channel for the loop (one shared delegate per loop).</param>
+    public TcpStreamChannel(Tcp.TcpConnection connection, Action<TcpStreamChannel> schedule)
     {
-        LocalEndPoint = local;
-        RemoteEndPoint = remote;
+        _connection = connection;
         _schedule = schedule;
-        // pauseWriterThreshold 0: the loop's flushes into Receive never wait; the loop bounds itself instead.
-        Receive = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
-        Send = new Pipe(new PipeOptions(pauseWriterThreshold: SendPauseBytes, resumeWriterThreshold: SendPauseBytes / 2, useSynchronizationContext: false));
+        // pauseWriterThreshold 0 on Receive: the loop's flushes never wait; the loop bounds itself instead.
+        Receive = new Pipe(s_receiveOptions);
+        Send = new Pipe(s_sendOptions);
     }
 
-    public IPEndPoint LocalEndPoint { get; }
+    /// <summary>Our address and port; made on first use (most connections never ask), then the same instance.</summary>
+    public IPEndPoint LocalEndPoint => _localEndPoint ?? Publish(ref _localEndPoint, new IPEndPoint(_connection.Endpoints.LocalAddress.ToIPAddress(), _connection.Endpoints.LocalPort));
 
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>The peer's address and port; made on first use, then the same instance.</summary>
+    public IPEndPoint RemoteEndPoint => _remoteEndPoint ?? Publish(ref _remoteEndPoint, new IPEndPoint(_connection.Endpoints.RemoteAddress.ToIPAddress(), _connection.Endpoints.RemotePort));
 
     /// <summary>Loop writes received bytes, app reads.</summary>
     public Pipe Receive { get; }
@@ -136,6 +146,10 @@ internal sealed class TcpStreamChannel
     // Never inline: the loop (or a caller holding its own locks) must not run the app's callbacks.
     private static void Fire(CancellationTokenSource source) =>
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.Cancel(), source, preferLocal: false);
+
+    /// <summary>The first of racing threads publishes its endpoint; every caller gets that one.</summary>
+    private static IPEndPoint Publish(ref IPEndPoint? field, IPEndPoint created) =>
+        Interlocked.CompareExchange(ref field, created, null) ?? created;
 
     /// <summary>Queues this channel for the loop (at most once until the loop takes it).</summary>
     public void Notify()
