@@ -11,21 +11,25 @@
 # The rate is measured by TsNet, from accept to the end of the connection (for the sender: until the peer's FIN,
 # i.e. everything delivered).
 #
-# Usage (root):  tests/TsNet.Benchmarks/Throughput/tsnet-throughput.sh [-t SECONDS] [--mtu TSNET_MTU] [--loss PERCENT] [--no-build]
+# Usage (root):  tests/TsNet.Benchmarks/Throughput/tsnet-throughput.sh [-t SECONDS] [--mtu TSNET_MTU] [--loss PERCENT] [--ping COUNT] [--no-build]
 #   --mtu        TsNet's overlay MTU (default: TsNet's default, 1280); the wireguard-go TUN always has 1420
+#   --ping COUNT first, COUNT overlay pings (every 10 ms) from the namespace to the TsNet node; prints "ping rtt ms
+#                min/avg/max/mdev" (compare with wg-baseline.sh --ping COUNT)
 set -euo pipefail
 
 seconds=10
 tsnet_mtu=""
 loss=0
 build=1
+pings=0
 while [ $# -gt 0 ]; do
     case "$1" in
         -t) seconds="$2"; shift 2 ;;
         --mtu) tsnet_mtu="$2"; shift 2 ;;
         --loss) loss="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --ping) pings="$2"; shift 2 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -106,6 +110,25 @@ run_direction() {
     printf '%s  %s Gbit/s  (%s)\n' "$label" "$rate" "$(grep '^result ' "$out" | tail -n 1)"
 }
 
+ping_rtt() {
+    # ping_rtt COUNT: a TsNet node (sink role, idle) answers COUNT pings from the namespace, after a warm-up of 20.
+    local out="$work/tsnet-ping.log"
+    dotnet "$dll" "${node_args[@]}" --role sink --port 5203 --seconds 600 --connections 1 >"$out" 2>"$out.err" &
+    local pid=$!
+    background+=("$pid")
+    if ! wait_for_line 60 "$out" '^listening ' "$pid"; then
+        echo "TsNet node (ping) did not start listening:" >&2
+        cat "$out" "$out.err" >&2
+        return 1
+    fi
+    ip netns exec "${tag}a" ping -c 20 -i 0.01 -w 20 -q 100.64.0.2 >/dev/null || { echo "no ping to the TsNet node" >&2; return 1; }
+    local summary
+    summary="$(ip netns exec "${tag}a" ping -c "$1" -i 0.01 -w $(( $1 / 50 + 30 )) -q 100.64.0.2 | awk -F' = ' '/^rtt/ { print $2 }')"
+    stop_pid "$pid"
+    echo "ping rtt ms min/avg/max/mdev ${summary%% ms}  (linux -> wireguard-go -> TsNet, ${1} pings)"
+}
+
+[ "$pings" = 0 ] || ping_rtt "$pings"
 # Linux sends for SECONDS (timeout ends socat; the kernel still delivers what it buffered, then FIN).
 run_direction "linux->tsnet" sink 5201 "$seconds" -u OPEN:/dev/zero,rdonly "TCP4:100.64.0.2:5201"
 # TsNet sends for SECONDS, then FIN; socat reads to the end.

@@ -10,6 +10,7 @@
 #   -C CONGESTION    TCP congestion control for iperf3 (default: the namespaces' default, printed)
 #   --loss PERCENT   drop that share of the underlay UDP datagrams (nftables on the loopback input hook, both ports)
 #   --mtu MTU        TUN MTU (default 1420)
+#   --ping COUNT     first, COUNT overlay pings (every 10 ms) b -> a; prints "ping rtt ms min/avg/max/mdev"
 # Prints one line per direction, e.g. "b->a  0.52 Gbit/s  (sender 0.53 Gbit/s, 12 retransmits)". Everything it creates
 # (processes, namespaces, wg sockets, nft table, temp files) is removed on exit, also on Ctrl-C, SIGTERM or failure.
 set -euo pipefail
@@ -18,13 +19,15 @@ seconds=10
 congestion=""
 loss=0
 mtu=1420
+pings=0
 while [ $# -gt 0 ]; do
     case "$1" in
         -t) seconds="$2"; shift 2 ;;
         -C) congestion="$2"; shift 2 ;;
         --loss) loss="$2"; shift 2 ;;
         --mtu) mtu="$2"; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --ping) pings="$2"; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -47,6 +50,10 @@ start_wg_peer a 100.64.0.1/24 "$port_a" "$work/key-a" "$pub_b" "$port_b" 100.64.
 start_wg_peer b 100.64.0.2/24 "$port_b" "$work/key-b" "$pub_a" "$port_a" 100.64.0.1/32 "$mtu"
 ip netns exec "${tag}b" ping -c 2 -i 0.2 -w 10 -q 100.64.0.1 >/dev/null || { echo "no ping across the tunnel" >&2; exit 1; }
 [ "$loss" = 0 ] || add_underlay_loss "$loss" "$port_a" "$port_b"
+if [ "$pings" != 0 ]; then
+    summary="$(ip netns exec "${tag}b" ping -c "$pings" -i 0.01 -w $(( pings / 50 + 30 )) -q 100.64.0.1 | awk -F' = ' '/^rtt/ { print $2 }')"
+    echo "ping rtt ms min/avg/max/mdev ${summary%% ms}  (wireguard-go <-> wireguard-go, ${pings} pings)"
+fi
 
 ip netns exec "${tag}a" iperf3 -s -B 100.64.0.1 -p 5201 >"$work/iperf3-server.log" 2>&1 &
 background+=($!)
