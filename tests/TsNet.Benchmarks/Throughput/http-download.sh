@@ -8,23 +8,26 @@
 # REPEATS times (to /dev/null, checking status 200 and the byte count). Prints Mbit/s per run (curl's own total time,
 # connect to last byte) with the load average, then the median.
 #
-# Usage (root):  tests/TsNet.Benchmarks/Throughput/http-download.sh TOOL_DLL [SIZE_MB] [REPEATS] [--mtu MTU]
+# Usage (root):  tests/TsNet.Benchmarks/Throughput/http-download.sh TOOL_DLL [SIZE_MB] [REPEATS] [--mtu MTU] [--upload]
 #   TOOL_DLL  the built tool, e.g. src/TsNet.Tool/bin/Release/net10.0/TsNet.Tool.dll (any build: before/after)
 #   SIZE_MB   file size in MiB (default 200); REPEATS downloads (default 3)
 #   --mtu     TsNet's overlay MTU (default 1420, as the README's tsnet-throughput.sh figures); the TUN always has 1420
+#   --upload  curl PUTs the file to /sink instead (status 200 and the byte count it uploaded are checked)
 set -euo pipefail
 
 positional=()
 tsnet_mtu=1420
+upload=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --mtu) tsnet_mtu="$2"; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --upload) upload=1; shift ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) positional+=("$1"); shift ;;
     esac
 done
-[ "${#positional[@]}" -ge 1 ] || { sed -n '11,15p' "$0" >&2; exit 2; }
+[ "${#positional[@]}" -ge 1 ] || { sed -n '11,16p' "$0" >&2; exit 2; }
 tool_dll="$(cd "$(dirname "${positional[0]}")" && pwd)/$(basename "${positional[0]}")"
 size_mb="${positional[1]:-200}"
 repeats="${positional[2]:-3}"
@@ -72,11 +75,16 @@ if ! wait_for 60 "tsnet up's ready line" grep -q '^ready ' "$work/tool.out"; the
 fi
 wait_for 20 "a ping through the tunnel" ip netns exec "${tag}a" ping -c 1 -W 1 100.64.0.2
 
-echo "curl GET of ${size_mb} MiB from tsnet up --http (${tool_dll}) through wireguard-go, TsNet MTU ${tsnet_mtu}, TUN MTU 1420, $(nproc) CPUs"
+if [ "$upload" = 1 ]; then verb="PUT to /sink"; else verb="GET"; fi
+echo "curl ${verb} of ${size_mb} MiB, tsnet up --http (${tool_dll}) through wireguard-go, TsNet MTU ${tsnet_mtu}, TUN MTU 1420, $(nproc) CPUs"
 rates=()
 for run in $(seq "$repeats"); do
     load="$(cut -d' ' -f1-3 /proc/loadavg)"
-    result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "http://100.64.0.2/file.bin")"
+    if [ "$upload" = 1 ]; then
+        result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -T "$work/www/file.bin" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}' "http://100.64.0.2/sink")"
+    else
+        result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "http://100.64.0.2/file.bin")"
+    fi
     read -r code got seconds_taken <<<"$result"
     if [ "$code" != 200 ] || [ "$got" != "$bytes" ]; then
         echo "run ${run}: status ${code}, ${got} of ${bytes} bytes" >&2
