@@ -110,17 +110,25 @@ internal readonly struct UnderlayAddress : IEquatable<UnderlayAddress>
     public static bool TryFromSocketAddress(SocketAddress socketAddress, out UnderlayAddress address)
     {
         ArgumentNullException.ThrowIfNull(socketAddress);
-        var buffer = socketAddress.Buffer.Span;
+        return TryFromSockaddr(socketAddress.Family, socketAddress.Buffer.Span[..socketAddress.Size], out address);
+    }
+
+    /// <summary>
+    /// Reads a native <c>sockaddr_in</c> / <c>sockaddr_in6</c> of <paramref name="family"/> (the family bytes themselves
+    /// are the caller's to interpret: their value differs per platform); false for another family or a short buffer.
+    /// </summary>
+    public static bool TryFromSockaddr(AddressFamily family, ReadOnlySpan<byte> sockaddr, out UnderlayAddress address)
+    {
         address = default;
-        switch (socketAddress.Family)
+        switch (family)
         {
-            case AddressFamily.InterNetwork when socketAddress.Size >= 8:
-                // sockaddr_in: family(2) port(2, big-endian) addr(4)
-                address = FromIPv4(buffer.Slice(4, 4), BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]));
+            case AddressFamily.InterNetwork when sockaddr.Length >= 8:
+                // sockaddr_in: family(2) port(2, big-endian) addr(4) zero(8)
+                address = FromIPv4(sockaddr.Slice(4, 4), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]));
                 return true;
-            case AddressFamily.InterNetworkV6 when socketAddress.Size >= 28:
-                // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16) scope(4)
-                address = FromIPv6(buffer.Slice(8, 16), BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]), BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..]));
+            case AddressFamily.InterNetworkV6 when sockaddr.Length >= 28:
+                // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16) scope_id(4, host order)
+                address = FromIPv6(sockaddr.Slice(8, 16), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]), BinaryPrimitives.ReadUInt32LittleEndian(sockaddr[24..]));
                 return true;
             default:
                 return false;

@@ -360,12 +360,18 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
             }
 
             buffer.SetLength(received);
-            _onReceived(buffer.Span);
-            if (!_inbound.TryWrite(new UnderlayDatagram(buffer, from)))
-            {
-                Interlocked.Increment(ref _inboundDrops);
-                buffer.Return();
-            }
+            Enqueue(buffer, from);
+        }
+    }
+
+    /// <summary>A received datagram to the dataplane (both receive paths): seen by the hook, queued, or dropped and counted.</summary>
+    private void Enqueue(PacketBuffer buffer, in UnderlayAddress source)
+    {
+        _onReceived(buffer.Span);
+        if (!_inbound.TryWrite(new UnderlayDatagram(buffer, source)))
+        {
+            Interlocked.Increment(ref _inboundDrops);
+            buffer.Return();
         }
     }
 
@@ -385,12 +391,7 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
 
         datagram.CopyTo(buffer.Array.AsSpan(buffer.Offset));
         buffer.SetLength(datagram.Length);
-        _onReceived(buffer.Span);
-        if (!_inbound.TryWrite(new UnderlayDatagram(buffer, source)))
-        {
-            Interlocked.Increment(ref _inboundDrops);
-            buffer.Return();
-        }
+        Enqueue(buffer, source);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using TsNet.WireGuard.Protocol;
 
 namespace TsNet.Dataplane.Receive;
@@ -24,19 +25,13 @@ internal static class NativeSocketAddress
             return false;
         }
 
-        var port = sockaddr.Length >= 4 ? BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]) : (ushort)0;
-        switch (BinaryPrimitives.ReadUInt16LittleEndian(sockaddr))
+        // Linux's family values, mapped to .NET's; the layout after them is UnderlayAddress's to read.
+        var family = BinaryPrimitives.ReadUInt16LittleEndian(sockaddr) switch
         {
-            case AfInet when sockaddr.Length >= 8:
-                // sockaddr_in: family(2) port(2, big-endian) addr(4) zero(8)
-                address = UnderlayAddress.FromIPv4(sockaddr.Slice(4, 4), port);
-                return true;
-            case AfInet6 when sockaddr.Length >= 28:
-                // sockaddr_in6: family(2) port(2) flowinfo(4) addr(16) scope_id(4, host order)
-                address = UnderlayAddress.FromIPv6(sockaddr.Slice(8, 16), port, BinaryPrimitives.ReadUInt32LittleEndian(sockaddr[24..]));
-                return true;
-            default:
-                return false;
-        }
+            AfInet => AddressFamily.InterNetwork,
+            AfInet6 => AddressFamily.InterNetworkV6,
+            _ => AddressFamily.Unknown,
+        };
+        return UnderlayAddress.TryFromSockaddr(family, sockaddr, out address);
     }
 }
