@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Transport AEAD throughput: `openssl speed` (one core, the ceiling for libcrypto) and TsNet's
 # TransportCipherBenchmarks (every backend, and the previous libcrypto path) in one run, so the figures are
-# comparable. `openssl speed` runs in both of its modes: plain (-evp: one stream of updates) and -aead (per
-# operation: new IV, AAD, update, final — what a packet costs, and the figure to compare with).
+# comparable. `openssl speed` runs in both of its modes: plain (-evp) and -aead. With OpenSSL 3.0 both time one
+# stream of updates for chacha20-poly1305 (no nonce, Poly1305 key or tag per buffer; run-aead-reference.sh --probe
+# counts the calls): the per-packet reference is run-aead-reference.sh's C seal/open, which make a whole AEAD
+# operation per buffer as a packet needs.
 # Usage: tests/TsNet.Benchmarks/run-aead-bench.sh [extra BenchmarkDotNet args]
 set -euo pipefail
 
