@@ -13,21 +13,26 @@
 #   SIZE_MB   file size in MiB (default 200); REPEATS downloads (default 3)
 #   --mtu     TsNet's overlay MTU (default 1420, as the README's tsnet-throughput.sh figures); the TUN always has 1420
 #   --upload  curl PUTs the file to /sink instead (status 200 and the byte count it uploaded are checked)
+#   --perf DIR  record the first run system-wide with `perf record -a` (the tool runs with DOTNET_PerfMapEnabled=1 and
+#             W^X off so its JIT code has names) into DIR/perf.data, then print where the CPU went: by process (who
+#             competes for the cores), and inside the tool by shared object and by symbol
 set -euo pipefail
 
 positional=()
 tsnet_mtu=1420
 upload=0
+perf_dir=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --mtu) tsnet_mtu="$2"; shift 2 ;;
         --upload) upload=1; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --perf) perf_dir="$2"; shift 2 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) positional+=("$1"); shift ;;
     esac
 done
-[ "${#positional[@]}" -ge 1 ] || { sed -n '11,16p' "$0" >&2; exit 2; }
+[ "${#positional[@]}" -ge 1 ] || { sed -n '11,19p' "$0" >&2; exit 2; }
 tool_dll="$(cd "$(dirname "${positional[0]}")" && pwd)/$(basename "${positional[0]}")"
 size_mb="${positional[1]:-200}"
 repeats="${positional[2]:-3}"
@@ -65,6 +70,12 @@ Endpoint = 127.0.0.1:${port_a}
 AllowedIPs = 100.64.0.1/32
 CONF
 
+if [ -n "$perf_dir" ]; then
+    command -v perf >/dev/null || { echo "--perf needs perf" >&2; exit 2; }
+    mkdir -p "$perf_dir"
+    perf_dir="$(cd "$perf_dir" && pwd)"
+    export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+fi
 dotnet "$tool_dll" up --config "$work/tsnet.conf" --http 80 --www "$work/www" >"$work/tool.out" 2>"$work/tool.err" &
 tool_pid=$!
 background+=("$tool_pid")
@@ -80,12 +91,23 @@ echo "curl ${verb} of ${size_mb} MiB, tsnet up --http (${tool_dll}) through wire
 rates=()
 for run in $(seq "$repeats"); do
     load="$(cut -d' ' -f1-3 /proc/loadavg)"
+    perf_pid=""
+    if [ -n "$perf_dir" ] && [ "$run" = 1 ]; then
+        perf record -q -a -o "$perf_dir/perf.data" >"$perf_dir/record.log" 2>&1 &
+        perf_pid=$!
+        background+=("$perf_pid")
+        sleep 1
+    fi
     if [ "$upload" = 1 ]; then
         result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -T "$work/www/file.bin" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}' "http://100.64.0.2/sink")"
     else
         result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "http://100.64.0.2/file.bin")"
     fi
     read -r code got seconds_taken <<<"$result"
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+    fi
     if [ "$code" != 200 ] || [ "$got" != "$bytes" ]; then
         echo "run ${run}: status ${code}, ${got} of ${bytes} bytes" >&2
         cat "$work/tool.err" >&2
@@ -97,3 +119,15 @@ for run in $(seq "$repeats"); do
 done
 median="$(printf '%s\n' "${rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
 echo "median: ${median} Mbit/s"
+
+if [ -n "$perf_dir" ]; then
+    report() { perf report -i "$perf_dir/perf.data" --no-children --stdio -g none "$@" 2>/dev/null | grep -v '^#' | grep -v '^$'; }
+    echo "== perf (first run, all CPUs): share of all samples by process (the tool is pid ${tool_pid}; first thread name)"
+    perf script -i "$perf_dir/perf.data" -F pid,comm 2>/dev/null \
+        | awk '{ p = $NF; $NF = ""; n[p]++; if (!(p in name)) name[p] = $0; total++ } END { for (p in n) printf "%7.2f%%  %-8s %s\n", 100 * n[p] / total, p, name[p] }' \
+        | sort -rn | head -n 10
+    echo "== inside the tool, by shared object (share of the tool's samples)"
+    report --pid "$tool_pid" --percentage relative --sort dso | head -n 12
+    echo "== inside the tool: top symbols"
+    report --pid "$tool_pid" --percentage relative --sort dso,sym | head -n 40
+fi
