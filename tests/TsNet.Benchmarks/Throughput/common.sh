@@ -121,3 +121,32 @@ NFT
 underlay_dropped() {
     nft list table inet "$nft_table" | grep -o 'packets [0-9]*' | awk '{ print $2 }'
 }
+
+# CPU accounting around a transfer, to tell whether it was CPU-bound and who spent the CPU:
+#   cpu_pids=(PID...); before="$(cpu_mark)"; ...transfer...; cpu_report "$before" BYTES NAME... (one name per pid)
+# prints "cpu: machine busy B % of N CPUs (steal S %); NAME X.XX ... CPU-s/GB; machine Y.YY CPU-s/GB". Process times
+# are user + system of all their threads (/proc/PID/stat); kernel work done in softirq context for one process may be
+# charged to whoever was running, so the per-process figures are approximate, the machine total is not (it includes
+# anything else running at the time: read the load average beside it).
+cpu_pids=()
+cpu_mark() {
+    local pid fields
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat | tr '\n' ' '
+    date +%s.%N | tr '\n' ' '
+    for pid in "${cpu_pids[@]}"; do
+        fields="$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null)" || fields=""
+        if [ -n "$fields" ]; then awk '{ printf "%d ", $12 + $13 }' <<<"$fields"; else printf '0 '; fi
+    done
+    echo
+}
+
+cpu_report() {
+    local before=$1 bytes=$2
+    shift 2
+    awk -v b="$before" -v a="$(cpu_mark)" -v bytes="$bytes" -v names="$*" -v hz="$(getconf CLK_TCK)" -v ncpu="$(nproc)" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); nn = split(names, n, " ")
+        busy = (y[1] - x[1]) / hz; steal = (y[3] - x[3]) / hz; wall = y[4] - x[4]; gb = bytes / 1e9
+        line = sprintf("cpu: machine busy %.0f %% of %d CPUs (steal %.0f %%);", 100 * busy / (wall * ncpu), ncpu, 100 * steal / (wall * ncpu))
+        for (i = 1; i <= nn; i++) line = line sprintf(" %s %.2f", n[i], (y[4 + i] - x[4 + i]) / hz / gb)
+        printf "%s CPU-s/GB; machine %.2f CPU-s/GB\n", line, busy / gb }'
+}

@@ -13,6 +13,7 @@
 #   SIZE_MB   file size in MiB (default 200); REPEATS downloads (default 3)
 #   --mtu     TsNet's overlay MTU (default 1420, as the README's tsnet-throughput.sh figures); the TUN always has 1420
 #   --upload  curl PUTs the file to /sink instead (status 200 and the byte count it uploaded are checked)
+#   Each run also prints a "cpu:" line: machine busy share and CPU-s per GB of the tool and wireguard-go (common.sh)
 #   --perf DIR  record the first run system-wide with `perf record -a` (the tool runs with DOTNET_PerfMapEnabled=1 and
 #             W^X off so its JIT code has names) into DIR/perf.data, then print where the CPU went: by process (who
 #             competes for the cores), and inside the tool by shared object and by symbol
@@ -27,12 +28,12 @@ while [ $# -gt 0 ]; do
         --mtu) tsnet_mtu="$2"; shift 2 ;;
         --upload) upload=1; shift ;;
         --perf) perf_dir="$2"; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) positional+=("$1"); shift ;;
     esac
 done
-[ "${#positional[@]}" -ge 1 ] || { sed -n '11,19p' "$0" >&2; exit 2; }
+[ "${#positional[@]}" -ge 1 ] || { sed -n '11,20p' "$0" >&2; exit 2; }
 tool_dll="$(cd "$(dirname "${positional[0]}")" && pwd)/$(basename "${positional[0]}")"
 size_mb="${positional[1]:-200}"
 repeats="${positional[2]:-3}"
@@ -98,6 +99,8 @@ for run in $(seq "$repeats"); do
         background+=("$perf_pid")
         sleep 1
     fi
+    cpu_pids=("$tool_pid" "${wgpid[a]}")
+    cpu_before="$(cpu_mark)"
     if [ "$upload" = 1 ]; then
         result="$(ip netns exec "${tag}a" curl -sS --max-time 600 -T "$work/www/file.bin" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}' "http://100.64.0.2/sink")"
     else
@@ -116,6 +119,7 @@ for run in $(seq "$repeats"); do
     rate="$(awk -v b="$got" -v s="$seconds_taken" 'BEGIN { printf "%.0f", b * 8 / s / 1000000 }')"
     rates+=("$rate")
     printf 'run %d: %s Mbit/s  (%s bytes in %s s, load %s)\n' "$run" "$rate" "$got" "$seconds_taken" "$load"
+    cpu_report "$cpu_before" "$got" tool wireguard-go
 done
 median="$(printf '%s\n' "${rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
 echo "median: ${median} Mbit/s"

@@ -11,7 +11,8 @@
 #   --loss PERCENT   drop that share of the underlay UDP datagrams (nftables on the loopback input hook, both ports)
 #   --mtu MTU        TUN MTU (default 1420)
 #   --ping COUNT     first, COUNT overlay pings (every 10 ms) b -> a; prints "ping rtt ms min/avg/max/mdev"
-# Prints one line per direction, e.g. "b->a  0.52 Gbit/s  (sender 0.53 Gbit/s, 12 retransmits)". Everything it creates
+# Prints one line per direction, e.g. "b->a  0.52 Gbit/s  (sender 0.53 Gbit/s, 12 retransmits)", and a "cpu:" line
+# after it (see cpu_report in common.sh). Everything it creates
 # (processes, namespaces, wg sockets, nft table, temp files) is removed on exit, also on Ctrl-C, SIGTERM or failure.
 set -euo pipefail
 
@@ -68,13 +69,16 @@ run_direction() {
     shift
     local args=(-c 100.64.0.1 -p 5201 -t "$seconds" -f g "$@")
     [ -n "$congestion" ] && args+=(-C "$congestion")
-    local out
+    local out cpu_before
+    cpu_pids=("${wgpid[a]}" "${wgpid[b]}")
+    cpu_before="$(cpu_mark)"
     out="$(timeout $(( seconds + 30 )) ip netns exec "${tag}b" iperf3 "${args[@]}")" || { echo "iperf3 ${label} failed:" >&2; echo "$out" >&2; return 1; }
     local receiver sender retransmits
     receiver="$(awk '/receiver$/ { for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i - 1) }' <<<"$out" | tail -n 1)"
     sender="$(awk '/sender$/ { for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i - 1) }' <<<"$out" | tail -n 1)"
     retransmits="$(awk '/sender$/ { for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i + 1) }' <<<"$out" | tail -n 1)"
     printf '%s  %s Gbit/s  (sender %s Gbit/s, %s retransmits)\n' "$label" "${receiver:-?}" "${sender:-?}" "${retransmits:-?}"
+    cpu_report "$cpu_before" "$(awk -v g="${receiver:-0}" -v t="$seconds" 'BEGIN { printf "%.0f", g * 1e9 / 8 * t }')" wireguard-go-a wireguard-go-b
 }
 
 run_direction "b->a"
