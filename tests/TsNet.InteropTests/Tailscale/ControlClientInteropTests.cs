@@ -6,7 +6,7 @@ using TsNet.Control.State;
 using TsNet.InteropTests.Harness;
 using TsNet.InteropTests.Tailscale.Harness;
 using Xunit.Abstractions;
-using Observer = TsNet.InteropTests.Tailscale.ControlClientObserver;
+using Observer = TsNet.TestSupport.RecordingControlObserver;
 
 namespace TsNet.InteropTests.Tailscale;
 

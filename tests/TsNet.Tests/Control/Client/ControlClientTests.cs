@@ -6,7 +6,7 @@ using TsNet.Control.Protocol;
 using TsNet.Control.Session;
 using TsNet.Control.State;
 using TsNet.Tests.Netstack;
-using Seen = TsNet.Tests.Control.Client.RecordingObserver;
+using Seen = TsNet.TestSupport.RecordingControlObserver;
 
 namespace TsNet.Tests.Control.Client;
 

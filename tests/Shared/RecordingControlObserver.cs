@@ -2,14 +2,14 @@ using System.Threading.Channels;
 using TsNet.Control.Netmap;
 using TsNet.Control.Session;
 
-namespace TsNet.Tests.Control.Client;
+namespace TsNet.TestSupport;
 
 /// <summary>
 /// Records what a control session reports, in order, and lets a test wait (bounded) for a kind of report. A fault
 /// ends any wait for something else with the fault. <see cref="NetmapGate"/> lets a test hold the session inside
 /// <c>OnNetmapAsync</c> (back-pressure).
 /// </summary>
-internal sealed class RecordingObserver : IControlObserver
+internal sealed class RecordingControlObserver : IControlObserver
 {
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>();
     private readonly List<object> _seen = [];
