@@ -14,7 +14,7 @@
 #   --mtu     TsNet's overlay MTU (default 1420, as the README's tsnet-throughput.sh figures); the TUN always has 1420
 #   --upload  curl PUTs the file to /sink instead (status 200 and the byte count it uploaded are checked)
 #   Each run also prints a "cpu:" line: machine busy share and CPU-s per GB of the tool and wireguard-go (common.sh)
-#   --perf DIR  record the first run system-wide with `perf record -a` (the tool runs with DOTNET_PerfMapEnabled=1 and
+#   --perf DIR  record the last run (JIT warm) system-wide with `perf record -a` (the tool runs with DOTNET_PerfMapEnabled=1 and
 #             W^X off so its JIT code has names) into DIR/perf.data, then print where the CPU went: by process (who
 #             competes for the cores), and inside the tool by shared object and by symbol
 set -euo pipefail
@@ -93,7 +93,7 @@ rates=()
 for run in $(seq "$repeats"); do
     load="$(cut -d' ' -f1-3 /proc/loadavg)"
     perf_pid=""
-    if [ -n "$perf_dir" ] && [ "$run" = 1 ]; then
+    if [ -n "$perf_dir" ] && [ "$run" = "$repeats" ]; then
         perf record -q -a -o "$perf_dir/perf.data" >"$perf_dir/record.log" 2>&1 &
         perf_pid=$!
         background+=("$perf_pid")
@@ -126,7 +126,7 @@ echo "median: ${median} Mbit/s"
 
 if [ -n "$perf_dir" ]; then
     report() { perf report -i "$perf_dir/perf.data" --no-children --stdio -g none "$@" 2>/dev/null | grep -v '^#' | grep -v '^$'; }
-    echo "== perf (first run, all CPUs): share of all samples by process (the tool is pid ${tool_pid}; first thread name)"
+    echo "== perf (last run, all CPUs): share of all samples by process (the tool is pid ${tool_pid}; first thread name)"
     perf script -i "$perf_dir/perf.data" -F pid,comm 2>/dev/null \
         | awk '{ p = $NF; $NF = ""; n[p]++; if (!(p in name)) name[p] = $0; total++ } END { for (p in n) printf "%7.2f%%  %-8s %s\n", 100 * n[p] / total, p, name[p] }' \
         | sort -rn | head -n 10
