@@ -177,6 +177,12 @@ internal sealed class RelayClientCore
         return false;
     }
 
+    /// <summary>
+    /// True when the relayed <paramref name="endpoint"/> (relay address + VNI) is a configured path whose leg is bound,
+    /// so a datagram sent there would go out (nothing is counted, unlike <see cref="TryGetRelay"/>).
+    /// </summary>
+    public bool IsBound(in UnderlayAddress endpoint) => _paths.TryGetValue(endpoint, out var path) && path.Bound;
+
     private RelayClientPath? Find(byte[] peerPublicKey)
     {
         foreach (var path in _paths.Values)

@@ -39,7 +39,7 @@ internal sealed partial class DiscoPathCore
         var best = peer.Best.Address;
         if (best.IsSet && now <= peer.TrustUntil)
         {
-            return new PathChoice(best, 0);
+            return new PathChoice(best, 0) { Trusted = true };
         }
 
         if (peer.Disco is not null)
