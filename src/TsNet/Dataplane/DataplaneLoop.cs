@@ -99,9 +99,6 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     /// </summary>
     internal Paths.StaticPathUnderlay? StaticPaths => _top as Paths.StaticPathUnderlay;
 
-    /// <summary>Disco timers of static path selection (tests shorten them); the defaults when null.</summary>
-    internal Paths.DiscoPathTimings? StaticPathTimings { get; init; }
-
     /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
     internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay?.Tasks ?? []);
 
@@ -168,7 +165,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
         _underlay = new RelayUnderlay(transport, relay, _logger);
         _top = WrapUnderlay is null
-            ? new Paths.StaticPathUnderlay(_underlay, DiscoPrivateKey, _core.PublicKey, StaticPathTimings, () => Now, _logger)
+            ? new Paths.StaticPathUnderlay(_underlay, DiscoPrivateKey, _core.PublicKey, null, () => Now, _logger)
             : _underlay;
         _top.Start();
         _task = Task.Run(_kernel.RunAsync);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Xunit.Abstractions;
 
 namespace TsNet.Tests.Relay;
 
@@ -10,7 +11,7 @@ namespace TsNet.Tests.Relay;
 /// the right endpoint, disco pongs confirm the direct path both ways and traffic leaves the relay, in the same
 /// WireGuard session.
 /// </summary>
-public sealed class RelayDirectPathSelectionTests
+public sealed class RelayDirectPathSelectionTests(ITestOutputHelper output)
 {
     private static readonly IPAddress AddressA = IPAddress.Parse("100.64.0.1");
     private static readonly IPAddress AddressB = IPAddress.Parse("100.64.0.2");
@@ -56,8 +57,10 @@ public sealed class RelayDirectPathSelectionTests
 
         // A learns B's real endpoint; its pings reach B, B's pongs confirm them, and B pings back the address it saw.
         peerOfA.Endpoint = "127.0.0.1:" + b.ListenPort;
+        var switching = System.Diagnostics.Stopwatch.StartNew();
         a.AddOrUpdatePeer(peerOfA);
         await WaitForPathsAsync(a, b, "direct 127.0.0.1:" + b.ListenPort, "direct 127.0.0.1:" + a.ListenPort, cts.Token);
+        output.WriteLine($"both paths direct {switching.Elapsed.TotalSeconds:F1} s after A learned B's endpoint");
 
         var forwardedPackets = relay.GetCounters().ForwardedPackets;
         await TransferAsync(a, b, 512 * 1024, 8081, cts.Token);
