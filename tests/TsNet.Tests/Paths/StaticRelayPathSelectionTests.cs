@@ -229,7 +229,8 @@ public sealed class StaticRelayPathSelectionTests
 
         /// <summary>
         /// Uploads <paramref name="size"/> bytes from A to B and downloads as many back, byte-exact, on the manual clock;
-        /// with <paramref name="cutAfter"/>, the direct link is blocked once B has received that much.
+        /// with <paramref name="cutAfter"/>, A writes that much, waits until B has read it, blocks the direct link and
+        /// writes the rest on the same connection (a cut mid-transfer, whatever the machine's speed).
         /// </summary>
         public async Task TransferAsync(int size, int port, int? cutAfter, CancellationToken cancellationToken)
         {
@@ -238,6 +239,7 @@ public sealed class StaticRelayPathSelectionTests
             new Random(port).NextBytes(upload);
             new Random(port + 1).NextBytes(download);
             long receivedByB = 0;
+            var cutReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var listener = await B.ListenTcpAsync(port, cancellationToken);
             var serving = Task.Run(async () =>
             {
@@ -253,7 +255,10 @@ public sealed class StaticRelayPathSelectionTests
                 while ((read = await connection.ReadAsync(buffer, cancellationToken)) > 0)
                 {
                     received.Write(buffer, 0, read);
-                    Interlocked.Add(ref receivedByB, read);
+                    if (Interlocked.Add(ref receivedByB, read) >= cutAfter)
+                    {
+                        cutReached.TrySetResult();
+                    }
                 }
 
                 await writing;
@@ -265,18 +270,22 @@ public sealed class StaticRelayPathSelectionTests
                 await using var connection = await A.ConnectTcpAsync(new IPEndPoint(AddressB, port).ToString(), cancellationToken);
                 var received = new MemoryStream();
                 var reading = connection.CopyToAsync(received, cancellationToken);
-                await connection.WriteAsync(upload, cancellationToken);
+                if (cutAfter is { } cut)
+                {
+                    await connection.WriteAsync(upload.AsMemory(0, cut), cancellationToken);
+                    await cutReached.Task.WaitAsync(cancellationToken);
+                    Hub.Block(A.ListenPort, B.ListenPort);
+                    await connection.WriteAsync(upload.AsMemory(cut), cancellationToken);
+                }
+                else
+                {
+                    await connection.WriteAsync(upload, cancellationToken);
+                }
+
                 await connection.ShutdownWriteAsync(cancellationToken);
                 await reading;
                 return (Uploaded: await serving, Downloaded: received.ToArray());
             }, cancellationToken);
-
-            if (cutAfter is { } cut)
-            {
-                await Clock.AdvanceUntilAsync(() => Interlocked.Read(ref receivedByB) >= cut || transfer.IsCompleted, Step, wakeOn: transfer);
-                transfer.IsCompleted.Should().BeFalse("the cut must come mid-transfer");
-                Hub.Block(A.ListenPort, B.ListenPort);
-            }
 
             var (uploaded, downloaded) = await Clock.AdvanceUntilAsync(transfer, Step, TimeSpan.FromSeconds(90));
             uploaded.Length.Should().Be(size);
