@@ -25,9 +25,13 @@ public sealed class TailnetPeer
     public TimeSpan? PersistentKeepalive { get; set; }
 
     /// <summary>
-    /// Optional path through a UDP relay server. When set, all traffic to this peer goes through the relay (the
-    /// <see cref="Endpoint"/> is not used): the node binds to the relay endpoint and sends WireGuard messages
-    /// Geneve-encapsulated through it. Needs the node's <see cref="TailnetServerOptions.DiscoKey"/> (generated when absent).
+    /// Optional path through a UDP relay server: the node binds to the relay endpoint and sends WireGuard messages
+    /// Geneve-encapsulated through it. Without an <see cref="Endpoint"/>, all traffic to this peer goes through the
+    /// relay. With one (resolved once, when the peer is applied), the node also pings the endpoint with disco (the
+    /// relay path names the peer's disco key): traffic goes direct while pongs confirm the endpoint (a heartbeat every
+    /// 3 s keeps it trusted for 6.5 s), through the relay otherwise, and WireGuard's session carries on across every
+    /// switch. The peer must be a TsNet node configured the same way (it answers the pings). Needs the node's
+    /// <see cref="TailnetServerOptions.DiscoKey"/> (generated when absent).
     /// </summary>
     public TailnetRelayPath? Relay { get; set; }
 

@@ -329,9 +329,39 @@ public sealed partial class TailnetServer
         return true;
     }
 
+    /// <summary>
+    /// Loop task, static mode: a peer with both an endpoint and a relay path gets path selection — WireGuard's endpoint
+    /// is its fixed virtual path address, disco pings confirm the direct address (the relay path names the peer's
+    /// disco key). Returns false for every other peer (relay only, endpoint only: plain WireGuard endpoints).
+    /// </summary>
+    private static bool ApplyStaticPath(DataplaneLoop loop, WireGuardPeer peer, PeerSettings settings, long now)
+    {
+        if (loop.StaticPaths is not { } paths || settings.Relay is not { } relay || settings.RelayedPeerDirect is not { } direct)
+        {
+            return false;
+        }
+
+        var address = paths.SetPeer(peer, direct.ToIPEndPoint(), relay, now);
+        peer.FixedEndpoint = true;
+        loop.Core.ConfigureEndpoint(peer, address);
+        return true;
+    }
+
     /// <summary>Loop task: a peer's path as status text and its direct endpoint, when the path layer runs it.</summary>
     private static (string? Path, IPEndPoint? Endpoint) DescribePath(DataplaneLoop loop, UnderlayAddress endpoint, long now)
     {
+        if (loop.StaticPaths is { } statics && endpoint.IsPeerPath)
+        {
+            var path = statics.PathOf(endpoint, now);
+            if (path.Kind == global::TsNet.Paths.PathKind.Direct)
+            {
+                return ("direct " + path.Direct.ToIPEndPoint(), path.Direct.ToIPEndPoint());
+            }
+
+            var relay = statics.RelayOf(endpoint);
+            return relay.IsSet ? ("relay " + relay.ToIPEndPoint(), relay.ToIPEndPoint()) : (null, null);
+        }
+
         if (loop.Paths is not { } paths || !endpoint.IsPeerPath)
         {
             return (null, endpoint.IsSet ? endpoint.ToIPEndPoint() : null);

@@ -191,6 +191,7 @@ public sealed partial class TailnetServer
         {
             loop.ConfigureRelayPath(key, null, now);
             loop.Paths?.RemovePeer(key);
+            loop.StaticPaths?.RemovePeer(key);
             loop.Core.RemovePeer(key);
         }
     }
@@ -237,13 +238,27 @@ public sealed partial class TailnetServer
     private async Task<PeerSettings> ResolvePeerAsync(RegistryPeer peer, CancellationToken cancellationToken)
     {
         UnderlayAddress? endpoint = null;
+        UnderlayAddress? relayedPeerDirect = null;
         string? host = null;
         RelayPathSettings? relay = null;
         if (peer.Relay is { Address: { } relayAddress } path)
         {
-            // A relayed peer uses the relay for all its traffic: its WireGuard endpoint is the relay's address + VNI.
+            // A relayed peer's WireGuard endpoint is the relay's address + VNI; with an endpoint configured as well,
+            // the static path layer chooses between the two. Its host name is resolved once, here: re-resolving on a
+            // handshake retry would replace the relay path (the relay keeps working while the name does not resolve).
             relay = new RelayPathSettings(UnderlayAddress.FromIPEndPoint(relayAddress), path.ServerDiscoKey, path.Vni, path.PeerDiscoKey);
             endpoint = relay.Endpoint;
+            if (peer.Endpoint is { } direct)
+            {
+                try
+                {
+                    relayedPeerDirect = UnderlayAddress.FromIPEndPoint(await EndpointParser.ResolveAsync(direct, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or FormatException)
+                {
+                    LogResolveFailed(_logger, direct, ex.Message);
+                }
+            }
         }
         else if (peer.Endpoint is { } text)
         {
@@ -273,7 +288,8 @@ public sealed partial class TailnetServer
             peer.PersistentKeepalive,
             peer.Name,
             relay,
-            peer);
+            peer,
+            relayedPeerDirect);
     }
 
     private static void ApplyPeer(DataplaneLoop loop, PeerSettings settings, long now)
@@ -286,11 +302,16 @@ public sealed partial class TailnetServer
         {
             // Control mode: the path layer picks direct UDP or DERP per datagram behind a fixed virtual endpoint.
         }
+        else if (ApplyStaticPath(loop, peer, settings, now))
+        {
+            // Static mode, endpoint and relay path: the static path layer picks direct UDP or the relay per datagram.
+        }
         else if (peer.FixedEndpoint)
         {
-            // The peer lost its disco key: back to a plain WireGuard endpoint.
+            // The peer lost its disco key (or its endpoint or relay path): back to a plain WireGuard endpoint.
             peer.FixedEndpoint = false;
             loop.Paths?.RemovePeer(settings.PublicKey);
+            loop.StaticPaths?.RemovePeer(settings.PublicKey);
             core.ConfigureEndpoint(peer, settings.Endpoint ?? default);
         }
         else if (settings.Endpoint is { } endpoint)

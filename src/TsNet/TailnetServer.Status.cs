@@ -134,6 +134,7 @@ public sealed partial class TailnetServer
 
         loop.AddRelayCounters(drops);
         loop.Paths?.AddCounters(drops);
+        loop.StaticPaths?.AddCounters(drops);
         return new DataplaneStatusSnapshot(peers, drops);
     }
 }

@@ -115,8 +115,9 @@ public sealed class TailnetPeerStatus
     public bool? Online { get; internal init; }
 
     /// <summary>
-    /// The path packets to the peer take, as text: <c>direct &lt;ip:port&gt;</c> or <c>relay &lt;ip:port&gt;</c>
-    /// (<c>derp &lt;region&gt;</c> comes with DERP); null while no endpoint is known.
+    /// The path packets to the peer take, as text: <c>direct &lt;ip:port&gt;</c>, <c>relay &lt;ip:port&gt;</c> (a static
+    /// peer with both an endpoint and a relay path shows the one in use now) or <c>derp &lt;region&gt;</c>; null while no
+    /// endpoint is known.
     /// </summary>
     [JsonInclude]
     public string? Path { get; internal init; }

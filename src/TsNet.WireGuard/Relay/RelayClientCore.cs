@@ -53,7 +53,10 @@ internal sealed class RelayClientCore
     /// <summary>Geneve datagrams from an address and VNI that is no configured path.</summary>
     public long UnknownPathDrops { get; private set; }
 
-    /// <summary>Relay datagrams ignored: stale Challenges, disco between the peers (path discovery is not implemented).</summary>
+    /// <summary>
+    /// Relay datagrams ignored: stale Challenges, disco between the peers through the relay (path discovery pings the
+    /// peer's endpoint over plain UDP, never through the relay).
+    /// </summary>
     public long Ignored { get; private set; }
 
     /// <summary>Handshakes given up (no Challenge for a whole handshake) or never possible (unusable keys).</summary>
@@ -149,7 +152,8 @@ internal sealed class RelayClientCore
 
         if (header.Protocol != GeneveHeader.ProtocolWireGuard)
         {
-            // Disco pings between the peers through the relay: path discovery is not implemented yet.
+            // Disco between the peers through the relay: static path selection pings the endpoint directly, so the
+            // relay path is never probed (it is the fallback, bound and refreshed by the handshake above).
             Ignored++;
             return RelayClientReceiveResult.Consumed;
         }
@@ -176,6 +180,12 @@ internal sealed class RelayClientCore
         server = default;
         return false;
     }
+
+    /// <summary>
+    /// True when the relayed <paramref name="endpoint"/> (relay address + VNI) is a configured path whose leg is bound,
+    /// so a datagram sent there would go out (nothing is counted, unlike <see cref="TryGetRelay"/>).
+    /// </summary>
+    public bool IsBound(in UnderlayAddress endpoint) => _paths.TryGetValue(endpoint, out var path) && path.Bound;
 
     private RelayClientPath? Find(byte[] peerPublicKey)
     {

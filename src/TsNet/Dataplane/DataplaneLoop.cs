@@ -38,6 +38,10 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     private readonly ChannelWriter<UnderlayDatagram> _fromUnderlayWriter;
     private readonly int _listenPort;
     private RelayUnderlay? _underlay;
+
+    // What the loop sends, receives and polls through: the static path layer over the relay layer (static mode) or
+    // the relay layer itself (control mode, whose path layer sits under it).
+    private IUnderlay? _top;
     private Task? _task;
     private int _pendingHandshakes;
     private int _disposed;
@@ -88,6 +92,12 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     /// <summary>The control-mode path layer (disco, DERP, STUN), or null in static mode. Loop task only, after <see cref="Start"/>.</summary>
     internal Paths.MagicUnderlay? Paths => _underlay?.Inner as Paths.MagicUnderlay;
+
+    /// <summary>
+    /// Static mode's path layer (direct/relay choice for peers with both an endpoint and a relay path), or null in
+    /// control mode. Loop task only, after <see cref="Start"/>.
+    /// </summary>
+    internal Paths.StaticPathUnderlay? StaticPaths => _top as Paths.StaticPathUnderlay;
 
     /// <summary>The loop's task and the underlay's receive loops (test hook: all complete after dispose).</summary>
     internal IEnumerable<Task> OwnedTasks => (_task is null ? [] : new[] { _task }).Concat(_underlay?.Tasks ?? []);
@@ -154,7 +164,10 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
         }
 
         _underlay = new RelayUnderlay(transport, relay, _logger);
-        _underlay.Start();
+        _top = WrapUnderlay is null
+            ? new Paths.StaticPathUnderlay(_underlay, DiscoPrivateKey, _core.PublicKey, null, () => Now, _logger)
+            : _underlay;
+        _top.Start();
         _task = Task.Run(_kernel.RunAsync);
     }
 
@@ -226,7 +239,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             more = true;
         }
 
-        var underlay = _underlay!;
+        var underlay = _top!;
         if (underlay.NextDeadline <= now)
         {
             underlay.Poll(now);
@@ -238,7 +251,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _underlay?.NextDeadline ?? Timestamps.NotArmed);
+    long ILoopBody.NextDeadline => Math.Min(_core.NextDeadline, _top?.NextDeadline ?? Timestamps.NotArmed);
 
     /// <inheritdoc />
     void ILoopBody.OnFaulted(Exception failure)
@@ -255,7 +268,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             UnderlayReceiveResult received;
             try
             {
-                received = _underlay!.Receive(ref datagram, Now);
+                received = _top!.Receive(ref datagram, Now);
             }
             catch (Exception ex)
             {
@@ -317,7 +330,7 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
 
     void IWireGuardOutput.SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
     {
-        _underlay!.Send(destination, datagram);
+        _top!.Send(destination, datagram);
         datagram.Return();
     }
 
@@ -354,9 +367,9 @@ internal sealed partial class DataplaneLoop : IWireGuardOutput, IAsyncDisposable
             await _task.ConfigureAwait(false); // never throws: a fault was handled by the kernel's failure policy
         }
 
-        if (_underlay is not null)
+        if (_top is not null)
         {
-            await _underlay.DisposeAsync().ConfigureAwait(false);
+            await _top.DisposeAsync().ConfigureAwait(false);
         }
 
         _kernel.CloseCommands(new ObjectDisposedException(typeof(TailnetServer).FullName));

@@ -18,6 +18,42 @@ internal sealed partial class DiscoPathCore
     public long LocalEndpointsAt { get; private set; } = Timestamps.Never;
 
     /// <summary>
+    /// When this node's endpoints were last re-determined (<see cref="NoteEndpointsRefreshed"/>: a netcheck report
+    /// finished); <see cref="Timestamps.Never"/> before. A CallMeMaybe needs this within
+    /// <see cref="DiscoPathTimings.EndpointsFreshEnough"/>.
+    /// </summary>
+    public long EndpointsRefreshedAt { get; private set; } = Timestamps.Never;
+
+    /// <summary>
+    /// Raised on the loop (with core time) whenever a CallMeMaybe was held back because this node's endpoints are
+    /// stale: the owner starts a re-STUN and calls <see cref="NoteEndpointsRefreshed"/> when it finishes. At most once
+    /// per held-back CallMeMaybe, so at most once per peer per ping interval; a request while one runs changes nothing.
+    /// </summary>
+    public event Action<long>? EndpointRefreshNeeded;
+
+    /// <summary>
+    /// This node's endpoints were just re-determined (a netcheck report finished, with or without STUN answers, or
+    /// there is nothing to STUN): every CallMeMaybe held back for it goes out now, through DERP (§3.4).
+    /// </summary>
+    public void NoteEndpointsRefreshed(long now, IPathOutput output)
+    {
+        EndpointsRefreshedAt = now;
+        foreach (var peer in _peersById.Values)
+        {
+            if (!peer.CallMeMaybePending)
+            {
+                continue;
+            }
+
+            peer.CallMeMaybePending = false;
+            if (peer.Disco is not null && peer.DerpRegion != 0)
+            {
+                SendCallMeMaybe(peer, peer.DerpRegion, output);
+            }
+        }
+    }
+
+    /// <summary>
     /// The path for one WireGuard datagram to <paramref name="peerId"/> (disco-direct.md §3.3): the trusted best
     /// address alone, else the best address (if any) and the peer's DERP region while a discovery round runs (at most
     /// one ping per candidate per ping interval). Notes outbound activity, which keeps heartbeats going.
@@ -39,7 +75,7 @@ internal sealed partial class DiscoPathCore
         var best = peer.Best.Address;
         if (best.IsSet && now <= peer.TrustUntil)
         {
-            return new PathChoice(best, 0);
+            return new PathChoice(best, 0) { Trusted = true };
         }
 
         if (peer.Disco is not null)
@@ -100,7 +136,17 @@ internal sealed partial class DiscoPathCore
         int region = peer.DerpRegion;
         if (sentAny && sendCallMeMaybe && region != 0)
         {
-            SendCallMeMaybe(peer, region, output);
+            if (EndpointsRefreshedAt != Timestamps.Never && now - EndpointsRefreshedAt <= _endpointsFreshEnough)
+            {
+                SendCallMeMaybe(peer, region, output);
+            }
+            else
+            {
+                // §3.4: announcing stale endpoints would have the peer ping addresses we may no longer have.
+                peer.CallMeMaybePending = true;
+                Counters.CallMeMaybeDeferred++;
+                EndpointRefreshNeeded?.Invoke(now);
+            }
         }
     }
 

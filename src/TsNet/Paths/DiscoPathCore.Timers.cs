@@ -11,6 +11,7 @@ internal sealed partial class DiscoPathCore
     private readonly long _goodEnoughLatency;
     private readonly long _discoPingInterval;
     private readonly long _pingTimeout;
+    private readonly long _endpointsFreshEnough;
 
     // Never later than the earliest real deadline; may be earlier (Poll then finds nothing and recomputes it).
     private long _nextDeadline = Timestamps.NotArmed;

@@ -67,6 +67,7 @@ internal sealed partial class DiscoPathCore
         _goodEnoughLatency = Timings.GoodEnoughLatency.Ticks;
         _discoPingInterval = Timings.DiscoPingInterval.Ticks;
         _pingTimeout = Timings.PingTimeout.Ticks;
+        _endpointsFreshEnough = Timings.EndpointsFreshEnough.Ticks;
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ internal sealed class DiscoPathCounters
     /// <summary>CallMeMaybe messages sent over DERP.</summary>
     public long CallMeMaybeSent { get; internal set; }
 
+    /// <summary>CallMeMaybe messages held back until a re-STUN made this node's endpoints fresh (§3.4).</summary>
+    public long CallMeMaybeDeferred { get; internal set; }
+
     /// <summary>CallMeMaybe messages accepted.</summary>
     public long CallMeMaybeReceived { get; internal set; }
 

@@ -29,6 +29,12 @@ internal sealed record DiscoPathTimings
     /// <summary><c>discoPingInterval</c>: minimum gap between discovery pings to one candidate (CallMeMaybe resets it).</summary>
     public TimeSpan DiscoPingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// <c>endpointsFreshEnoughDuration</c>: a CallMeMaybe goes out only if this node's endpoints were re-determined
+    /// (a netcheck report finished) within this long; otherwise it waits for a re-STUN (§3.4).
+    /// </summary>
+    public TimeSpan EndpointsFreshEnough { get; init; } = TimeSpan.FromSeconds(27);
+
     /// <summary><c>pingTimeoutDuration</c>: how long a ping waits for its pong.</summary>
     public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -45,6 +45,9 @@ internal sealed class DiscoPeer(uint id, Key32 nodeKey, byte[] nodeKeyBytes)
     /// <summary>Next heartbeat; <see cref="Timestamps.NotArmed"/> while idle.</summary>
     public long HeartbeatAt { get; set; } = Timestamps.NotArmed;
 
+    /// <summary>A CallMeMaybe is owed to the peer once this node's endpoints are fresh again (a re-STUN finishes).</summary>
+    public bool CallMeMaybePending { get; set; }
+
     /// <summary>The last full discovery round.</summary>
     public long LastFullPing { get; set; } = Timestamps.Never;
 

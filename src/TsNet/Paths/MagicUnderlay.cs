@@ -40,6 +40,9 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     private IReadOnlyList<int> _regionIds = [];
     private IReadOnlyDictionary<int, string> _regionCodes = new Dictionary<int, string>();
 
+    // A re-STUN was asked for with nothing to STUN: the endpoints are as fresh as they get, at the next Poll.
+    private bool _refreshWithoutStun;
+
     public MagicUnderlay(IUnderlay inner, DerpClientSet derp, DiscoPathCore disco, NetcheckCore netcheck, Func<long> now, ILogger logger)
     {
         Inner = inner;
@@ -48,6 +51,11 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         Netcheck = netcheck;
         _now = now;
         _logger = logger;
+
+        // CallMeMaybe freshness (disco-direct.md §3.4): stale endpoints ask for a re-STUN; its end releases the
+        // held-back CallMeMaybes. Both run on the loop task, inside this layer's Send/Receive/Poll.
+        disco.EndpointRefreshNeeded += RequestEndpointRefresh;
+        netcheck.ReportFinished += at => Disco.NoteEndpointsRefreshed(at, this);
     }
 
     /// <summary>The UDP underlay underneath (replaced on a rebind; the path state stays).</summary>
@@ -90,7 +98,9 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
 
     public IEnumerable<Task> Tasks => Inner.Tasks.Concat(Derp.Tasks).Concat(_retiredDerp);
 
-    public long NextDeadline => Math.Min(Inner.NextDeadline, Math.Min(Disco.NextDeadline, Netcheck.NextDeadline));
+    public long NextDeadline => _refreshWithoutStun
+        ? Timestamps.Never
+        : Math.Min(Inner.NextDeadline, Math.Min(Disco.NextDeadline, Netcheck.NextDeadline));
 
     public void Start() => Inner.Start();
 
@@ -317,7 +327,22 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
             Netcheck.Poll(now, this);
         }
 
+        if (_refreshWithoutStun)
+        {
+            _refreshWithoutStun = false;
+            Disco.NoteEndpointsRefreshed(now, this);
+        }
+
         CheckNetcheck(now);
+    }
+
+    /// <summary>A CallMeMaybe waits for fresh endpoints: netcheck reports at once (or, with nothing to STUN, the next Poll releases it).</summary>
+    private void RequestEndpointRefresh(long now)
+    {
+        if (!Netcheck.RequestReport(now))
+        {
+            _refreshWithoutStun = true;
+        }
     }
 
     void IPathOutput.SendUdp(in UnderlayAddress destination, ReadOnlySpan<byte> datagram) => Inner.Send(destination, datagram);

@@ -139,6 +139,26 @@ internal sealed class NetcheckCore
     }
 
     /// <summary>
+    /// Asks for a report at once (a re-STUN: a CallMeMaybe waits for fresh endpoints): due at the next
+    /// <see cref="Poll"/> unless one is running (its end serves the request). False when there are no targets, so no
+    /// report will come.
+    /// </summary>
+    public bool RequestReport(long now)
+    {
+        if (_targets.Length == 0)
+        {
+            return false;
+        }
+
+        if (!_reportRunning)
+        {
+            _nextReportAt = Math.Min(_nextReportAt, now);
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Handles a STUN packet from <paramref name="source"/>; true when it answered one of the current report's
     /// requests (then its latency and mapped address count). Anything else returns false and should be dropped.
     /// </summary>

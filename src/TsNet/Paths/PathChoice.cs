@@ -11,6 +11,12 @@ namespace TsNet.Paths;
 /// <param name="DerpRegion">The DERP region to send through (addressed to the peer's node key), or 0.</param>
 internal readonly record struct PathChoice(UnderlayAddress Direct, int DerpRegion)
 {
+    /// <summary>
+    /// True when <see cref="Direct"/> is trusted (a pong within the trust window) and is the only path; false while
+    /// discovery runs and a fallback path (DERP, or a static relay path) should carry the datagram.
+    /// </summary>
+    public bool Trusted { get; init; }
+
     /// <summary>True when neither a direct address nor a DERP region is known.</summary>
     public bool IsNone => !Direct.IsSet && DerpRegion == 0;
 }

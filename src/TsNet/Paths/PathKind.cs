@@ -11,4 +11,7 @@ internal enum PathKind
 
     /// <summary>Through a DERP relay (possibly alongside an unconfirmed direct address).</summary>
     Derp,
+
+    /// <summary>Through a UDP relay server (a static peer's relay path) while no direct path is trusted.</summary>
+    Relay,
 }

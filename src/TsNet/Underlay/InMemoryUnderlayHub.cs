@@ -24,6 +24,7 @@ internal sealed class InMemoryUnderlayHub : IDisposable
 
     private readonly Lock _lock = new();
     private readonly Dictionary<int, InMemoryUnderlay> _nodes = [];
+    private readonly HashSet<(int Low, int High)> _blocked = [];
     private readonly PriorityQueue<InFlightDatagram, (long Due, long Sequence)> _inFlight = new();
     private readonly Random _random;
     private readonly TimeProvider _timeProvider;
@@ -63,6 +64,9 @@ internal sealed class InMemoryUnderlayHub : IDisposable
 
     /// <summary>Datagrams that waited for the clock (delay or reorder).</summary>
     public long Delayed { get; private set; }
+
+    /// <summary>Datagrams dropped because their two ports are cut off from each other (<see cref="Block"/>).</summary>
+    public long Blocked { get; private set; }
 
     /// <summary>Datagrams handed to a node (duplicates count twice).</summary>
     public long Delivered { get; private set; }
@@ -126,6 +130,29 @@ internal sealed class InMemoryUnderlayHub : IDisposable
         }
     }
 
+    /// <summary>
+    /// Cuts the link between two ports in both directions (a firewall dropping silently): datagrams between them are
+    /// counted in <see cref="Blocked"/> and go nowhere, until <see cref="Unblock"/>. Other ports still reach both.
+    /// </summary>
+    public void Block(int portA, int portB)
+    {
+        lock (_lock)
+        {
+            _blocked.Add(Pair(portA, portB));
+        }
+    }
+
+    /// <summary>Restores the link between two ports cut by <see cref="Block"/>.</summary>
+    public void Unblock(int portA, int portB)
+    {
+        lock (_lock)
+        {
+            _blocked.Remove(Pair(portA, portB));
+        }
+    }
+
+    private static (int Low, int High) Pair(int a, int b) => a <= b ? (a, b) : (b, a);
+
     internal void Detach(InMemoryUnderlay underlay)
     {
         lock (_lock)
@@ -154,6 +181,12 @@ internal sealed class InMemoryUnderlayHub : IDisposable
                 // Larger than the receiver's buffers: a real socket would truncate it; drop it instead.
                 Undeliverable++;
                 return false;
+            }
+
+            if (_blocked.Count > 0 && _blocked.Contains(Pair(sender.Port, destination.Port)))
+            {
+                Blocked++;
+                return true;
             }
 
             var link = Link;

@@ -22,6 +22,10 @@ public sealed class DiscoPathCoreTests
     {
         _a = _net.AddNode("A", "198.51.100.1:41641");
         _b = _net.AddNode("B", "203.0.113.2:41641");
+
+        // Both nodes' endpoints were just re-determined (a netcheck report finished): CallMeMaybe may go out (§3.4).
+        _a.Core.NoteEndpointsRefreshed(Now, _a);
+        _b.Core.NoteEndpointsRefreshed(Now, _b);
     }
 
     private long Now => _net.Now;
@@ -39,9 +43,12 @@ public sealed class DiscoPathCoreTests
         var (bId, _) = Introduce();
         _a.Send(bId);
         _net.Pump();
-        _a.Send(bId).Should().Be(new PathChoice(_b.Address, 0), "the pong confirmed B's address");
+        _a.Send(bId).Should().Be(TrustedDirect(_b.Address), "the pong confirmed B's address");
         return bId;
     }
+
+    /// <summary>The choice for a trusted direct address: that address alone.</summary>
+    private static PathChoice TrustedDirect(UnderlayAddress address) => new(address, 0) { Trusted = true };
 
     private static int PingsTo(DiscoTestNode node, UnderlayAddress to) => node.UdpSent.Count(s => s.To == to);
 
@@ -95,7 +102,7 @@ public sealed class DiscoPathCoreTests
         status.Latency.Should().Be(TimeSpan.Zero);
 
         _net.Now += (Trust - TimeSpan.FromMilliseconds(1)).Ticks;
-        _a.Send(bId).Should().Be(new PathChoice(_b.Address, 0), "still inside the trust window");
+        _a.Send(bId).Should().Be(TrustedDirect(_b.Address), "still inside the trust window");
     }
 
     [Fact]
@@ -123,7 +130,7 @@ public sealed class DiscoPathCoreTests
         _a.Core.GetPathStatus(bId, Now).Kind.Should().Be(PathKind.Derp);
         PingsTo(_a, _b.Address).Should().Be(pingsBefore + 1, "discovery restarts");
         _net.Pump();
-        _a.Send(bId).Should().Be(new PathChoice(_b.Address, 0), "the new pong restored trust");
+        _a.Send(bId).Should().Be(TrustedDirect(_b.Address), "the new pong restored trust");
     }
 
     [Fact]
@@ -134,7 +141,7 @@ public sealed class DiscoPathCoreTests
 
         _net.Advance(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500), () => choices.Add(_a.Send(bId)));
 
-        choices.Should().HaveCount(60).And.OnlyContain(c => c == new PathChoice(_b.Address, 0));
+        choices.Should().HaveCount(60).And.OnlyContain(c => c == TrustedDirect(_b.Address));
         PingsTo(_a, _b.Address).Should().BeInRange(10, 12, "one heartbeat every 3 s");
         _a.DerpSent.Should().HaveCount(1, "only the first round sent a CallMeMaybe");
     }
@@ -179,7 +186,7 @@ public sealed class DiscoPathCoreTests
         _net.UdpCut = false;
         _net.Advance(TimeSpan.FromSeconds(12), TimeSpan.FromMilliseconds(100), () =>
         {
-            if (directAgain is null && _a.Send(bId) == new PathChoice(_b.Address, 0))
+            if (directAgain is null && _a.Send(bId) == TrustedDirect(_b.Address))
             {
                 directAgain = Now;
             }
@@ -208,7 +215,7 @@ public sealed class DiscoPathCoreTests
 
         _a.Send(bId);
         _net.Pump();
-        _a.Send(bId).Should().Be(new PathChoice(_b.Address, 0));
+        _a.Send(bId).Should().Be(TrustedDirect(_b.Address));
     }
 
     [Fact]
