@@ -107,7 +107,8 @@ internal static class X25519
         _ => false,
     };
 
-    private static X25519Backend Resolve(X25519Backend backend) => backend switch
+    /// <summary>The backend <paramref name="backend"/> stands for here (never Auto); throws when it cannot run.</summary>
+    internal static X25519Backend Resolve(X25519Backend backend) => backend switch
     {
         X25519Backend.Auto => AutoBackend,
         X25519Backend.Managed => X25519Backend.Managed,
