@@ -74,7 +74,10 @@ internal static class CryptoCpuCommand
         cases.Add(("KDF3", 5_000, n => { for (int i = 0; i < n; i++) { NoiseKdf.Kdf3(kdfKey, t1, t2, t3, kdfKey); } }));
         byte[] aeadSealed = new byte[48];
         ChaCha20Poly1305Aead.Seal(kdfKey, 0, t1, t2, aeadSealed);
+        byte[] nonce = new byte[12];
+        cases.Add(("handshake AEAD seal 32 B previous", 20_000, n => { for (int i = 0; i < n; i++) { PreviousOpenSslHandshakeAead.Seal(kdfKey, nonce, t1, t2, aeadSealed); } }));
         cases.Add(("handshake AEAD seal 32 B", 20_000, n => { for (int i = 0; i < n; i++) { ChaCha20Poly1305Aead.Seal(kdfKey, 0, t1, t2, aeadSealed); } }));
+        cases.Add(("handshake AEAD open 32 B previous", 20_000, n => { for (int i = 0; i < n; i++) { PreviousOpenSslHandshakeAead.Open(kdfKey, nonce, aeadSealed, t2, t3); } }));
         cases.Add(("handshake AEAD open 32 B", 20_000, n => { for (int i = 0; i < n; i++) { ChaCha20Poly1305Aead.Open(kdfKey, 0, aeadSealed, t2, t3); } }));
         cases.Add(("transport cipher create+dispose", 5_000, n => { for (int i = 0; i < n; i++) { TransportCipher.Create(kdfKey).Dispose(); } }));
         cases.Add(("X25519 managed", 500, n => { for (int i = 0; i < n; i++) { X25519.TrySharedSecret(privateKey, publicKey, output, X25519Backend.Managed); } }));
