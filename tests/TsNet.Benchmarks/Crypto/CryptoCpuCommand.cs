@@ -113,6 +113,7 @@ internal static class CryptoCpuCommand
         }));
         cases.Add(("X25519 public key managed", 500, n => { for (int i = 0; i < n; i++) { X25519.DerivePublicKey(privateKey, output, X25519Backend.Managed); } }));
         cases.Add(("X25519 public key libcrypto", 500, n => { for (int i = 0; i < n; i++) { X25519.DerivePublicKey(privateKey, output, X25519Backend.OpenSsl); } }));
+        cases.Add(("X25519 public key fixed-base managed", 500, n => { for (int i = 0; i < n; i++) { X25519FixedBase.DerivePublicKey(privateKey, output); } }));
         cases.Add(("X25519 public key libcrypto raw", 500, n => { for (int i = 0; i < n; i++) { LibCryptoFixedBase.DerivePublicKey(privateKey, output); } }));
         cases.Add(("seal 1420 B previous", 200_000, n => { for (int i = 0; i < n; i++) { previous.Seal(counter++, packet, tag); } }));
         cases.Add(("seal 1420 B", 200_000, n => { for (int i = 0; i < n; i++) { current.Seal(counter++, packet, tag); } }));
