@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace TsNet.WireGuard.Crypto;
@@ -19,6 +21,9 @@ internal static class X25519FixedBase
 {
     private const int Positions = 32;
     private const int Multiples = 8;
+
+    // Words (ulong) per table entry: three field elements of five limbs, padded to 128 bytes.
+    private const int NielsWords = 16;
 
     // RFC 8032 §5.1: the base point's x, 15112221349535400772501151409588531511454012693041857206046113283949847762202,
     // little-endian (y = 4/5 is computed). The table build checks that (x, y) lies on the curve.
@@ -97,22 +102,48 @@ internal static class X25519FixedBase
         digits[63] = (sbyte)(digits[63] + carry);
     }
 
-    // entry = digit · 256^position · B as (y + x, y − x, 2d·x·y), reading all eight multiples of the position.
+    // entry = digit · 256^position · B as (y + x, y − x, 2d·x·y), reading all eight multiples of the position:
+    // each entry is 16 words (15 limbs and padding), kept or dropped with a full-width mask, eight vectors at a time.
     private static void Select(Niels[] table, int position, sbyte digit, ref Niels entry, ref Field25519 negated)
     {
         int value = digit;
         int negative = (value >> 31) & 1;                 // 1 when the digit is negative
         int magnitude = value - ((2 * value) & -negative); // |digit|
         entry = Niels.Identity;
+        ref ulong selected = ref Unsafe.As<Niels, ulong>(ref entry);
+        var w0 = Vector128.LoadUnsafe(ref selected, 0);
+        var w1 = Vector128.LoadUnsafe(ref selected, 2);
+        var w2 = Vector128.LoadUnsafe(ref selected, 4);
+        var w3 = Vector128.LoadUnsafe(ref selected, 6);
+        var w4 = Vector128.LoadUnsafe(ref selected, 8);
+        var w5 = Vector128.LoadUnsafe(ref selected, 10);
+        var w6 = Vector128.LoadUnsafe(ref selected, 12);
+        var w7 = Vector128.LoadUnsafe(ref selected, 14);
+        ref ulong first = ref Unsafe.As<Niels, ulong>(ref MemoryMarshal.GetArrayDataReference(table));
         for (int k = 0; k < Multiples; k++)
         {
-            // 1 when magnitude == k + 1, else 0, without a comparison the JIT could turn into a branch.
+            // All ones when magnitude == k + 1, else zero, without a comparison the JIT could turn into a branch.
             ulong equal = (ulong)((uint)((magnitude ^ (k + 1)) - 1) >> 31);
-            var candidate = table[(position * Multiples) + k];
-            Field25519.ConditionalSwap(ref entry.YPlusX, ref candidate.YPlusX, equal);
-            Field25519.ConditionalSwap(ref entry.YMinusX, ref candidate.YMinusX, equal);
-            Field25519.ConditionalSwap(ref entry.XY2d, ref candidate.XY2d, equal);
+            var mask = Vector128.Create(0UL - equal);
+            ref ulong candidate = ref Unsafe.Add(ref first, ((position * Multiples) + k) * NielsWords);
+            w0 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 0), w0);
+            w1 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 2), w1);
+            w2 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 4), w2);
+            w3 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 6), w3);
+            w4 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 8), w4);
+            w5 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 10), w5);
+            w6 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 12), w6);
+            w7 = Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref candidate, 14), w7);
         }
+
+        w0.StoreUnsafe(ref selected, 0);
+        w1.StoreUnsafe(ref selected, 2);
+        w2.StoreUnsafe(ref selected, 4);
+        w3.StoreUnsafe(ref selected, 6);
+        w4.StoreUnsafe(ref selected, 8);
+        w5.StoreUnsafe(ref selected, 10);
+        w6.StoreUnsafe(ref selected, 12);
+        w7.StoreUnsafe(ref selected, 14);
 
         // −(x, y) = (−x, y): y + x and y − x trade places and 2d·x·y changes sign.
         Field25519.Sub(out negated, Field25519.Zero, entry.XY2d);
@@ -246,8 +277,8 @@ internal static class X25519FixedBase
         public static Extended Identity => new() { X = Field25519.Zero, Y = Field25519.One, Z = Field25519.One, T = Field25519.Zero };
     }
 
-    // An affine point prepared for mixed addition.
-    [StructLayout(LayoutKind.Sequential)]
+    // An affine point prepared for mixed addition, padded to NielsWords words for the vector selection.
+    [StructLayout(LayoutKind.Sequential, Size = NielsWords * sizeof(ulong))]
     private struct Niels
     {
         public Field25519 YPlusX;
