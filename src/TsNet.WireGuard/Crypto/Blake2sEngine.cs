@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 
 namespace TsNet.WireGuard.Crypto;
@@ -35,6 +37,11 @@ internal struct Blake2sEngine
         10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0,
     ];
 
+    // Sigma rearranged for the vector message schedule: per round, the word indices of the four G inputs in the
+    // order the rows take them — (s0 s2 s4 s6), (s1 s3 s5 s7), then the diagonal step's (s8 s10 s12 s14),
+    // (s9 s11 s13 s15) — so one permute per eight words replaces sixteen scalar loads and inserts.
+    private static readonly uint[] s_schedule = BuildSchedule();
+
     private HashState _h;
     private BlockBuffer _buffer;
     private int _buffered;
@@ -61,6 +68,22 @@ internal struct Blake2sEngine
             key.CopyTo(block);
             _buffered = BlockSize;
         }
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="block"/> as the first block of a message that is known to continue (an HMAC key
+    /// block), so a copy of this state can be reused for many messages under the same key. Only on a fresh,
+    /// unkeyed engine.
+    /// </summary>
+    public void AbsorbFirstBlock(ReadOnlySpan<byte> block)
+    {
+        if (_counter != 0 || _buffered != 0 || block.Length != BlockSize)
+        {
+            throw new InvalidOperationException("Only a fresh unkeyed engine absorbs a first block.");
+        }
+
+        _counter = BlockSize;
+        Compress(block, last: false);
     }
 
     public void Update(ReadOnlySpan<byte> data)
@@ -106,6 +129,64 @@ internal struct Blake2sEngine
     // once, rotating rows 2–4 lines the diagonals up for the diagonal step. The same instructions run whatever the
     // data (constant time), and the state stays in registers rather than in a bounds-checked span.
     private void Compress(ReadOnlySpan<byte> block, bool last)
+    {
+        if (Avx2.IsSupported)
+        {
+            CompressAvx2(block, last);
+        }
+        else
+        {
+            CompressPortable(block, last);
+        }
+    }
+
+    // The same rows as CompressPortable, with the message words kept in two Vector256 registers and each G input
+    // picked by one permute per half (vpermd) and a blend; rotations by 16 and 8 are byte shuffles, and with
+    // AVX-512VL every rotation is one vprord.
+    private void CompressAvx2(ReadOnlySpan<byte> block, bool last)
+    {
+        ReadOnlySpan<uint> words = MemoryMarshal.Cast<byte, uint>(block[..BlockSize]);
+        var low = Vector256.Create(words[..8]);
+        var high = Vector256.Create(words[8..]);
+
+        Span<uint> h = _h;
+        ReadOnlySpan<uint> iv = Iv;
+        var row1 = Vector128.Create((ReadOnlySpan<uint>)h[..4]);
+        var row2 = Vector128.Create((ReadOnlySpan<uint>)h[4..]);
+        var row3 = Vector128.Create(iv[..4]);
+        var row4 = Vector128.Create(iv[4..]) ^ Vector128.Create((uint)_counter, (uint)(_counter >> 32), last ? uint.MaxValue : 0u, 0u);
+
+        ref uint schedule = ref MemoryMarshal.GetArrayDataReference(s_schedule);
+        var seven = Vector256.Create(7u);
+        for (nuint round = 0; round < 10; round++)
+        {
+            var columnIndices = Vector256.LoadUnsafe(ref schedule, round * 16);
+            var diagonalIndices = Vector256.LoadUnsafe(ref schedule, (round * 16) + 8);
+            var column = Vector256.ConditionalSelect(
+                Vector256.GreaterThan(columnIndices, seven),
+                Avx2.PermuteVar8x32(high, columnIndices),
+                Avx2.PermuteVar8x32(low, columnIndices));
+            var diagonal = Vector256.ConditionalSelect(
+                Vector256.GreaterThan(diagonalIndices, seven),
+                Avx2.PermuteVar8x32(high, diagonalIndices),
+                Avx2.PermuteVar8x32(low, diagonalIndices));
+
+            GVector(ref row1, ref row2, ref row3, ref row4, column.GetLower(), column.GetUpper());
+            row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2u, 3u, 0u));
+            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+            row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0u, 1u, 2u));
+            GVector(ref row1, ref row2, ref row3, ref row4, diagonal.GetLower(), diagonal.GetUpper());
+            row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0u, 1u, 2u));
+            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+            row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2u, 3u, 0u));
+        }
+
+        (Vector128.Create((ReadOnlySpan<uint>)h[..4]) ^ row1 ^ row3).CopyTo(h[..4]);
+        (Vector128.Create((ReadOnlySpan<uint>)h[4..]) ^ row2 ^ row4).CopyTo(h[4..]);
+    }
+
+    // The portable form, for CPUs without AVX2.
+    private void CompressPortable(ReadOnlySpan<byte> block, bool last)
     {
         MessageWords m = default;
         Span<uint> words = m;
@@ -158,6 +239,55 @@ internal struct Blake2sEngine
         d = RotateRight(d ^ a, 8);
         c += d;
         b = RotateRight(b ^ c, 7);
+    }
+
+    // G with the x86 rotations: vprord where AVX-512VL exists, else byte shuffles for 16 and 8.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GVector(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d, Vector128<uint> x, Vector128<uint> y)
+    {
+        a = a + b + x;
+        d = RotateRight16(d ^ a);
+        c += d;
+        b = RotateRight12(b ^ c);
+        a = a + b + y;
+        d = RotateRight8(d ^ a);
+        c += d;
+        b = RotateRight7(b ^ c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> RotateRight12(Vector128<uint> value) =>
+        Avx512F.VL.IsSupported ? Avx512F.VL.RotateRight(value, 12) : RotateRight(value, 12);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> RotateRight7(Vector128<uint> value) =>
+        Avx512F.VL.IsSupported ? Avx512F.VL.RotateRight(value, 7) : RotateRight(value, 7);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> RotateRight16(Vector128<uint> value) =>
+        Avx512F.VL.IsSupported
+            ? Avx512F.VL.RotateRight(value, 16)
+            : Ssse3.Shuffle(value.AsByte(), Vector128.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> RotateRight8(Vector128<uint> value) =>
+        Avx512F.VL.IsSupported
+            ? Avx512F.VL.RotateRight(value, 8)
+            : Ssse3.Shuffle(value.AsByte(), Vector128.Create((byte)1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)).AsUInt32();
+
+    private static uint[] BuildSchedule()
+    {
+        ReadOnlySpan<int> order = [0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15];
+        var schedule = new uint[10 * 16];
+        for (var round = 0; round < 10; round++)
+        {
+            for (var i = 0; i < 16; i++)
+            {
+                schedule[(round * 16) + i] = Sigma[(round * 16) + order[i]];
+            }
+        }
+
+        return schedule;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

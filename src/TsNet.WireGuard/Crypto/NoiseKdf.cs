@@ -34,11 +34,14 @@ internal static class NoiseKdf
         Span<byte> prk = stackalloc byte[OutputSize];
         Span<byte> previous = stackalloc byte[OutputSize];
         Span<byte> next = stackalloc byte[OutputSize];
+        Blake2sHmac expand = default;
         try
         {
             Blake2s.Hmac(key, input, prk);
+            // Every expansion MACs under prk: its pad blocks are compressed once for the two or three outputs.
+            expand = new Blake2sHmac(prk);
             ReadOnlySpan<byte> one = [0x01];
-            Blake2s.Hmac(prk, one, previous);
+            expand.Compute(one, [], previous);
             previous.CopyTo(t1);
             if (outputs == 1)
             {
@@ -46,7 +49,7 @@ internal static class NoiseKdf
             }
 
             ReadOnlySpan<byte> two = [0x02];
-            Blake2s.Hmac(prk, previous, two, next);
+            expand.Compute(previous, two, next);
             next.CopyTo(t2);
             if (outputs == 2)
             {
@@ -54,11 +57,12 @@ internal static class NoiseKdf
             }
 
             ReadOnlySpan<byte> three = [0x03];
-            Blake2s.Hmac(prk, next, three, previous);
+            expand.Compute(next, three, previous);
             previous.CopyTo(t3);
         }
         finally
         {
+            expand.Clear();
             CryptographicOperations.ZeroMemory(prk);
             CryptographicOperations.ZeroMemory(previous);
             CryptographicOperations.ZeroMemory(next);

@@ -73,6 +73,9 @@ internal static unsafe class OpenSslX25519
         }
     }
 
+    /// <summary>The base point as a peer key, owned by this thread's contexts (the caller must not free it).</summary>
+    internal static nint BasePointKey() => Contexts().BasePoint.DangerousGetHandle();
+
     /// <summary>Imports a private key (with the placeholder public half, see the remarks); the caller frees it.</summary>
     internal static nint ImportPrivateKey(ReadOnlySpan<byte> privateKey) => ImportPrivateKey(Contexts().Import, privateKey);
 

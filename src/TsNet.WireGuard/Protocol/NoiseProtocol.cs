@@ -28,6 +28,7 @@ internal static class NoiseProtocol
         Span<byte> hash = stackalloc byte[KeySize];
         Span<byte> key = stackalloc byte[KeySize];
         Span<byte> shared = stackalloc byte[KeySize];
+        var ephemeralKey = new X25519EphemeralKey(ephemeralPrivate);
         try
         {
             message[..MessageLayout.InitiationSize].Clear();
@@ -38,11 +39,11 @@ internal static class NoiseProtocol
             MixHash(NoiseConstants.InitialHash, remoteStatic, hash);
 
             var ephemeralPublic = message.Slice(MessageLayout.InitiationEphemeral, KeySize);
-            X25519.DerivePublicKey(ephemeralPrivate, ephemeralPublic);
+            ephemeralKey.DerivePublicKey(ephemeralPublic);
             NoiseKdf.Kdf1(chainKey, ephemeralPublic, chainKey);
             MixHash(hash, ephemeralPublic, hash);
 
-            if (!X25519.TrySharedSecret(ephemeralPrivate, remoteStatic, shared))
+            if (!ephemeralKey.TrySharedSecret(remoteStatic, shared))
             {
                 return false;
             }
@@ -71,6 +72,7 @@ internal static class NoiseProtocol
         }
         finally
         {
+            ephemeralKey.Dispose();
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(shared);
@@ -171,6 +173,7 @@ internal static class NoiseProtocol
         Span<byte> key = stackalloc byte[KeySize];
         Span<byte> ephemeralShared = stackalloc byte[KeySize];
         Span<byte> staticShared = stackalloc byte[KeySize];
+        var ephemeralKey = new X25519EphemeralKey(ephemeralPrivate);
         try
         {
             handshake.ChainKey.CopyTo(chainKey);
@@ -181,13 +184,13 @@ internal static class NoiseProtocol
             BinaryPrimitives.WriteUInt32LittleEndian(message[MessageLayout.ResponseReceiver..], handshake.RemoteIndex);
 
             var ephemeralPublic = message.Slice(MessageLayout.ResponseEphemeral, KeySize);
-            X25519.DerivePublicKey(ephemeralPrivate, ephemeralPublic);
+            ephemeralKey.DerivePublicKey(ephemeralPublic);
             MixHash(hash, ephemeralPublic, hash);
             NoiseKdf.Kdf1(chainKey, ephemeralPublic, chainKey);
 
-            // DH(e_r, E_i), then DH(e_r, S_i).
-            if (!X25519.TrySharedSecret(ephemeralPrivate, handshake.RemoteEphemeral, ephemeralShared)
-                || !X25519.TrySharedSecret(ephemeralPrivate, remoteStatic, staticShared))
+            // DH(e_r, E_i), then DH(e_r, S_i): e_r imported into libcrypto once for its public key and both DHs.
+            if (!ephemeralKey.TrySharedSecret(handshake.RemoteEphemeral, ephemeralShared)
+                || !ephemeralKey.TrySharedSecret(remoteStatic, staticShared))
             {
                 return false;
             }
@@ -207,6 +210,7 @@ internal static class NoiseProtocol
         }
         finally
         {
+            ephemeralKey.Dispose();
             CryptographicOperations.ZeroMemory(chainKey);
             CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(ephemeralShared);

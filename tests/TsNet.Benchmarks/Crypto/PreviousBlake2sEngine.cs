@@ -1,13 +1,15 @@
 using System.Buffers.Binary;
-using System.Numerics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace TsNet.Benchmarks.Crypto;
 
 /// <summary>
-/// The scalar BLAKE2s engine as it was before issue 13 (state in a bounds-checked span), kept only so
-/// HandshakePrimitiveBenchmarks can compare it with the Vector128 one in the same run.
+/// The Vector128 BLAKE2s engine as it was before the AVX2 message schedule (issue 13, second round: G inputs
+/// gathered word by word), kept only so crypto-cpu and HandshakePrimitiveBenchmarks can compare it with the
+/// current one in the same run.
 /// BLAKE2s (RFC 7693) as a stack-only state: no heap allocation per hash, which matters because mac1 is checked
 /// on every handshake message an attacker can send. Supports keyed mode and any digest length 1..32 (the length
 /// is part of the parameter block, so a 16-byte MAC is not a truncated 32-byte hash).
@@ -103,58 +105,72 @@ internal struct PreviousBlake2sEngine
         h.Clear();
     }
 
+    // The 4×4 working state as four rows of Vector128 (one G per lane): the column step runs the four column Gs at
+    // once, rotating rows 2–4 lines the diagonals up for the diagonal step. The same instructions run whatever the
+    // data (constant time), and the state stays in registers rather than in a bounds-checked span.
     private void Compress(ReadOnlySpan<byte> block, bool last)
     {
-        Span<uint> m = stackalloc uint[16];
+        MessageWords m = default;
+        Span<uint> words = m;
         for (var i = 0; i < 16; i++)
         {
-            m[i] = BinaryPrimitives.ReadUInt32LittleEndian(block[(i * 4)..]);
+            words[i] = BinaryPrimitives.ReadUInt32LittleEndian(block[(i * 4)..]);
         }
 
         Span<uint> h = _h;
-        Span<uint> v = stackalloc uint[16];
-        h.CopyTo(v);
-        Iv.CopyTo(v[8..]);
-        v[12] ^= (uint)_counter;
-        v[13] ^= (uint)(_counter >> 32);
-        if (last)
-        {
-            v[14] = ~v[14];
-        }
+        ReadOnlySpan<uint> iv = Iv;
+        var row1 = Vector128.Create((ReadOnlySpan<uint>)h[..4]);
+        var row2 = Vector128.Create((ReadOnlySpan<uint>)h[4..]);
+        var row3 = Vector128.Create(iv[..4]);
+        var row4 = Vector128.Create(iv[4..]) ^ Vector128.Create((uint)_counter, (uint)(_counter >> 32), last ? uint.MaxValue : 0u, 0u);
 
         var sigma = Sigma;
         for (var round = 0; round < 10; round++)
         {
             var s = sigma.Slice(round * 16, 16);
-            G(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-            G(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-            G(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-            G(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-            G(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-            G(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-            G(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-            G(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+            G(ref row1, ref row2, ref row3, ref row4,
+                Vector128.Create(words[s[0]], words[s[2]], words[s[4]], words[s[6]]),
+                Vector128.Create(words[s[1]], words[s[3]], words[s[5]], words[s[7]]));
+
+            // Diagonalize: lane i of each row now holds the i-th diagonal (v0 v5 v10 v15, v1 v6 v11 v12, ...).
+            row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2u, 3u, 0u));
+            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+            row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0u, 1u, 2u));
+            G(ref row1, ref row2, ref row3, ref row4,
+                Vector128.Create(words[s[8]], words[s[10]], words[s[12]], words[s[14]]),
+                Vector128.Create(words[s[9]], words[s[11]], words[s[13]], words[s[15]]));
+            row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0u, 1u, 2u));
+            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+            row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2u, 3u, 0u));
         }
 
-        for (var i = 0; i < 8; i++)
-        {
-            h[i] ^= v[i] ^ v[i + 8];
-        }
+        (Vector128.Create((ReadOnlySpan<uint>)h[..4]) ^ row1 ^ row3).CopyTo(h[..4]);
+        (Vector128.Create((ReadOnlySpan<uint>)h[4..]) ^ row2 ^ row4).CopyTo(h[4..]);
+        words.Clear();
+    }
 
-        m.Clear();
+    // RFC 7693 §3.1's G on four (a, b, c, d) quadruples at once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void G(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d, Vector128<uint> x, Vector128<uint> y)
+    {
+        a = a + b + x;
+        d = RotateRight(d ^ a, 16);
+        c += d;
+        b = RotateRight(b ^ c, 12);
+        a = a + b + y;
+        d = RotateRight(d ^ a, 8);
+        c += d;
+        b = RotateRight(b ^ c, 7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void G(Span<uint> v, int a, int b, int c, int d, uint x, uint y)
+    private static Vector128<uint> RotateRight(Vector128<uint> value, [ConstantExpected] int count) =>
+        Vector128.ShiftRightLogical(value, count) | Vector128.ShiftLeft(value, 32 - count);
+
+    [InlineArray(16)]
+    private struct MessageWords
     {
-        v[a] = v[a] + v[b] + x;
-        v[d] = BitOperations.RotateRight(v[d] ^ v[a], 16);
-        v[c] = v[c] + v[d];
-        v[b] = BitOperations.RotateRight(v[b] ^ v[c], 12);
-        v[a] = v[a] + v[b] + y;
-        v[d] = BitOperations.RotateRight(v[d] ^ v[a], 8);
-        v[c] = v[c] + v[d];
-        v[b] = BitOperations.RotateRight(v[b] ^ v[c], 7);
+        private uint _element;
     }
 
     [InlineArray(8)]

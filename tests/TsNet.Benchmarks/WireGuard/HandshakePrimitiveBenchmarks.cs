@@ -41,7 +41,7 @@ public class HandshakePrimitiveBenchmarks
         return _t1;
     }
 
-    [Benchmark(Description = "MixHash, previous scalar engine")]
+    [Benchmark(Description = "MixHash, previous Vector128 engine")]
     public byte[] MixHashPreviousEngine()
     {
         var engine = new Crypto.PreviousBlake2sEngine(Blake2s.HashSize);
