@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using TsNet.Packets.Buffers;
 using TsNet.WireGuard.Crypto;
 using TsNet.WireGuard.Protocol;
@@ -15,7 +14,6 @@ namespace TsNet.Benchmarks.Crypto;
 /// </summary>
 internal static class CryptoCpuCommand
 {
-    private const int ClockThreadCpuTime = 3;
     private const int PacketSize = 1420;
 
     public static int Run(string[] args)
@@ -143,9 +141,9 @@ internal static class CryptoCpuCommand
             {
                 var (_, ops, body) = cases[c];
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                double start = ThreadCpuSeconds();
+                double start = ThreadCpuClock.Seconds();
                 body(ops);
-                double perOp = (ThreadCpuSeconds() - start) / ops;
+                double perOp = (ThreadCpuClock.Seconds() - start) / ops;
                 allocated[c] = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / ops;
                 best[c] = Math.Min(best[c], perOp);
             }
@@ -176,12 +174,12 @@ internal static class CryptoCpuCommand
     {
         const int Batches = 4;
         var sides = new HandshakeSides(initiators: 64);
-        sides.Run(1, ThreadCpuSeconds); // warm-up
+        sides.Run(1, ThreadCpuClock.Seconds); // warm-up
         double bestInitiator = double.MaxValue, bestResponder = double.MaxValue;
         HandshakeSides.SideCosts last = default;
         for (int round = 0; round < rounds; round++)
         {
-            last = sides.Run(Batches, ThreadCpuSeconds);
+            last = sides.Run(Batches, ThreadCpuClock.Seconds);
             bestInitiator = Math.Min(bestInitiator, last.InitiatorSeconds / (Batches * sides.Initiators));
             bestResponder = Math.Min(bestResponder, last.ResponderSeconds / (Batches * sides.Initiators));
         }
@@ -190,27 +188,6 @@ internal static class CryptoCpuCommand
         Console.WriteLine($"handshake per side, {sides.Initiators} initiators to one responder (best round of {handshakes}):");
         Console.WriteLine($"{"  initiator (create + consume)",-34} {bestInitiator * 1e6,12:F3} us   {1 / bestInitiator,16:F0} /s   {last.InitiatorBytes / handshakes,6} B");
         Console.WriteLine($"{"  responder (consume + create)",-34} {bestResponder * 1e6,12:F3} us   {1 / bestResponder,16:F0} /s   {last.ResponderBytes / handshakes,6} B");
-    }
-
-    private static unsafe double ThreadCpuSeconds()
-    {
-        Timespec t;
-        if (clock_gettime(ClockThreadCpuTime, &t) != 0)
-        {
-            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed.");
-        }
-
-        return t.Seconds + (t.Nanoseconds * 1e-9);
-    }
-
-    [DllImport("libc", SetLastError = false)]
-    private static extern unsafe int clock_gettime(int clockId, Timespec* time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 
     // The HandshakeBenchmarks scenario (both ends in this thread) with endpoints built under one X25519 backend;
