@@ -215,7 +215,17 @@ internal sealed class TcpReceivePipe : PipeReader, IValueTaskSource<ReadResult>
     {
         _cancellation.Dispose();
         _cancellation = default;
-        _signal.GetResult(token); // throws the token's cancellation
+        try
+        {
+            _signal.GetResult(token); // throws the token's cancellation
+        }
+        finally
+        {
+            // Forget the awaiter's continuation and state now: kept, they would hold the app's last async state
+            // machine alive for as long as the connection idles.
+            _signal.Reset();
+        }
+
         lock (Sync)
         {
             return TakeResult();
