@@ -66,10 +66,13 @@ internal struct PipeBytes
     public void Advance(int bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        if (bytes > _writableLength)
+        if (bytes > 0 && !_writerHolds)
         {
-            throw new InvalidOperationException("Advanced past the end of the memory the writer got.");
+            throw new InvalidOperationException("No memory to advance: call GetMemory or GetSpan first.");
         }
+
+        // As a pipe: beyond the memory handed out is an argument error.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, _writableLength);
 
         _written += bytes;
         _writableLength -= bytes;

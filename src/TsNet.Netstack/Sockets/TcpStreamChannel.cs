@@ -13,7 +13,8 @@ internal sealed class TcpStreamChannel
     /// receive buffer fills and the advertised window closes (back-pressure to the peer).</summary>
     public const int ReceiveAheadBytes = 256 * 1024;
 
-    /// <summary>Unflushed app bytes at which the app's writes wait for the loop (back-pressure to the app).</summary>
+    /// <summary>Flushed app bytes not yet taken by the loop at which the app's flushes wait for it (back-pressure to
+    /// the app); they resume once fewer than half remain.</summary>
     public const int SendPauseBytes = 256 * 1024;
 
     private readonly Action<TcpStreamChannel> _schedule;

@@ -64,13 +64,14 @@ public sealed class TcpSendPipeTests
         room.Span[1] = 2;
         room.Span[2] = 3;
         pipe.Advance(2);
-        FluentActions.Invoking(() => pipe.Advance(room.Length)).Should().Throw<InvalidOperationException>("beyond the room");
+        FluentActions.Invoking(() => pipe.Advance(room.Length)).Should().Throw<ArgumentOutOfRangeException>("beyond the room");
         await pipe.FlushAsync();
 
         pipe.TryPeek(out var bytes, out _).Should().BeTrue();
         bytes.ToArray().Should().Equal(1, 2, 3);
         pipe.Consume(3);
         pipe.HoldsArray.Should().BeFalse("flushed and taken: the room was given up at the flush");
+        FluentActions.Invoking(() => pipe.Advance(1)).Should().Throw<InvalidOperationException>("no memory is held after the flush");
     }
 
     [Fact]
