@@ -43,7 +43,7 @@ internal struct PipeBytes
     /// <summary>True while an array is rented.</summary>
     public readonly bool HasArray => _array is not null;
 
-    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (1 when 0) at the write position; the writer holds it until <see cref="Advance"/>.</summary>
+    /// <summary>Room for at least <paramref name="sizeHint"/> bytes (1 when 0) at the write position; the writer holds it until <see cref="EndWrite"/> (or its next call here).</summary>
     public Memory<byte> GetWritable(int sizeHint)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
