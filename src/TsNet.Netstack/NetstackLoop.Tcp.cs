@@ -236,37 +236,26 @@ internal sealed partial class NetstackLoop
         }
 
         var connection = socket.Connection;
-        var reader = channel.Send.Reader;
+        var send = channel.Send;
         for (var guard = 0; guard < 64; guard++)
         {
-            if (connection.IsWriteClosed || !reader.TryRead(out var result))
+            if (connection.IsWriteClosed || !send.TryPeek(out var bytes, out var finished))
             {
                 return;
             }
 
-            var buffer = result.Buffer;
-            long consumed = 0;
-            foreach (var segment in buffer)
-            {
-                var written = connection.Write(segment.Span);
-                consumed += written;
-                if (written < segment.Length)
-                {
-                    break;
-                }
-            }
-
-            reader.AdvanceTo(buffer.GetPosition(consumed));
-            if (consumed == buffer.Length && (result.IsCompleted || result.IsCanceled))
+            var written = bytes.IsEmpty ? 0 : connection.Write(bytes.Span);
+            send.Consume(written);
+            if (written == bytes.Length && finished)
             {
                 // The app finished writing (ShutdownWriteAsync or dispose): FIN after the buffered bytes.
                 socket.ShutdownRequested = true;
-                reader.Complete();
+                send.CompleteReader();
                 connection.Shutdown();
                 return;
             }
 
-            if (consumed < buffer.Length || consumed == 0)
+            if (written < bytes.Length || written == 0)
             {
                 return; // connection full (Writable will call again) or nothing new
             }
@@ -288,7 +277,6 @@ internal sealed partial class NetstackLoop
         }
 
         var connection = socket.Connection;
-        var writer = channel.Receive.Writer;
         var wrote = false;
         // Each extra round needs the app to have consumed half the window meanwhile, so this ends quickly.
         for (var round = 0; round < 1000; round++)
@@ -304,21 +292,16 @@ internal sealed partial class NetstackLoop
             }
         }
 
-        if (wrote)
+        if (wrote && !channel.Receive.Publish())
         {
-            // The receive pipe never pauses the writer (pauseWriterThreshold 0), so this completes synchronously.
-            var flush = writer.FlushAsync();
-            if (flush.IsCompleted && flush.Result.IsCompleted)
-            {
-                channel.ReceiveCompleted = true; // the app stopped reading
-                writer.Complete();
-            }
+            channel.ReceiveCompleted = true; // the app stopped reading
+            channel.Receive.CompleteWriter();
         }
 
         if (!channel.ReceiveCompleted && connection.IsReadClosed)
         {
             channel.ReceiveCompleted = true;
-            writer.Complete(ErrorOf(connection));
+            channel.Receive.CompleteWriter(ErrorOf(connection));
             channel.SignalClosed();
         }
     }
@@ -346,10 +329,10 @@ internal sealed partial class NetstackLoop
                 }
 
                 channel.ReceiveCompleted = true;
-                channel.Receive.Writer.Complete(error);
+                channel.Receive.CompleteWriter(error);
             }
 
-            channel.Send.Reader.Complete(error);
+            channel.Send.CompleteReader(error);
             channel.SignalClosed();
         }
     }
@@ -358,8 +341,7 @@ internal sealed partial class NetstackLoop
     {
         if (MoveReceivedBytes(connection, channel, long.MaxValue))
         {
-            // Never pauses (pauseWriterThreshold 0): completes synchronously.
-            _ = channel.Receive.Writer.FlushAsync();
+            channel.Receive.Publish();
         }
     }
 
@@ -370,7 +352,7 @@ internal sealed partial class NetstackLoop
     /// </summary>
     private static bool MoveReceivedBytes(TcpConnection connection, TcpStreamChannel channel, long aheadLimit)
     {
-        var writer = channel.Receive.Writer;
+        var receive = channel.Receive;
         var moved = false;
         while (connection.ReadableBytes > 0)
         {
@@ -380,14 +362,14 @@ internal sealed partial class NetstackLoop
                 break;
             }
 
-            var span = writer.GetSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
+            var span = receive.GetWriteSpan(Math.Min(connection.ReadableBytes, ReceiveChunkBytes));
             var read = connection.Read(span);
+            receive.CommitWrite(read);
             if (read == 0)
             {
                 break;
             }
 
-            writer.Advance(read);
             channel.WrittenByLoop += read;
             moved = true;
         }
@@ -418,8 +400,8 @@ internal sealed partial class NetstackLoop
 
             if (socket.Channel is { } channel)
             {
-                channel.Receive.Writer.Complete(reason);
-                channel.Send.Reader.Complete(reason);
+                channel.Receive.CompleteWriter(reason);
+                channel.Send.CompleteReader(reason);
                 channel.SignalClosed();
             }
         });

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using TsNet.Netstack.Sockets;
-using TsNet.Streams;
 
 namespace TsNet;
 
@@ -14,8 +13,6 @@ namespace TsNet;
 public sealed class TailnetConnection : Stream
 {
     private readonly TcpStreamChannel _channel;
-    private readonly CountingPipeReader _input;
-    private readonly NotifyingPipeWriter _output;
     private IDuplexPipe? _transport;
     private int _disposed;
     private int _writeShutdown;
@@ -23,9 +20,12 @@ public sealed class TailnetConnection : Stream
     internal TailnetConnection(TcpStreamChannel channel)
     {
         _channel = channel;
-        _input = new CountingPipeReader(channel.Receive.Reader, channel);
-        _output = new NotifyingPipeWriter(channel.Send.Writer, channel);
     }
+
+    // The channel's lean pipes are the app-facing reader and writer themselves (no wrappers: fewer objects per connection).
+    private TcpReceivePipe Input => _channel.Receive;
+
+    private TcpSendPipe Output => _channel.Send;
 
     /// <summary>Our overlay address and port.</summary>
     public IPEndPoint LocalEndPoint => _channel.LocalEndPoint;
@@ -46,7 +46,7 @@ public sealed class TailnetConnection : Stream
             var transport = Volatile.Read(ref _transport);
             if (transport is null)
             {
-                var created = new DuplexPipe(_input, _output);
+                var created = new DuplexPipe(Input, Output);
                 transport = Interlocked.CompareExchange(ref _transport, created, null) ?? created;
             }
 
@@ -79,8 +79,8 @@ public sealed class TailnetConnection : Stream
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Interlocked.Exchange(ref _writeShutdown, 1) == 0)
         {
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await _output.CompleteAsync().ConfigureAwait(false);
+            await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await Output.CompleteAsync().ConfigureAwait(false);
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class TailnetConnection : Stream
             ReadResult result;
             try
             {
-                result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                result = await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (System.Net.Sockets.SocketException ex)
             {
@@ -125,11 +125,11 @@ public sealed class TailnetConnection : Stream
             {
                 var count = (int)Math.Min(data.Length, buffer.Length);
                 data.Slice(0, count).CopyTo(buffer.Span);
-                _input.AdvanceTo(data.GetPosition(count));
+                Input.AdvanceTo(data.GetPosition(count));
                 return count;
             }
 
-            _input.AdvanceTo(data.End);
+            Input.AdvanceTo(data.End);
             if (result.IsCompleted || result.IsCanceled)
             {
                 return 0;
@@ -153,12 +153,12 @@ public sealed class TailnetConnection : Stream
             throw new InvalidOperationException("Writing was shut down on this connection.");
         }
 
-        var result = await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var result = await Output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (result.IsCompleted)
         {
             // Like NetworkStream (and ReadAsync): an IOException carrying the SocketException — the connection's own
             // error (reset, timed out) when it failed, else a reset: the peer is gone and the bytes went nowhere.
-            var error = _output.Error ?? new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset);
+            var error = Output.Error ?? new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset);
             throw new IOException("Unable to write data to the tailnet connection: " + error.Message, error);
         }
     }
@@ -192,8 +192,8 @@ public sealed class TailnetConnection : Stream
             return;
         }
 
-        await _output.CompleteAsync().ConfigureAwait(false);
-        await _input.CompleteAsync().ConfigureAwait(false);
+        await Output.CompleteAsync().ConfigureAwait(false);
+        await Input.CompleteAsync().ConfigureAwait(false);
         _channel.SignalClosed();
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -203,8 +203,8 @@ public sealed class TailnetConnection : Stream
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _output.Complete();
-            _input.Complete();
+            Output.Complete();
+            Input.Complete();
             _channel.SignalClosed();
         }
 

@@ -1,10 +1,9 @@
-using System.IO.Pipelines;
 using System.Net;
 
 namespace TsNet.Netstack.Sockets;
 
 /// <summary>
-/// The hand-off between an app-facing TCP stream and the netstack loop that owns the connection: two pipes
+/// The hand-off between an app-facing TCP stream and the netstack loop that owns the connection: two lean pipes
 /// (app → loop for bytes to send, loop → app for bytes received) and a few flags. The app side never touches the
 /// TCP state; it writes/reads the pipes and calls <see cref="Notify"/>, which queues this channel for the loop.
 /// </summary>
@@ -14,12 +13,9 @@ internal sealed class TcpStreamChannel
     /// receive buffer fills and the advertised window closes (back-pressure to the peer).</summary>
     public const int ReceiveAheadBytes = 256 * 1024;
 
-    /// <summary>Unflushed app bytes at which the app's writes wait for the loop (back-pressure to the app).</summary>
+    /// <summary>Flushed app bytes not yet taken by the loop at which the app's flushes wait for it (back-pressure to
+    /// the app); they resume once fewer than half remain.</summary>
     public const int SendPauseBytes = 256 * 1024;
-
-    // Immutable and shared by every channel: per-connection copies would cost two objects per connection.
-    private static readonly PipeOptions s_receiveOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
-    private static readonly PipeOptions s_sendOptions = new(pauseWriterThreshold: SendPauseBytes, resumeWriterThreshold: SendPauseBytes / 2, useSynchronizationContext: false);
 
     private readonly Action<TcpStreamChannel> _schedule;
     private readonly Tcp.TcpConnection _connection;
@@ -39,9 +35,10 @@ internal sealed class TcpStreamChannel
     {
         _connection = connection;
         _schedule = schedule;
-        // pauseWriterThreshold 0 on Receive: the loop's flushes never wait; the loop bounds itself instead.
-        Receive = new Pipe(s_receiveOptions);
-        Send = new Pipe(s_sendOptions);
+        // Lean pipes (one object each, no array while empty): what keeps an idle connection small. The loop's
+        // writes into Receive never wait; the loop bounds itself with ReceiveAheadBytes instead.
+        Receive = new TcpReceivePipe(this);
+        Send = new TcpSendPipe(this);
     }
 
     /// <summary>Our address and port; made on first use (most connections never ask), then the same instance.</summary>
@@ -50,11 +47,11 @@ internal sealed class TcpStreamChannel
     /// <summary>The peer's address and port; made on first use, then the same instance.</summary>
     public IPEndPoint RemoteEndPoint => _remoteEndPoint ?? Publish(ref _remoteEndPoint, new IPEndPoint(_connection.Endpoints.RemoteAddress.ToIPAddress(), _connection.Endpoints.RemotePort));
 
-    /// <summary>Loop writes received bytes, app reads.</summary>
-    public Pipe Receive { get; }
+    /// <summary>Loop writes received bytes, app reads (the app's <see cref="System.IO.Pipelines.PipeReader"/>).</summary>
+    public TcpReceivePipe Receive { get; }
 
-    /// <summary>App writes bytes to send, loop reads.</summary>
-    public Pipe Send { get; }
+    /// <summary>App writes bytes to send, loop reads (the app's <see cref="System.IO.Pipelines.PipeWriter"/>).</summary>
+    public TcpSendPipe Send { get; }
 
     /// <summary>Loop-owned: bytes written into <see cref="Receive"/> so far.</summary>
     public long WrittenByLoop { get; set; }

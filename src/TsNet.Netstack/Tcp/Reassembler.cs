@@ -14,7 +14,7 @@ namespace TsNet.Netstack.Tcp;
 /// <see cref="ArrayPool{T}.Shared"/> with the first out-of-order segment and returned when the last range goes, so
 /// a connection without holes holds none.
 /// </remarks>
-internal sealed class Reassembler
+internal struct Reassembler
 {
     private Range[]? _ranges;
     private long _clock;

@@ -14,7 +14,7 @@ namespace TsNet.Netstack.Tcp;
 /// beyond it, and returned by <see cref="ReleaseIfEmpty"/> once everything was read and the owner holds no
 /// out-of-order data. An idle connection holds no array; the next rental starts at the size the previous one needed.
 /// </remarks>
-internal sealed class ReceiveBuffer
+internal struct ReceiveBuffer
 {
     private byte[]? _storage;
     private int _start;

@@ -6,7 +6,7 @@ namespace TsNet.Netstack.Tcp;
 /// expiry doubles the timeout (up to the maximum) and counts a retry; the backoff lasts until the owner calls
 /// <see cref="ResetBackoff"/> (a new valid RTT sample, Karn's algorithm).
 /// </summary>
-internal sealed class RetransmitTimer
+internal struct RetransmitTimer
 {
     private readonly long _maxRto;
     private int _backoff;

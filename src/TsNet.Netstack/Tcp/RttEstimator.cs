@@ -5,7 +5,7 @@ namespace TsNet.Netstack.Tcp;
 /// before a sample RTO is the initial value; the first sample R sets SRTT = R, RTTVAR = R/2; later ones
 /// RTTVAR = ¾·RTTVAR + ¼·|SRTT − R| and SRTT = ⅞·SRTT + ⅛·R; RTO = SRTT + max(G, 4·RTTVAR) clamped to [min, max].
 /// </summary>
-internal sealed class RttEstimator
+internal struct RttEstimator
 {
     private readonly long _initialRto;
     private readonly long _minRto;

@@ -10,7 +10,7 @@ namespace TsNet.Netstack.Tcp;
 /// receiver may renege. The range array is rented from <see cref="ArrayPool{T}.Shared"/> with the first SACKed range and
 /// returned when the last one goes.
 /// </summary>
-internal sealed class SackScoreboard
+internal struct SackScoreboard
 {
     private readonly int _maxRanges;
     private SackBlock[] _ranges = [];

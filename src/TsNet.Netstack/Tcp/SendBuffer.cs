@@ -14,7 +14,7 @@ namespace TsNet.Netstack.Tcp;
 /// soon as every byte was acknowledged, so an idle connection holds no array (the YARP StreamCopier idea). The next
 /// rental starts at the size the previous one needed, so a busy connection does not regrow from a page each burst.
 /// </remarks>
-internal sealed class SendBuffer
+internal struct SendBuffer
 {
     private byte[]? _storage;
     private int _start;

@@ -39,16 +39,19 @@ internal sealed partial class TcpConnection
     private static readonly long ClockGranularity = TimeSpan.TicksPerMillisecond;
 
     private readonly TcpConfig _config;
-    private readonly SendBuffer _sendBuffer;
-    private readonly ReceiveBuffer _receiveBuffer;
-    private readonly Reassembler _reassembler;
-    private readonly SackScoreboard _scoreboard;
-    private readonly RttEstimator _rtt;
-    private readonly RetransmitTimer _retransmitTimer;
+    private SendBuffer _sendBuffer;
+    private ReceiveBuffer _receiveBuffer;
+    private Reassembler _reassembler;
+    private SackScoreboard _scoreboard;
+    private RttEstimator _rtt;
+    private RetransmitTimer _retransmitTimer;
     private readonly bool _passive;
     private readonly int _ourMss;
     private readonly uint _timestampOffset;
 
+    // The helpers above are structs held inline (not objects): each object would cost a header and a reference on
+    // every connection, idle ones included.
+    private TcpCounters _counters;
     private ICongestionControl _congestion;
     private TcpEvents _events;
 
@@ -92,7 +95,7 @@ internal sealed partial class TcpConnection
     public TcpError Error { get; private set; }
 
     /// <summary>Statistics and drop counts.</summary>
-    public TcpCounters Counters { get; } = new();
+    public ref TcpCounters Counters => ref _counters;
 
     /// <summary>In-order bytes the application can read now.</summary>
     public int ReadableBytes => _receiveBuffer.Count;

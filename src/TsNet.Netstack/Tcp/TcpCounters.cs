@@ -1,7 +1,7 @@
 namespace TsNet.Netstack.Tcp;
 
 /// <summary>Per-connection statistics and drop counts (the integration may sum them per node).</summary>
-internal sealed class TcpCounters
+internal struct TcpCounters
 {
     /// <summary>Segments handed to <see cref="TcpConnection.OnSegment"/>.</summary>
     public long SegmentsReceived { get; internal set; }
