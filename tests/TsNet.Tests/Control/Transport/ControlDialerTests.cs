@@ -31,10 +31,7 @@ public class ControlDialerTests
     [Fact]
     public async Task FailedFirstTarget_StartsTheSecondAtOnce()
     {
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        int refusedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        using var refusing = BoundNotListening(out int refusedPort);
         await using var server = await FakeControlServer.StartAsync();
         ControlDialTarget[] targets =
         [
@@ -53,10 +50,7 @@ public class ControlDialerTests
     [Fact]
     public async Task AllTargetsRefused_ThrowsWithEveryFailure()
     {
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        int refusedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        using var refusing = BoundNotListening(out int refusedPort);
         await using var server = await FakeControlServer.StartAsync();
         ControlDialTarget[] targets =
         [
@@ -67,5 +61,15 @@ public class ControlDialerTests
         var failure = await FluentActions.Invoking(() => ControlDialer.ConnectAsync(server.Options(), targets, CancellationToken.None).WaitAsync(Bound))
             .Should().ThrowAsync<IOException>();
         failure.Which.InnerException.Should().BeOfType<AggregateException>().Which.InnerExceptions.Should().HaveCount(2);
+    }
+
+    // A port bound but not listening refuses connections, and stays ours for the test: a port freed by closing a
+    // listener could be taken by a parallel test's listener (then the dial would hang instead of failing).
+    private static Socket BoundNotListening(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
     }
 }
