@@ -160,6 +160,15 @@ internal sealed class TcpSendPipe : PipeWriter, IValueTaskSource<FlushResult>
 
     public override void Complete(Exception? exception = null)
     {
+        if (exception is not null)
+        {
+            // The app failed mid-stream: a FIN would tell the peer the data ended cleanly (a truncated body would look
+            // complete), so the connection is reset instead, as a socket transport aborts on an output error. The
+            // abort is asked for before the completion shows, so the loop can never take the completion for a FIN;
+            // its reset completes this pipe's reader side, which drops the unsent bytes.
+            _channel.RequestAbort();
+        }
+
         lock (Sync)
         {
             if (_writerCompleted)
@@ -167,9 +176,14 @@ internal sealed class TcpSendPipe : PipeWriter, IValueTaskSource<FlushResult>
                 return;
             }
 
-            // Bytes advanced but not flushed still go out (a pipe's completion commits them too).
             _writerCompleted = true;
             _bytes.EndWrite();
+            if (exception is not null)
+            {
+                return;
+            }
+
+            // Bytes advanced but not flushed still go out (a pipe's completion commits them too).
             _bytes.Publish();
             if (_readerCompleted)
             {

@@ -246,6 +246,33 @@ public sealed class TcpFacadeTests
     }
 
     [Fact]
+    public async Task OutputCompletedWithAnError_ResetsThePeerInsteadOfEndingCleanly()
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        var (a, b) = await StartPairAsync(cts.Token);
+        await using (a)
+        await using (b)
+        {
+            await using var listener = await b.ListenTcpAsync(83, cts.Token);
+            var accepted = listener.AcceptAsync(cts.Token).AsTask();
+            await using var client = await a.ConnectTcpAsync("100.64.0.2:83", cts.Token);
+            await using var server = (await accepted)!;
+            await client.Transport.Output.WriteAsync("partial"u8.ToArray(), cts.Token);
+            await client.Transport.Output.CompleteAsync(new InvalidOperationException("the app failed mid-body"));
+
+            // Whatever arrived before the reset may be read; the stream must then fail, never end as if complete.
+            var buffer = new byte[64];
+            var readToEnd = async () =>
+            {
+                while (await server.ReadAsync(buffer, cts.Token) > 0)
+                {
+                }
+            };
+            (await readToEnd.Should().ThrowAsync<IOException>()).WithInnerException<SocketException>().Which.SocketErrorCode.Should().Be(SocketError.ConnectionReset);
+        }
+    }
+
+    [Fact]
     public async Task DisposingTheServer_CompletesPendingReadsAndAccepts()
     {
         using var cts = new CancellationTokenSource(Bound);
