@@ -1,6 +1,10 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace TsNet.Tool.Http;
 
@@ -13,29 +17,10 @@ namespace TsNet.Tool.Http;
 /// </summary>
 internal static class FileAndSinkSite
 {
-    /// <summary>Adds the site to <paramref name="app"/>'s pipeline, serving files from <paramref name="files"/>.</summary>
-    public static void Map(WebApplication app, WwwFileProvider files)
+    /// <summary>The site as one request delegate, serving files from <paramref name="files"/>.</summary>
+    public static RequestDelegate Create(WwwFileProvider files, ILoggerFactory loggerFactory)
     {
-        app.Use(RequestTargetGuard.InvokeAsync);
-        app.Use((context, next) =>
-        {
-            if (!context.Request.Path.Equals(SinkHandler.Path, StringComparison.Ordinal))
-            {
-                return next(context);
-            }
-
-            return HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method)
-                ? SinkHandler.HandleAsync(context)
-                : MethodNotAllowed(context, "PUT, POST");
-        });
-        app.UseStaticFiles(new StaticFileOptions
-        {
-            FileProvider = files,
-            ContentTypeProvider = new FileExtensionContentTypeProvider(),
-            ServeUnknownFileTypes = true,
-            DefaultContentType = "application/octet-stream",
-        });
-        app.Run(context =>
+        RequestDelegate missingOrNotARead = context =>
         {
             // The static files answered every GET/HEAD of an existing file; what reaches here is missing or not a read.
             if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
@@ -45,7 +30,26 @@ internal static class FileAndSinkSite
             }
 
             return MethodNotAllowed(context, "GET, HEAD");
-        });
+        };
+        var staticFiles = new StaticFileMiddleware(missingOrNotARead, new NoWebRoot(), Options.Create(new StaticFileOptions
+        {
+            FileProvider = files,
+            ContentTypeProvider = new FileExtensionContentTypeProvider(),
+            ServeUnknownFileTypes = true,
+            DefaultContentType = "application/octet-stream",
+        }), loggerFactory);
+        RequestDelegate site = context =>
+        {
+            if (!context.Request.Path.Equals(SinkHandler.Path, StringComparison.Ordinal))
+            {
+                return staticFiles.Invoke(context);
+            }
+
+            return HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method)
+                ? SinkHandler.HandleAsync(context)
+                : MethodNotAllowed(context, "PUT, POST");
+        };
+        return context => RequestTargetGuard.InvokeAsync(context, site);
     }
 
     private static Task MethodNotAllowed(HttpContext context, string allow)
@@ -53,5 +57,20 @@ internal static class FileAndSinkSite
         context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         context.Response.Headers.Allow = allow;
         return Task.CompletedTask;
+    }
+
+    private sealed class NoWebRoot : IWebHostEnvironment
+    {
+        public string WebRootPath { get; set; } = string.Empty;
+
+        public IFileProvider WebRootFileProvider { get; set; } = new NullFileProvider();
+
+        public string ApplicationName { get; set; } = "tsnet";
+
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+
+        public string ContentRootPath { get; set; } = string.Empty;
+
+        public string EnvironmentName { get; set; } = "Production";
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
@@ -10,7 +9,7 @@ namespace TsNet.Tool.Http;
 
 /// <summary>
 /// The tool's HTTP server on a tailnet TCP port: Kestrel through <c>UseTailnet</c> (no host socket) serving the
-/// <see cref="FileAndSinkSite"/>. Disposing stops it, giving requests in flight <see cref="ToolWebHost.StopGrace"/>.
+/// <see cref="FileAndSinkSite"/>. Disposing stops it, giving requests in flight <see cref="ToolKestrel.StopGrace"/>.
 /// </summary>
 internal sealed class TailnetHttpService : ITailnetService
 {
@@ -26,13 +25,13 @@ internal sealed class TailnetHttpService : ITailnetService
     /// </summary>
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly WebApplication _app;
+    private readonly ToolKestrel _server;
     private readonly WwwFileProvider _files;
     private int _disposed;
 
-    private TailnetHttpService(WebApplication app, WwwFileProvider files, int port)
+    private TailnetHttpService(ToolKestrel server, WwwFileProvider files, int port)
     {
-        _app = app;
+        _server = server;
         _files = files;
         Description = $"http on tcp/{port}";
     }
@@ -44,24 +43,25 @@ internal sealed class TailnetHttpService : ITailnetService
     /// <exception cref="InvalidOperationException">The tailnet port is taken.</exception>
     public static async Task<TailnetHttpService> StartAsync(TailnetServer node, int port, string www, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
     {
-        var builder = ToolWebHost.CreateBuilder(loggerFactory, verbose);
-        builder.WebHost.UseTailnet(node, port);
-        builder.WebHost.ConfigureKestrel(options => ApplyLimits(options.Limits));
-        var app = builder.Build();
         var files = new WwwFileProvider(www);
-        FileAndSinkSite.Map(app, files);
+        ToolKestrel server;
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            server = await ToolKestrel.StartAsync(
+                loggerFactory,
+                verbose,
+                builder => builder.UseTailnet(node, port),
+                options => ApplyLimits(options.Limits),
+                FileAndSinkSite.Create(files, new FrameworkLogFilter(loggerFactory, verbose)),
+                cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await app.DisposeAsync().ConfigureAwait(false);
             files.Dispose();
             throw;
         }
 
-        return new TailnetHttpService(app, files, port);
+        return new TailnetHttpService(server, files, port);
     }
 
     /// <summary>The limits the server runs with.</summary>
@@ -78,7 +78,7 @@ internal sealed class TailnetHttpService : ITailnetService
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await ToolWebHost.StopAndDisposeAsync(_app).ConfigureAwait(false);
+            await _server.DisposeAsync().ConfigureAwait(false);
             _files.Dispose();
         }
     }
