@@ -26,13 +26,11 @@ internal sealed class TailnetHttpService : ITailnetService
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ToolKestrel _server;
-    private readonly WwwFileProvider _files;
     private int _disposed;
 
-    private TailnetHttpService(ToolKestrel server, WwwFileProvider files, int port)
+    private TailnetHttpService(ToolKestrel server, int port)
     {
         _server = server;
-        _files = files;
         Description = $"http on tcp/{port}";
     }
 
@@ -43,25 +41,14 @@ internal sealed class TailnetHttpService : ITailnetService
     /// <exception cref="InvalidOperationException">The tailnet port is taken.</exception>
     public static async Task<TailnetHttpService> StartAsync(TailnetServer node, int port, string www, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
     {
-        var files = new WwwFileProvider(www);
-        ToolKestrel server;
-        try
-        {
-            server = await ToolKestrel.StartAsync(
-                loggerFactory,
-                verbose,
-                builder => builder.UseTailnet(node, port),
-                options => ApplyLimits(options.Limits),
-                FileAndSinkSite.Create(files, new FrameworkLogFilter(loggerFactory, verbose)),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            files.Dispose();
-            throw;
-        }
-
-        return new TailnetHttpService(server, files, port);
+        var server = await ToolKestrel.StartAsync(
+            loggerFactory,
+            verbose,
+            builder => builder.UseTailnet(node, port),
+            options => ApplyLimits(options.Limits),
+            FileAndSinkSite.Create(new WwwDirectory(www)),
+            cancellationToken).ConfigureAwait(false);
+        return new TailnetHttpService(server, port);
     }
 
     /// <summary>The limits the server runs with.</summary>
@@ -79,7 +66,6 @@ internal sealed class TailnetHttpService : ITailnetService
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await _server.DisposeAsync().ConfigureAwait(false);
-            _files.Dispose();
         }
     }
 }
