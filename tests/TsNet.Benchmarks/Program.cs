@@ -58,6 +58,11 @@ internal static class Program
             return Crypto.AeadCpuCommand.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "mstat")
+        {
+            return NativeSize.MstatCommand.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "fuzz")
         {
             return Fuzz.FuzzCommand.Run(args[1..]);

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
@@ -10,7 +9,7 @@ namespace TsNet.Tool.Http;
 
 /// <summary>
 /// The tool's HTTP server on a tailnet TCP port: Kestrel through <c>UseTailnet</c> (no host socket) serving the
-/// <see cref="FileAndSinkSite"/>. Disposing stops it, giving requests in flight <see cref="ToolWebHost.StopGrace"/>.
+/// <see cref="FileAndSinkSite"/>. Disposing stops it, giving requests in flight <see cref="ToolKestrel.StopGrace"/>.
 /// </summary>
 internal sealed class TailnetHttpService : ITailnetService
 {
@@ -26,14 +25,12 @@ internal sealed class TailnetHttpService : ITailnetService
     /// </summary>
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly WebApplication _app;
-    private readonly WwwFileProvider _files;
+    private readonly ToolKestrel _server;
     private int _disposed;
 
-    private TailnetHttpService(WebApplication app, WwwFileProvider files, int port)
+    private TailnetHttpService(ToolKestrel server, int port)
     {
-        _app = app;
-        _files = files;
+        _server = server;
         Description = $"http on tcp/{port}";
     }
 
@@ -44,24 +41,14 @@ internal sealed class TailnetHttpService : ITailnetService
     /// <exception cref="InvalidOperationException">The tailnet port is taken.</exception>
     public static async Task<TailnetHttpService> StartAsync(TailnetServer node, int port, string www, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
     {
-        var builder = ToolWebHost.CreateBuilder(loggerFactory, verbose);
-        builder.WebHost.UseTailnet(node, port);
-        builder.WebHost.ConfigureKestrel(options => ApplyLimits(options.Limits));
-        var app = builder.Build();
-        var files = new WwwFileProvider(www);
-        FileAndSinkSite.Map(app, files);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            files.Dispose();
-            throw;
-        }
-
-        return new TailnetHttpService(app, files, port);
+        var server = await ToolKestrel.StartAsync(
+            loggerFactory,
+            verbose,
+            builder => builder.UseTailnet(node, port),
+            options => ApplyLimits(options.Limits),
+            FileAndSinkSite.Create(new WwwDirectory(www)),
+            cancellationToken).ConfigureAwait(false);
+        return new TailnetHttpService(server, port);
     }
 
     /// <summary>The limits the server runs with.</summary>
@@ -78,8 +65,7 @@ internal sealed class TailnetHttpService : ITailnetService
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await ToolWebHost.StopAndDisposeAsync(_app).ConfigureAwait(false);
-            _files.Dispose();
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

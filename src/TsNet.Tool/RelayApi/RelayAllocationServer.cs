@@ -1,12 +1,8 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TsNet.Tool.Hosting;
 
@@ -33,14 +29,13 @@ internal sealed class RelayAllocationServer : IAsyncDisposable
     // Unread request bytes dropped before answering, at most (beyond, the connection may end with a reset).
     private const int MaxDrainBytes = 64 * 1024;
 
-    private readonly WebApplication _app;
+    private ToolKestrel? _server;
     private readonly RelayAllocationHandler _handler;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private RelayAllocationServer(WebApplication app, RelayAllocationHandler handler, ILogger logger)
+    private RelayAllocationServer(RelayAllocationHandler handler, ILogger logger)
     {
-        _app = app;
         _handler = handler;
         _logger = logger;
     }
@@ -52,38 +47,31 @@ internal sealed class RelayAllocationServer : IAsyncDisposable
     /// <exception cref="IOException">The address could not be bound (e.g. the port is in use).</exception>
     public static async Task<RelayAllocationServer> StartAsync(IPEndPoint endPoint, RelayAllocationHandler handler, ILoggerFactory loggerFactory, bool verbose, CancellationToken cancellationToken)
     {
-        var builder = ToolWebHost.CreateBuilder(loggerFactory, verbose);
-        builder.WebHost.ConfigureKestrel(options =>
-        {
-            options.Listen(endPoint);
-            ApplyLimits(options.Limits);
-        });
-        var app = builder.Build();
-        var server = new RelayAllocationServer(app, handler, loggerFactory.CreateLogger("TsNet.Tool.RelayApi"));
-        app.Run(server.ServeAsync);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var server = new RelayAllocationServer(handler, loggerFactory.CreateLogger("TsNet.Tool.RelayApi"));
+        server._server = await ToolKestrel.StartAsync(
+            loggerFactory,
+            verbose,
+            static _ => { },
+            options =>
+            {
+                options.Listen(endPoint);
+                ApplyLimits(options.Limits);
+            },
+            server.ServeAsync,
+            cancellationToken).ConfigureAwait(false);
+        var bound = server._server.Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         var uri = new Uri(bound);
         server.LocalEndPoint = new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port);
         RelayApiLog.Listening(server._logger, server.LocalEndPoint.ToString());
         return server;
     }
 
-    /// <summary>Stops serving: open exchanges get <see cref="ToolWebHost.StopGrace"/>, then their connections are aborted. Idempotent.</summary>
+    /// <summary>Stops serving: open exchanges get <see cref="ToolKestrel.StopGrace"/>, then their connections are aborted. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _server is not null)
         {
-            await ToolWebHost.StopAndDisposeAsync(_app).ConfigureAwait(false);
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
     }
 
