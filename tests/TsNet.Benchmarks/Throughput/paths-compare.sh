@@ -23,7 +23,11 @@
 #   load: ...                   the load average at that moment (printed at start, before each section and at the end)
 #   loopback python GET: N      curl straight to the python server on 127.0.0.1 (no tailnet): it must be far above
 #                               the tailnet rates, or python is the bottleneck of the tailscaled side
-#   path ...                    the path each side uses, from `tailscale ping` (node1/node3's view) and `tsnet status`
+#   path ...                    the path each side uses: node1/node3's last pong of `tailscale ping -c 10` (after 10
+#                               pongs without a direct path it adds "direct connection not established"), then
+#                               `tsnet status` (table) and each peer's path from `tsnet status --json`; again at the end
+#                               ("path after"). node2's direct endpoint shows as 192.0.2.2 (eth0's address: tailscaled
+#                               reports interface addresses; the kernel still routes it locally)
 #   direct|derp get|put tailscaled|tsnet run i: N Mbit/s    one transfer
 #   direct|derp get|put median: tailscaled A  tsnet B  ratio tsnet/tailscaled R   (goals: direct >= 1.5, derp >= 1.0)
 #   startup: ready S s; first byte over DERP (node3 GET from tsnet1) D s; confirmed direct path to node1 E s
@@ -215,8 +219,12 @@ echo "startup: ready $(cat "$W/t_ready" 2>/dev/null || echo '?') s; first byte o
     "$(cat "$W/t_direct" 2>/dev/null || echo 'none within 60') s"
 
 # Paths as each side sees them.
-path_of_ts() {   # path_of_ts N PEER: the last line of `tailscale ping` (via ... / DERP)
-    timeout 20 "$BIN/tailscale" --socket="$W/ts$1/sock" ping -c 10 "$2" 2>&1 | tail -1 || true
+path_of_ts() {   # path_of_ts N PEER: the last pong of `tailscale ping -c 10` ("via IP:PORT" or "via DERP(test)") and its verdict
+    local out
+    out=$(timeout 20 "$BIN/tailscale" --socket="$W/ts$1/sock" ping -c 10 "$2" 2>&1 || true)
+    printf '%s' "$(grep pong <<<"$out" | tail -1)"
+    grep -q 'direct connection not established' <<<"$out" && printf ' (direct connection not established)'
+    echo
 }
 echo "path node1 -> node2:  $(path_of_ts 1 node2)"
 echo "path node1 -> tsnet1: $(path_of_ts 1 tsnet1)"
