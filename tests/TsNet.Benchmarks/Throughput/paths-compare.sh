@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
         --repeats) repeats="$2"; shift 2 ;;
         --tool) tool_dll="$2"; shift 2 ;;
         --keep) keep="$2"; shift 2 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
