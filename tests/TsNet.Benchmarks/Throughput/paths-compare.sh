@@ -30,6 +30,7 @@
 #                               reports interface addresses; the kernel still routes it locally)
 #   direct|derp get|put tailscaled|tsnet run i: N Mbit/s    one transfer
 #   direct|derp get|put median: tailscaled A  tsnet B  ratio tsnet/tailscaled R   (goals: direct >= 1.5, derp >= 1.0)
+#   path just after: ...        TsNet's path to the client node (node1 or node3) right after that direction's runs
 #   startup: ready S s; first byte over DERP (node3 GET from tsnet1) D s; confirmed direct path to node1 E s
 #                               all measured from the start of `tsnet up` (process start, JIT included); "first
 #                               byte" is curl's time_starttransfer of the first GET through node3 that succeeds; the
@@ -256,8 +257,8 @@ transfer() {   # transfer get|put SOCKS HOST
 }
 median() { sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-section() {   # section direct|derp SOCKS
-    local kind=$1 socks=$2 dir i ra rb
+section() {   # section direct|derp SOCKS PEER (the client node, for the path line)
+    local kind=$1 socks=$2 peer=$3 dir i ra rb
     for dir in get put; do
         load
         : >"$W/r_a"; : >"$W/r_b"
@@ -267,10 +268,12 @@ section() {   # section direct|derp SOCKS
         done
         ra=$(median <"$W/r_a"); rb=$(median <"$W/r_b")
         echo "$kind $dir median: tailscaled $ra  tsnet $rb  ratio tsnet/tailscaled $(awk -v a="$ra" -v b="$rb" 'BEGIN {printf "%.2f", b / a}')"
+        tsnet status --json --state "$W/tsnet1" 2>/dev/null | jq -r --arg peer "$peer" \
+            '.Peers[] | select((.DnsName // .Name) | startswith($peer)) | "path just after: tsnet1 -> \($peer): \(.Path)"' || true
     done
 }
-section direct "$socks1"
-section derp "$socks3"
+section direct "$socks1" node1
+section derp "$socks3" node3
 echo "path after: node1 -> tsnet1: $(path_of_ts 1 tsnet1); node3 -> tsnet1: $(path_of_ts 3 tsnet1)"
 tsnet status --json --state "$W/tsnet1" 2>/dev/null \
     | jq -r '.Peers[] | "path after: tsnet1 -> \((.DnsName // .Name) | split(".")[0]): \(.Path)"' || true
