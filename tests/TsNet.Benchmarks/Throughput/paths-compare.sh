@@ -26,7 +26,8 @@
 #   path ...                    the path each side uses: node1/node3's last pong of `tailscale ping -c 10` (after 10
 #                               pongs without a direct path it adds "direct connection not established"), then
 #                               `tsnet status` (table) and each peer's path from `tsnet status --json`; again at the end
-#                               ("path after"). node2's direct endpoint shows as 192.0.2.2 (eth0's address: tailscaled
+#                               ("path after"; an idle direct path shows "derp": heartbeats only while data flows).
+#   path back: ...              TsNet's path to node1 once node1 GETs again (polled every 50 ms), and how soon. node2's direct endpoint shows as 192.0.2.2 (eth0's address: tailscaled
 #                               reports interface addresses; the kernel still routes it locally)
 #   direct|derp get|put tailscaled|tsnet run i: N Mbit/s    one transfer
 #   direct|derp get|put median: tailscaled A  tsnet B  ratio tsnet/tailscaled R   (goals: direct >= 1.5, derp >= 1.0)
@@ -277,4 +278,13 @@ section derp "$socks3" node3
 echo "path after: node1 -> tsnet1: $(path_of_ts 1 tsnet1); node3 -> tsnet1: $(path_of_ts 3 tsnet1)"
 tsnet status --json --state "$W/tsnet1" 2>/dev/null \
     | jq -r '.Peers[] | "path after: tsnet1 -> \((.DnsName // .Name) | split(".")[0]): \(.Path)"' || true
+# An idle direct path loses its trust (no heartbeats without data) and shows "derp"; traffic brings it back.
+t1=$(date +%s.%N); back=""
+for _ in $(seq 100); do   # at most ~100 x (GET + status), bounded by curl's and status's timeouts
+    curl -sf --max-time 2 -o /dev/null --socks5-hostname "127.0.0.1:$socks1" "http://tsnet1.tail.test:$http_port/hello.txt" || true
+    back=$(tsnet status --json --state "$W/tsnet1" 2>/dev/null | jq -r '.Peers[] | select((.DnsName // .Name) | startswith("node1")) | .Path' || true)
+    case "$back" in direct*) break ;; esac
+    sleep 0.05
+done
+echo "path back: tsnet1 -> node1: $back, $(awk -v t1="$t1" -v t="$(date +%s.%N)" 'BEGIN {printf "%.2f", t - t1}') s after node1 sent traffic again"
 load
