@@ -21,14 +21,15 @@
 #
 # Output lines:
 #   load: ...                   the load average at that moment (printed at start, before each section and at the end)
-#   loopback python GET: N      curl straight to the python server on 127.0.0.1 (no tailnet): it must be far above
+#   loopback python GET|PUT: N  curl straight to the python server on 127.0.0.1 (no tailnet): it must be far above
 #                               the tailnet rates, or python is the bottleneck of the tailscaled side
 #   path ...                    the path each side uses: node1/node3's last pong of `tailscale ping -c 10` (after 10
 #                               pongs without a direct path it adds "direct connection not established"), then
 #                               `tsnet status` (table) and each peer's path from `tsnet status --json`; again at the end
 #                               ("path after"; an idle direct path shows "derp": heartbeats only while data flows).
-#   path back: ...              TsNet's path to node1 once node1 GETs again (polled every 50 ms), and how soon. node2's direct endpoint shows as 192.0.2.2 (eth0's address: tailscaled
-#                               reports interface addresses; the kernel still routes it locally)
+#                               A direct endpoint may show as an eth0 address (e.g. 192.0.2.2 or fd00::2): tailscaled
+#                               and TsNet report interface addresses; the kernel still delivers them locally.
+#   path back: ...              TsNet's path to node1 once node1 GETs again (polled every 50 ms), and how soon
 #   direct|derp get|put tailscaled|tsnet run i: N Mbit/s    one transfer
 #   direct|derp get|put median: tailscaled A  tsnet B  ratio tsnet/tailscaled R   (goals: direct >= 1.5, derp >= 1.0)
 #   path just after: ...        TsNet's path to the client node (node1 or node3) right after that direction's runs
