@@ -35,7 +35,8 @@
 #   path just after: ...        TsNet's path to the client node (node1 or node3) right after that direction's runs
 #   startup: ready S s; first byte over DERP (node3 GET from tsnet1) D s; confirmed direct path to node1 E s
 #                               all measured from the start of `tsnet up` (process start, JIT included); "first
-#                               byte" is curl's time_starttransfer of the first GET through node3 that succeeds; the
+#                               byte" is the earliest first byte (curl's time_starttransfer after its start) of GETs
+#                               node3 starts every 200 ms (overlapping, up to 3 s each) until one succeeds; the
 #                               direct path is the first 50 ms poll of `tsnet status --json` whose node1 path is
 #                               "direct ..." (node1 keeps GETting a small file from tsnet1 so that paths are sought)
 set -euo pipefail
@@ -186,15 +187,21 @@ dotnet "$tool_dll" up --login-server "$control" --authkey anything --hostname ts
     --http "$http_port" --www "$W/www" >"$W/tsnet1/out" 2>"$W/tsnet1/log" & pids+=($!)
 tsnet_pid=$!
 probe_deadline=$((SECONDS + 60))
-(   # node3 (DERP only) GETs the small file until it works; records its first byte time
-    while [ $SECONDS -lt $probe_deadline ]; do
-        s=$(date +%s.%N)
-        if r=$(curl -sf --max-time 2 -o /dev/null -w '%{time_starttransfer}' --socks5-hostname "127.0.0.1:$socks3" \
-            "http://tsnet1.tail.test:$http_port/hello.txt"); then
-            echo "$s $r" | awk -v t0="$t0" '{printf "%.2f\n", $1 + $2 - t0}' >"$W/t_derp"; exit 0
-        fi
-        sleep 0.05
+(   # node3 (DERP only) starts a GET of the small file every 200 ms (each bounded by 3 s; overlapping, so a
+    # TCP SYN retransmission of one attempt does not hide an earlier success) until one got its first byte
+    n=0
+    while [ $SECONDS -lt $probe_deadline ] && ! ls "$W"/t_derp.* >/dev/null 2>&1; do
+        n=$((n + 1))
+        (   s=$(date +%s.%N)
+            if r=$(curl -sf --max-time 3 -o /dev/null -w '%{time_starttransfer}' --socks5-hostname "127.0.0.1:$socks3" \
+                "http://tsnet1.tail.test:$http_port/hello.txt"); then
+                echo "$s $r" | awk -v t0="$t0" '{printf "%.2f\n", $1 + $2 - t0}' >"$W/t_derp.$n"
+            fi ) &
+        sleep 0.2
     done
+    wait
+    first=$(cat "$W"/t_derp.* 2>/dev/null | sort -n | head -1)
+    [ -z "$first" ] || echo "$first" >"$W/t_derp"
 ) & pids+=($!); derp_probe=$!
 (   # node1 keeps fetching the small file (traffic makes both sides seek a direct path)
     while [ $SECONDS -lt $probe_deadline ] && [ ! -f "$W/t_direct" ]; do
