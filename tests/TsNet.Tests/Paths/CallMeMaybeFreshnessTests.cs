@@ -193,38 +193,4 @@ public sealed class CallMeMaybeFreshnessTests : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _layer.DisposeAsync();
-
-    /// <summary>An inner underlay that records what the layer sends.</summary>
-    private sealed class RecordingUnderlay : IUnderlay
-    {
-        public List<(UnderlayAddress To, byte[] Datagram)> Sent { get; } = [];
-
-        public int Port => 41641;
-
-        public long InboundDrops => 0;
-
-        public long SendDrops => 0;
-
-        public IEnumerable<Task> Tasks => [];
-
-        public long NextDeadline => Timestamps.NotArmed;
-
-        public void Start()
-        {
-        }
-
-        public void Send(in UnderlayAddress destination, ReadOnlySpan<byte> datagram) => Sent.Add((destination, datagram.ToArray()));
-
-        public void Flush()
-        {
-        }
-
-        public UnderlayReceiveResult Receive(ref UnderlayDatagram datagram, long now) => UnderlayReceiveResult.Direct;
-
-        public void Poll(long now)
-        {
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }
