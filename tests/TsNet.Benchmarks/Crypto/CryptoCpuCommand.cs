@@ -199,8 +199,8 @@ internal static class CryptoCpuCommand
         private readonly WireGuardEndpoint _a;
         private readonly WireGuardEndpoint _b;
         private readonly WireGuardPeer _peerAtA;
-        private readonly Capture _outputA = new();
-        private readonly Capture _outputB = new();
+        private readonly LastDatagramOutput _outputA = new();
+        private readonly LastDatagramOutput _outputB = new();
         private readonly UnderlayAddress _addressA = UnderlayAddress.FromIPv4([127, 0, 0, 1], 1);
         private readonly UnderlayAddress _addressB = UnderlayAddress.FromIPv4([127, 0, 0, 1], 2);
         private long _now = TimeSpan.FromHours(1).Ticks;
@@ -244,32 +244,6 @@ internal static class CryptoCpuCommand
             var key = new byte[32];
             X25519.GeneratePrivateKey(key);
             return key;
-        }
-    }
-
-    private sealed class Capture : IWireGuardOutput
-    {
-        private PacketBuffer? _last;
-
-        public void SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
-        {
-            _last?.Return();
-            _last = datagram;
-        }
-
-        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet) => packet.Return();
-
-        public PacketBuffer Take()
-        {
-            var last = _last ?? throw new InvalidOperationException("Nothing was sent.");
-            _last = null;
-            return last;
-        }
-
-        public void Clear()
-        {
-            _last?.Return();
-            _last = null;
         }
     }
 }

@@ -19,7 +19,7 @@ internal sealed class HandshakeSides
     private readonly WireGuardEndpoint[] _initiators;
     private readonly WireGuardPeer[] _responderAtInitiator;
     private readonly UnderlayAddress[] _initiatorAddresses;
-    private readonly Capture[] _initiatorOutputs;
+    private readonly LastDatagramOutput[] _initiatorOutputs;
     private readonly BatchCapture _responderOutput;
     private readonly UnderlayAddress _responderAddress = UnderlayAddress.FromIPv4([127, 0, 0, 1], 1);
     private long _now = TimeSpan.FromHours(1).Ticks;
@@ -31,7 +31,7 @@ internal sealed class HandshakeSides
         _initiators = new WireGuardEndpoint[initiators];
         _responderAtInitiator = new WireGuardPeer[initiators];
         _initiatorAddresses = new UnderlayAddress[initiators];
-        _initiatorOutputs = new Capture[initiators];
+        _initiatorOutputs = new LastDatagramOutput[initiators];
         _responderOutput = new BatchCapture(initiators);
         for (int i = 0; i < initiators; i++)
         {
@@ -40,7 +40,7 @@ internal sealed class HandshakeSides
             _initiators[i].ConfigureEndpoint(_responderAtInitiator[i], _responderAddress);
             _responder.AddPeer(_initiators[i].PublicKey);
             _initiatorAddresses[i] = UnderlayAddress.FromIPv4([127, 0, 1, (byte)(i / 200)], (ushort)(1000 + i));
-            _initiatorOutputs[i] = new Capture();
+            _initiatorOutputs[i] = new LastDatagramOutput();
         }
     }
 
@@ -112,32 +112,6 @@ internal sealed class HandshakeSides
         public double ResponderSeconds;
         public long InitiatorBytes;
         public long ResponderBytes;
-    }
-
-    private sealed class Capture : IWireGuardOutput
-    {
-        private PacketBuffer? _last;
-
-        public void SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
-        {
-            _last?.Return();
-            _last = datagram;
-        }
-
-        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet) => packet.Return();
-
-        public PacketBuffer Take()
-        {
-            var last = _last ?? throw new InvalidOperationException("Nothing was sent.");
-            _last = null;
-            return last;
-        }
-
-        public void Clear()
-        {
-            _last?.Return();
-            _last = null;
-        }
     }
 
     // The responder's answers in arrival order, which is initiator order (one initiation per initiator per batch).

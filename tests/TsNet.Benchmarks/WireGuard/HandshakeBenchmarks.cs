@@ -18,8 +18,8 @@ public class HandshakeBenchmarks
     private WireGuardEndpoint _a = null!;
     private WireGuardEndpoint _b = null!;
     private WireGuardPeer _peerAtA = null!;
-    private Capture _outputA = null!;
-    private Capture _outputB = null!;
+    private LastDatagramOutput _outputA = null!;
+    private LastDatagramOutput _outputB = null!;
     private long _now = TimeSpan.FromHours(1).Ticks;
     private UnderlayAddress _addressA;
     private UnderlayAddress _addressB;
@@ -42,8 +42,8 @@ public class HandshakeBenchmarks
         _peerAtA = _a.AddPeer(_b.PublicKey);
         _b.AddPeer(_a.PublicKey);
         _a.ConfigureEndpoint(_peerAtA, _addressB);
-        _outputA = new Capture();
-        _outputB = new Capture();
+        _outputA = new LastDatagramOutput();
+        _outputB = new LastDatagramOutput();
     }
 
     [Benchmark(Description = "initiation + response + consume")]
@@ -66,31 +66,5 @@ public class HandshakeBenchmarks
         var key = new byte[32];
         X25519.GeneratePrivateKey(key);
         return key;
-    }
-
-    private sealed class Capture : IWireGuardOutput
-    {
-        private PacketBuffer? _last;
-
-        public void SendDatagram(in UnderlayAddress destination, PacketBuffer datagram)
-        {
-            _last?.Return();
-            _last = datagram;
-        }
-
-        public void DeliverPacket(WireGuardPeer peer, PacketBuffer packet) => packet.Return();
-
-        public PacketBuffer Take()
-        {
-            var last = _last ?? throw new InvalidOperationException("Nothing was sent.");
-            _last = null;
-            return last;
-        }
-
-        public void Clear()
-        {
-            _last?.Return();
-            _last = null;
-        }
     }
 }
