@@ -300,6 +300,37 @@ internal struct Field25519
         }
     }
 
+    /// <summary>
+    /// inverses[i] = 1/values[i] for every i with one <see cref="Invert"/> (Montgomery's trick): the running products
+    /// of the values, the inverse of the last, then back down, each step peeling one factor off. For public values
+    /// only (the intermediates are not wiped), and every value must be nonzero (one zero makes every result zero).
+    /// <paramref name="inverses"/> may be <paramref name="values"/> itself.
+    /// </summary>
+    public static void InvertBatch(ReadOnlySpan<Field25519> values, Span<Field25519> inverses)
+    {
+        if (inverses.Length != values.Length)
+        {
+            throw new ArgumentException("One inverse per value.", nameof(inverses));
+        }
+
+        // products[i] = values[0] · … · values[i − 1]; kept apart from inverses, which may alias values.
+        var products = new Field25519[values.Length];
+        Field25519 running = One;
+        for (int i = 0; i < values.Length; i++)
+        {
+            products[i] = running;
+            Mul(out running, running, values[i]);
+        }
+
+        Invert(out var inverse, running);               // 1/(values[0] · … · values[n − 1])
+        for (int i = values.Length - 1; i >= 0; i--)
+        {
+            var value = values[i];                      // read before inverses[i] (maybe the same slot) is written
+            Mul(out inverses[i], products[i], inverse); // 1/values[i]
+            Mul(out inverse, inverse, value);           // 1/(values[0] · … · values[i − 1])
+        }
+    }
+
     /// <summary>Swaps a and b when swap is 1, leaves them when it is 0, with the same instructions either way.</summary>
     public static void ConditionalSwap(ref Field25519 a, ref Field25519 b, ulong swap)
     {

@@ -170,6 +170,29 @@ internal static class X25519FixedBase
         Field25519.Mul(out h.Z, t.F, t.G);
     }
 
+    // h += q with both projective: AddMixed's formulas with C = T1·2d·T2 and D = 2·Z1·Z2 (public data only: the table).
+    private static void Add(ref Extended h, in Extended q, in Field25519 d2, ref Scratch t)
+    {
+        Field25519.Sub(out t.A, h.Y, h.X);
+        Field25519.Sub(out t.E, q.Y, q.X);
+        Field25519.Mul(out t.A, t.A, t.E);               // A = (Y1 − X1)(Y2 − X2)
+        Field25519.Add(out t.B, h.Y, h.X);
+        Field25519.Add(out t.E, q.Y, q.X);
+        Field25519.Mul(out t.B, t.B, t.E);               // B = (Y1 + X1)(Y2 + X2)
+        Field25519.Mul(out t.C, h.T, q.T);
+        Field25519.Mul(out t.C, t.C, d2);                // C = T1 · 2d · T2
+        Field25519.Mul(out t.D, h.Z, q.Z);
+        Field25519.MulSmall(out t.D, t.D, 2);            // D = 2·Z1·Z2
+        Field25519.Sub(out t.E, t.B, t.A);
+        Field25519.Sub(out t.F, t.D, t.C);
+        Field25519.Add(out t.G, t.D, t.C);
+        Field25519.Add(out t.H, t.B, t.A);
+        Field25519.Mul(out h.X, t.E, t.F);
+        Field25519.Mul(out h.Y, t.G, t.H);
+        Field25519.Mul(out h.T, t.E, t.H);
+        Field25519.Mul(out h.Z, t.F, t.G);
+    }
+
     // h = 2h for a = −1: E = (X + Y)² − X² − Y², G = Y² − X², F = G − 2Z², H = −X² − Y².
     private static void Double(ref Extended h, ref Scratch t)
     {
@@ -226,19 +249,19 @@ internal static class X25519FixedBase
             throw new InvalidOperationException("The Edwards base point constants are not on the curve.");
         }
 
-        var table = new Niels[Positions * Multiples];
+        // The multiples in projective form first (no inversion per point), then all made affine with one inversion.
+        var points = new Extended[Positions * Multiples];
         Scratch t = default;
         var positionBase = new Extended { X = x, Y = y, Z = Field25519.One };
         Field25519.Mul(out positionBase.T, x, y);
         for (int j = 0; j < Positions; j++)
         {
-            var niels = ToNiels(positionBase, d2);
             var multiple = positionBase;
-            table[j * Multiples] = niels;
+            points[j * Multiples] = multiple;
             for (int k = 1; k < Multiples; k++)
             {
-                AddMixed(ref multiple, niels, ref t);
-                table[(j * Multiples) + k] = ToNiels(multiple, d2);
+                Add(ref multiple, positionBase, d2, ref t);
+                points[(j * Multiples) + k] = multiple;
             }
 
             for (int i = 0; i < 8; i++)
@@ -247,12 +270,24 @@ internal static class X25519FixedBase
             }
         }
 
+        var inverses = new Field25519[points.Length];
+        for (int i = 0; i < points.Length; i++)
+        {
+            inverses[i] = points[i].Z;
+        }
+
+        Field25519.InvertBatch(inverses, inverses);
+        var table = new Niels[points.Length];
+        for (int i = 0; i < points.Length; i++)
+        {
+            table[i] = ToNiels(points[i], inverses[i], d2);
+        }
+
         return table;
     }
 
-    private static Niels ToNiels(in Extended point, in Field25519 d2)
+    private static Niels ToNiels(in Extended point, in Field25519 inverseZ, in Field25519 d2)
     {
-        Field25519.Invert(out var inverseZ, point.Z);
         Field25519.Mul(out var x, point.X, inverseZ);
         Field25519.Mul(out var y, point.Y, inverseZ);
         Niels result = default;

@@ -112,6 +112,37 @@ public class Field25519Tests
     }
 
     [Fact]
+    public void InvertBatch_GivesEachInverse_AlsoInPlace()
+    {
+        var random = new Random(255);
+        var values = new List<BigInteger> { BigInteger.One, P - 1, 2, (BigInteger.One << 255) - 20 };
+        while (values.Count < 40)
+        {
+            BigInteger a = RandomValue(random);
+            if (!(a % P).IsZero)
+            {
+                values.Add(a);
+            }
+        }
+
+        Field25519[] elements = values.Select(ToField).ToArray();
+        var inverses = new Field25519[elements.Length];
+        Field25519.InvertBatch(elements, inverses);
+        Field25519.InvertBatch(elements, elements);
+        for (int i = 0; i < values.Count; i++)
+        {
+            BigInteger expected = BigInteger.ModPow(values[i], P - 2, P);
+            Value(inverses[i]).Should().Be(expected, $"value {i}");
+            Value(elements[i]).Should().Be(expected, $"value {i} in place");
+            Mod(values[i] * Value(inverses[i])).Should().Be(BigInteger.One);
+        }
+
+        Field25519.InvertBatch([], []);
+        var act = () => Field25519.InvertBatch(new Field25519[2], new Field25519[1]);
+        act.Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
     public void ConditionalSwap_SwapsOnlyOnOne()
     {
         Field25519 a = ToField(5), b = ToField(P - 7);
