@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace TsNet.Tool.Cli;
 
@@ -33,10 +34,36 @@ internal static class StatusTable
             ])));
 
     /// <summary>Drop counters per node, one line each (<c>node-a: reason=count ...</c>); empty when nothing was dropped.</summary>
-    public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
-        string.Concat(nodes
-            .Where(n => n.Status.Drops.Count > 0)
-            .Select(n => n.Name + ": " + string.Join(' ', n.Status.Drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value.ToString(CultureInfo.InvariantCulture))) + "\n"));
+    public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes)
+    {
+        // Loops rather than LINQ over the (string, long) counter pairs: no sorting code for that pair in the native binary.
+        var text = new StringBuilder();
+        foreach (var (name, status) in nodes)
+        {
+            if (status.Drops.Count == 0)
+            {
+                continue;
+            }
+
+            var reasons = new string[status.Drops.Count];
+            int count = 0;
+            foreach (var reason in status.Drops.Keys)
+            {
+                reasons[count++] = reason;
+            }
+
+            Array.Sort(reasons, StringComparer.Ordinal);
+            text.Append(name).Append(':');
+            foreach (var reason in reasons)
+            {
+                text.Append(' ').Append(reason).Append('=').Append(status.Drops[reason].ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>How long ago, as the tables print it: <c>3.2 s ago</c>; <c>just now</c> for a time ahead of the clock.</summary>
     internal static string Ago(TimeSpan elapsed) =>

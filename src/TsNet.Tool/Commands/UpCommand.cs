@@ -228,6 +228,26 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
         return $"ready address={string.Join(',', ordered)} port={port} publickey={publicKey}";
     }
 
+    /// <summary>
+    /// The first port (in order of first mention) that <paramref name="ports"/> lists again, or null. A loop, not
+    /// LINQ's GroupBy: a few ports, and no grouping code for int in the native binary.
+    /// </summary>
+    private static int? FirstRepeated(IReadOnlyList<int> ports)
+    {
+        for (int i = 0; i < ports.Count; i++)
+        {
+            for (int j = i + 1; j < ports.Count; j++)
+            {
+                if (ports[i] == ports[j])
+                {
+                    return ports[i];
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A server message on one line (a multi-line message would break the one-line contract).</summary>
     private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
@@ -259,17 +279,20 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
 
         var echo = args.Ports("--echo");
         var udpEcho = args.Ports("--udp-echo");
-        var tcpPorts = echo.Concat(http is null ? [] : [http.Value]).ToList();
-        var duplicateTcp = tcpPorts.GroupBy(p => p).FirstOrDefault(g => g.Count() > 1);
-        if (duplicateTcp is not null)
+        var tcpPorts = new List<int>(echo);
+        if (http is not null)
         {
-            throw new UsageException($"TCP port {duplicateTcp.Key} is used twice");
+            tcpPorts.Add(http.Value);
         }
 
-        var duplicateUdp = udpEcho.GroupBy(p => p).FirstOrDefault(g => g.Count() > 1);
-        if (duplicateUdp is not null)
+        if (FirstRepeated(tcpPorts) is { } duplicateTcp)
         {
-            throw new UsageException($"UDP port {duplicateUdp.Key} is used twice");
+            throw new UsageException($"TCP port {duplicateTcp} is used twice");
+        }
+
+        if (FirstRepeated(udpEcho) is { } duplicateUdp)
+        {
+            throw new UsageException($"UDP port {duplicateUdp} is used twice");
         }
 
         System.Net.IPEndPoint? socks5 = null;
