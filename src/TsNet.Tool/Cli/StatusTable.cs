@@ -7,36 +7,51 @@ namespace TsNet.Tool.Cli;
 internal static class StatusTable
 {
     /// <summary>One row per node: name, addresses, UDP port, public key.</summary>
-    public static string Nodes(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
-        TextTable.Format(
-            ["node", "addresses", "udp port", "public key"],
-            nodes.Select(n => (IReadOnlyList<string>)
+    public static string Nodes(IEnumerable<(string Name, TailnetStatus Status)> nodes)
+    {
+        // Loops rather than LINQ over the (name, status) pairs, here and below: no enumerable code for the pair in the native tool.
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, status) in nodes)
+        {
+            rows.Add(
             [
-                n.Name,
-                string.Join(", ", n.Status.Addresses),
-                n.Status.ListenPort.ToString(CultureInfo.InvariantCulture),
-                n.Status.PublicKey.ToString(),
-            ]));
+                name,
+                string.Join(", ", status.Addresses),
+                status.ListenPort.ToString(CultureInfo.InvariantCulture),
+                status.PublicKey.ToString(),
+            ]);
+        }
+
+        return TextTable.Format(["node", "addresses", "udp port", "public key"], rows);
+    }
 
     /// <summary>One row per (node, peer): endpoint, session, last handshake (relative to <paramref name="now"/>), rx/tx bytes.</summary>
-    public static string Peers(IEnumerable<(string Name, TailnetStatus Status)> nodes, DateTimeOffset now) =>
-        TextTable.Format(
-            ["node", "peer", "endpoint", "session", "last handshake", "rx bytes", "tx bytes"],
-            nodes.SelectMany(n => n.Status.Peers.Select(p => (IReadOnlyList<string>)
-            [
-                n.Name,
-                p.Name ?? p.PublicKey.ToString()[..8] + "...",
-                p.Endpoint?.ToString() ?? "-",
-                p.SessionState,
-                p.LastHandshake is { } at ? Ago(now - at) : "never",
-                p.RxBytes.ToString(CultureInfo.InvariantCulture),
-                p.TxBytes.ToString(CultureInfo.InvariantCulture),
-            ])));
+    public static string Peers(IEnumerable<(string Name, TailnetStatus Status)> nodes, DateTimeOffset now)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, status) in nodes)
+        {
+            foreach (var p in status.Peers)
+            {
+                rows.Add(
+                [
+                    name,
+                    p.Name ?? p.PublicKey.ToString()[..8] + "...",
+                    p.Endpoint?.ToString() ?? "-",
+                    p.SessionState,
+                    p.LastHandshake is { } at ? Ago(now - at) : "never",
+                    p.RxBytes.ToString(CultureInfo.InvariantCulture),
+                    p.TxBytes.ToString(CultureInfo.InvariantCulture),
+                ]);
+            }
+        }
+
+        return TextTable.Format(["node", "peer", "endpoint", "session", "last handshake", "rx bytes", "tx bytes"], rows);
+    }
 
     /// <summary>Drop counters per node, one line each (<c>node-a: reason=count ...</c>); empty when nothing was dropped.</summary>
     public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes)
     {
-        // Loops rather than LINQ over the (string, long) counter pairs: no sorting code for that pair in the native binary.
         var text = new StringBuilder();
         foreach (var (name, status) in nodes)
         {

@@ -224,7 +224,15 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
     /// <summary>The static-mode ready line: <c>ready address=A[,A6] port=UDP publickey=KEY</c>.</summary>
     public static string ReadyLine(IEnumerable<System.Net.IPAddress> addresses, int port, WireGuardKey publicKey)
     {
-        var ordered = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0);
+        // IPv4 first, each family in its given order: a stable split, as LINQ's OrderBy was, without its sorting code.
+        var ordered = new List<System.Net.IPAddress>();
+        var ipv6 = new List<System.Net.IPAddress>();
+        foreach (var address in addresses)
+        {
+            (address.AddressFamily == AddressFamily.InterNetworkV6 ? ipv6 : ordered).Add(address);
+        }
+
+        ordered.AddRange(ipv6);
         return $"ready address={string.Join(',', ordered)} port={port} publickey={publicKey}";
     }
 
