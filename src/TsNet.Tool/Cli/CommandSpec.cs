@@ -25,7 +25,7 @@ internal sealed record CommandSpec(string Name, string Synopsis, string Summary,
             }
 
             text.Append("\n\n").Append(Summary).Append('\n');
-            var all = Options.Append(new OptionSpec("-h, --help", null, "show this help")).ToList();
+            var all = new List<OptionSpec>(Options) { new("-h, --help", null, "show this help") };
             var width = all.Max(o => o.Syntax.Length);
             text.Append("\noptions:\n");
             foreach (var option in all)

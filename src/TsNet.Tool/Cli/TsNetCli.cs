@@ -65,7 +65,13 @@ internal static class TsNetCli
 
         try
         {
-            var parsed = ArgumentParser.Parse(command.Spec, args.Skip(1).ToList());
+            var options = new string[args.Count - 1];
+            for (int i = 0; i < options.Length; i++)
+            {
+                options[i] = args[i + 1];
+            }
+
+            var parsed = ArgumentParser.Parse(command.Spec, options);
             if (parsed.HelpRequested)
             {
                 await console.Out.WriteAsync(command.Spec.HelpText).ConfigureAwait(false);

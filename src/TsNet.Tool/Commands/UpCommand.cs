@@ -148,7 +148,16 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
 
                 stage = "starting the services";
                 await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
-                output.WriteReady(ReadyLine(node, control is not null), services.OfType<LoopbackProxyService>().Select(proxy => proxy.AnnouncementLine));
+                var announcements = new List<string>();
+                foreach (var service in services)
+                {
+                    if (service is LoopbackProxyService proxy)
+                    {
+                        announcements.Add(proxy.AnnouncementLine);
+                    }
+                }
+
+                output.WriteReady(ReadyLine(node, control is not null), announcements);
                 UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Sum(service => service.Count));
 
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
