@@ -358,7 +358,10 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 tasks.Add(_netstack.Completion);
             }
 
-            tasks.AddRange(_relayServers.SelectMany(relay => relay.Receivers));
+            foreach (var relay in _relayServers)
+            {
+                tasks.AddRange(relay.Receivers);
+            }
         }
 
         tasks.AddRange(_background.Snapshot());

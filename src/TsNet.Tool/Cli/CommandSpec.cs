@@ -26,7 +26,12 @@ internal sealed record CommandSpec(string Name, string Synopsis, string Summary,
 
             text.Append("\n\n").Append(Summary).Append('\n');
             var all = new List<OptionSpec>(Options) { new("-h, --help", null, "show this help") };
-            var width = all.Max(o => o.Syntax.Length);
+            int width = 0;
+            foreach (var option in all)
+            {
+                width = Math.Max(width, option.Syntax.Length);
+            }
+
             text.Append("\noptions:\n");
             foreach (var option in all)
             {

@@ -28,7 +28,12 @@ internal static class TsNetCli
         get
         {
             var text = new StringBuilder("usage: tsnet <command> [options]\n\ncommands:\n");
-            var width = Commands.Max(c => c.Spec.Name.Length);
+            int width = 0;
+            foreach (var command in Commands)
+            {
+                width = Math.Max(width, command.Spec.Name.Length);
+            }
+
             foreach (var command in Commands)
             {
                 text.Append("  ").Append(command.Spec.Name.PadRight(width)).Append("  ").Append(command.Spec.Summary).Append('\n');

@@ -158,7 +158,13 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
                 }
 
                 output.WriteReady(ReadyLine(node, control is not null), announcements);
-                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Sum(service => service.Count));
+                int serviceCount = 0;
+                foreach (var service in services)
+                {
+                    serviceCount += service.Count;
+                }
+
+                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, serviceCount);
 
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             }
