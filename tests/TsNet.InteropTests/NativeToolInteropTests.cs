@@ -70,7 +70,7 @@ public sealed class NativeToolInteropTests
 
     /// <summary>
     /// The native binary in control mode against Tailscale's <c>testcontrol-server</c>, which sends map responses
-    /// zstd-compressed: the native build stubs out ZstdSharp's compressors (src/TsNet.Tool/ZstdSharp.Substitutions.xml),
+    /// zstd-compressed: the native build stubs out ZstdSharp's compressors (src/TsNet.Tool/NativeAot.Substitutions.xml),
     /// so a ready line carrying the name from the server's map shows the decoder is whole. SIGTERM then stops it with 0.
     /// </summary>
     [InteropFact(Requires = "clang")]
