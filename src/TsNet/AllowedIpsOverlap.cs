@@ -39,7 +39,7 @@ internal static partial class AllowedIpsOverlap
 
             foreach (var prefix in added.AllowedIps)
             {
-                if (other.AllowedIps.Contains(prefix))
+                if (IPNetworkLists.Contains(other.AllowedIps, prefix))
                 {
                     LogOverlap(logger, prefix.ToString(), Describe(other.Name, other.NodeKey), Describe(added.Name, added.NodeKey));
                 }

@@ -109,7 +109,7 @@ internal static partial class OptionsValidation
             options.Hostname?.Trim() ?? SanitizeHostname(Assembly.GetEntryAssembly()?.GetName().Name),
             options.Ephemeral,
             [.. options.AdvertiseTags],
-            [.. options.AdvertiseRoutes],
+            IPNetworkLists.ToArray(options.AdvertiseRoutes),
             options.AcceptRoutes,
             options.CapabilityVersion);
     }

@@ -31,7 +31,7 @@ public sealed partial class TailnetServer
     internal async ValueTask SetAddressesAsync(IReadOnlyList<IPNetwork> addresses, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(addresses);
-        IPAddress[] next = [.. addresses.Select(a => a.BaseAddress)];
+        var next = IPNetworkLists.BaseAddresses(addresses);
         if (_options.Mtu < NetstackOptions.MinimumIpv6Mtu && next.Any(a => a.AddressFamily == AddressFamily.InterNetworkV6))
         {
             throw new ArgumentException($"IPv6 addresses need an MTU of at least {NetstackOptions.MinimumIpv6Mtu}.", nameof(addresses));

@@ -111,7 +111,7 @@ public sealed partial class TailnetServer
             Hostname = _options.Hostname ?? OptionsValidation.FallbackHostname,
             Ephemeral = _options.Ephemeral,
             AdvertiseTags = [.. _options.AdvertiseTags],
-            AdvertiseRoutes = [.. _options.AdvertiseRoutes],
+            AdvertiseRoutes = IPNetworkLists.ToArray(_options.AdvertiseRoutes),
             AcceptRoutes = _options.AcceptRoutes,
             CapabilityVersion = _options.CapabilityVersion,
             DiscoPublicKey = DiscoPublicKey,

@@ -50,7 +50,13 @@ public sealed partial class TailnetServer
             var selfAddresses = netmap.SelfAddresses;
             if (!selfAddresses.SequenceEqual(Addresses))
             {
-                await SetAddressesAsync([.. selfAddresses.Select(HostPrefix)], token).ConfigureAwait(false);
+                var prefixes = new IPNetwork[selfAddresses.Count];
+                for (int i = 0; i < prefixes.Length; i++)
+                {
+                    prefixes[i] = HostPrefix(selfAddresses[i]);
+                }
+
+                await SetAddressesAsync(prefixes, token).ConfigureAwait(false);
             }
 
             SetDnsName(netmap.SelfNames.Full);

@@ -297,7 +297,7 @@ public sealed partial class TailnetServer
         var core = loop.Core;
         var peer = core.AddPeer(settings.PublicKey);
         peer.SetPresharedKey(settings.PresharedKey ?? ReadOnlySpan<byte>.Empty);
-        core.SetAllowedIps(peer, settings.AllowedIps.Select(n => (n.BaseAddress, n.PrefixLength)));
+        core.SetAllowedIps(peer, IPNetworkLists.Prefixes(settings.AllowedIps));
         if (ApplyPeerPath(loop, peer, settings, now))
         {
             // Control mode: the path layer picks direct UDP or DERP per datagram behind a fixed virtual endpoint.

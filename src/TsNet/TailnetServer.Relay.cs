@@ -59,7 +59,15 @@ public sealed partial class TailnetServer
     {
         var (dataplane, _) = Started();
         return dataplane.InvokeAsync<List<(bool Bound, long Handshakes, uint Generation)>>((loop, _) =>
-            ValueTask.FromResult(loop.RelayPaths.Select(p => (p.Bound, p.HandshakesCompleted, p.Client?.Generation ?? 0u)).ToList()), cancellationToken);
+        {
+            var paths = new List<(bool Bound, long Handshakes, uint Generation)>();
+            foreach (var path in loop.RelayPaths)
+            {
+                paths.Add((path.Bound, path.HandshakesCompleted, path.Client?.Generation ?? 0u));
+            }
+
+            return ValueTask.FromResult(paths);
+        }, cancellationToken);
     }
 
     private void ForgetRelayServer(UdpRelayServer relay)

@@ -59,7 +59,16 @@ public sealed partial class TailnetServer
     {
         var (dataplane, netstack) = Started();
         var tcp = await netstack.DescribeTcpAsync().ConfigureAwait(false);
-        var wg = await InspectAsync(core => string.Join(", ", core.Counters.Snapshot().Select(kv => kv.Key + "=" + kv.Value))).ConfigureAwait(false);
+        var wg = await InspectAsync(core =>
+        {
+            var counters = new List<string>();
+            foreach (var (name, count) in core.Counters.Snapshot())
+            {
+                counters.Add(name + "=" + count);
+            }
+
+            return string.Join(", ", counters);
+        }).ConfigureAwait(false);
         return $"{tcp}\nwireguard drops: {wg}; underlay inbound drops {dataplane.UnderlayInboundDrops}, send drops {dataplane.UnderlaySendDrops}, to-netstack drops {dataplane.FromWireGuardDrops}";
     }
 

@@ -49,7 +49,7 @@ public sealed partial class TailnetServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = OptionsValidation.Snapshot(options);
         _logger = _options.LoggerFactory.CreateLogger("TsNet.TailnetServer");
-        _addresses = Array.AsReadOnly(_options.Addresses.Select(a => a.BaseAddress).ToArray());
+        _addresses = Array.AsReadOnly(IPNetworkLists.BaseAddresses(_options.Addresses));
         _controlState = LoadControlState();
         _privateKey = _controlState?.NodeKey ?? _options.PrivateKey;
         _publicKey = _privateKey.PublicKey;
@@ -358,7 +358,10 @@ public sealed partial class TailnetServer : IAsyncDisposable
                 tasks.Add(_netstack.Completion);
             }
 
-            tasks.AddRange(_relayServers.SelectMany(relay => relay.Receivers));
+            foreach (var relay in _relayServers)
+            {
+                tasks.AddRange(relay.Receivers);
+            }
         }
 
         tasks.AddRange(_background.Snapshot());

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using TsNet.InteropTests.Harness;
+using TsNet.InteropTests.Tailscale;
+using TsNet.InteropTests.Tailscale.Harness;
 using Xunit.Abstractions;
 
 namespace TsNet.InteropTests;
@@ -11,7 +13,8 @@ namespace TsNet.InteropTests;
 /// The NativeAOT <c>tsnet</c>: <c>dotnet publish src/TsNet.Tool -r linux-x64 -p:PublishAot=true</c> (clang and
 /// zlib1g-dev from .ci/run) gives one binary with no trimming or AOT warnings, whose <c>tsnet demo</c> succeeds and
 /// starts faster than the JIT build. The published binary is cached per build of the tool (keyed by the hash of its
-/// built assemblies), so only a changed build pays for the native compile. Prints the size and both demo times.
+/// built assemblies), so only a changed build pays for the native compile. Prints the size and both demo times. In
+/// control mode against Tailscale's test control server the native binary decodes its zstd map responses.
 /// </summary>
 [Collection(InteropCollection.Name)]
 public sealed class NativeToolInteropTests
@@ -20,6 +23,9 @@ public sealed class NativeToolInteropTests
     private static readonly TimeSpan PublishBound = TimeSpan.FromMinutes(12);
 
     private static readonly TimeSpan DemoBound = TimeSpan.FromSeconds(60);
+
+    /// <summary>Bound for the control-mode run: server start, join, stop.</summary>
+    private static readonly TimeSpan ControlBound = TimeSpan.FromSeconds(150);
 
     /// <summary>Runs per build for the start-up figures (medians reported).</summary>
     private const int TimedRuns = 5;
@@ -60,6 +66,32 @@ public sealed class NativeToolInteropTests
         var jitMedian = Median(jitTimes);
         _log.Write(string.Create(CultureInfo.InvariantCulture, $"tsnet demo wall time, median of {TimedRuns}: native {nativeMedian:0.000} s [{string.Join(", ", nativeTimes.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))}], dotnet TsNet.Tool.dll {jitMedian:0.000} s [{string.Join(", ", jitTimes.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))}]; binary {size / 1e6:0.0} MB"));
         nativeMedian.Should().BeLessThan(jitMedian, "the native binary needs no JIT at start-up");
+    }
+
+    /// <summary>
+    /// The native binary in control mode against Tailscale's <c>testcontrol-server</c>, which sends map responses
+    /// zstd-compressed: the native build stubs out ZstdSharp's compressors (src/TsNet.Tool/NativeAot.Substitutions.xml),
+    /// so a ready line carrying the name from the server's map shows the decoder is whole. SIGTERM then stops it with 0.
+    /// </summary>
+    [InteropFact(Requires = "clang")]
+    [Trait("Category", TailscaleFactAttribute.Category)]
+    public async Task NativeTsnet_UpAgainstTestControl_DecodesZstdMaps_ReadyByName()
+    {
+        InteropEnvironment.EnsureTools("clang");
+        TailscaleBinaries.EnsureAvailable();
+        var (binary, _) = await PublishOrReuseAsync();
+        using var bound = new CancellationTokenSource(ControlBound);
+        await using var workDir = await TailscaleWorkDir.CreateAsync(_log, bound.Token);
+        await using var control = await CliInteropSupport.StartControlAsync(workDir);
+
+        await using var tool = _runner.Start(binary, ["up", "--login-server", control.Url, "--authkey", "tskey-native", "--hostname", "native1", "--ephemeral", "--echo", "7"], logPrefix: "tsnet-native");
+        var ready = await tool.WaitForLineAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), CliInteropSupport.JoinTimeout, bound.Token);
+
+        ready.Should().NotBeNull(CliInteropSupport.Describe(tool));
+        ready.Should().EndWith(" name=native1." + CliInteropSupport.Domain, "the name comes from the server's (compressed) map");
+        (await tool.StopAsync(TimeSpan.FromSeconds(20))).Should().BeTrue("SIGTERM stops the tool");
+        tool.ExitCode.Should().Be(0, CliInteropSupport.Describe(tool));
+        workDir.Complete();
     }
 
     private async Task<List<double>> TimeDemoAsync(string fileName, IReadOnlyList<string> prefix)

@@ -25,8 +25,13 @@ internal sealed record CommandSpec(string Name, string Synopsis, string Summary,
             }
 
             text.Append("\n\n").Append(Summary).Append('\n');
-            var all = Options.Append(new OptionSpec("-h, --help", null, "show this help")).ToList();
-            var width = all.Max(o => o.Syntax.Length);
+            var all = new List<OptionSpec>(Options) { new("-h, --help", null, "show this help") };
+            int width = 0;
+            foreach (var option in all)
+            {
+                width = Math.Max(width, option.Syntax.Length);
+            }
+
             text.Append("\noptions:\n");
             foreach (var option in all)
             {

@@ -38,7 +38,17 @@ internal sealed class ParsedArguments
 
     /// <summary>Every value of a repeatable option as a port.</summary>
     /// <exception cref="UsageException">A value is not a port number.</exception>
-    public IReadOnlyList<int> Ports(string name) => Values(name).Select(v => ParsePort(name, v)).ToList();
+    public IReadOnlyList<int> Ports(string name)
+    {
+        var values = Values(name);
+        var ports = new int[values.Count];
+        for (int i = 0; i < ports.Length; i++)
+        {
+            ports[i] = ParsePort(name, values[i]);
+        }
+
+        return ports;
+    }
 
     /// <summary>Parses a port number for option <paramref name="name"/>.</summary>
     /// <exception cref="UsageException">Not an integer in 1–65535.</exception>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace TsNet.Tool.Cli;
 
@@ -6,37 +7,78 @@ namespace TsNet.Tool.Cli;
 internal static class StatusTable
 {
     /// <summary>One row per node: name, addresses, UDP port, public key.</summary>
-    public static string Nodes(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
-        TextTable.Format(
-            ["node", "addresses", "udp port", "public key"],
-            nodes.Select(n => (IReadOnlyList<string>)
+    public static string Nodes(IEnumerable<(string Name, TailnetStatus Status)> nodes)
+    {
+        // Loops rather than LINQ over the (name, status) pairs, here and below: no enumerable code for the pair in the native tool.
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, status) in nodes)
+        {
+            rows.Add(
             [
-                n.Name,
-                string.Join(", ", n.Status.Addresses),
-                n.Status.ListenPort.ToString(CultureInfo.InvariantCulture),
-                n.Status.PublicKey.ToString(),
-            ]));
+                name,
+                string.Join(", ", status.Addresses),
+                status.ListenPort.ToString(CultureInfo.InvariantCulture),
+                status.PublicKey.ToString(),
+            ]);
+        }
+
+        return TextTable.Format(["node", "addresses", "udp port", "public key"], rows);
+    }
 
     /// <summary>One row per (node, peer): endpoint, session, last handshake (relative to <paramref name="now"/>), rx/tx bytes.</summary>
-    public static string Peers(IEnumerable<(string Name, TailnetStatus Status)> nodes, DateTimeOffset now) =>
-        TextTable.Format(
-            ["node", "peer", "endpoint", "session", "last handshake", "rx bytes", "tx bytes"],
-            nodes.SelectMany(n => n.Status.Peers.Select(p => (IReadOnlyList<string>)
-            [
-                n.Name,
-                p.Name ?? p.PublicKey.ToString()[..8] + "...",
-                p.Endpoint?.ToString() ?? "-",
-                p.SessionState,
-                p.LastHandshake is { } at ? Ago(now - at) : "never",
-                p.RxBytes.ToString(CultureInfo.InvariantCulture),
-                p.TxBytes.ToString(CultureInfo.InvariantCulture),
-            ])));
+    public static string Peers(IEnumerable<(string Name, TailnetStatus Status)> nodes, DateTimeOffset now)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, status) in nodes)
+        {
+            foreach (var p in status.Peers)
+            {
+                rows.Add(
+                [
+                    name,
+                    p.Name ?? p.PublicKey.ToString()[..8] + "...",
+                    p.Endpoint?.ToString() ?? "-",
+                    p.SessionState,
+                    p.LastHandshake is { } at ? Ago(now - at) : "never",
+                    p.RxBytes.ToString(CultureInfo.InvariantCulture),
+                    p.TxBytes.ToString(CultureInfo.InvariantCulture),
+                ]);
+            }
+        }
+
+        return TextTable.Format(["node", "peer", "endpoint", "session", "last handshake", "rx bytes", "tx bytes"], rows);
+    }
 
     /// <summary>Drop counters per node, one line each (<c>node-a: reason=count ...</c>); empty when nothing was dropped.</summary>
-    public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes) =>
-        string.Concat(nodes
-            .Where(n => n.Status.Drops.Count > 0)
-            .Select(n => n.Name + ": " + string.Join(' ', n.Status.Drops.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value.ToString(CultureInfo.InvariantCulture))) + "\n"));
+    public static string Drops(IEnumerable<(string Name, TailnetStatus Status)> nodes)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, status) in nodes)
+        {
+            if (status.Drops.Count == 0)
+            {
+                continue;
+            }
+
+            var reasons = new string[status.Drops.Count];
+            int count = 0;
+            foreach (var reason in status.Drops.Keys)
+            {
+                reasons[count++] = reason;
+            }
+
+            Array.Sort(reasons, StringComparer.Ordinal);
+            text.Append(name).Append(':');
+            foreach (var reason in reasons)
+            {
+                text.Append(' ').Append(reason).Append('=').Append(status.Drops[reason].ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>How long ago, as the tables print it: <c>3.2 s ago</c>; <c>just now</c> for a time ahead of the clock.</summary>
     internal static string Ago(TimeSpan elapsed) =>

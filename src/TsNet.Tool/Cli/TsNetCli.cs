@@ -28,7 +28,12 @@ internal static class TsNetCli
         get
         {
             var text = new StringBuilder("usage: tsnet <command> [options]\n\ncommands:\n");
-            var width = Commands.Max(c => c.Spec.Name.Length);
+            int width = 0;
+            foreach (var command in Commands)
+            {
+                width = Math.Max(width, command.Spec.Name.Length);
+            }
+
             foreach (var command in Commands)
             {
                 text.Append("  ").Append(command.Spec.Name.PadRight(width)).Append("  ").Append(command.Spec.Summary).Append('\n');
@@ -65,7 +70,13 @@ internal static class TsNetCli
 
         try
         {
-            var parsed = ArgumentParser.Parse(command.Spec, args.Skip(1).ToList());
+            var options = new string[args.Count - 1];
+            for (int i = 0; i < options.Length; i++)
+            {
+                options[i] = args[i + 1];
+            }
+
+            var parsed = ArgumentParser.Parse(command.Spec, options);
             if (parsed.HelpRequested)
             {
                 await console.Out.WriteAsync(command.Spec.HelpText).ConfigureAwait(false);

@@ -135,7 +135,7 @@ internal sealed class RelayCommand : ICommand
             bind.Add(address);
         }
 
-        if (bind.Distinct().Count() != bind.Count)
+        if (new HashSet<IPAddress>(bind).Count != bind.Count)
         {
             throw new UsageException("--bind: an address is given twice");
         }

@@ -148,8 +148,23 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
 
                 stage = "starting the services";
                 await StartServicesAsync(node, settings, services, loggerFactory, cancellationToken).ConfigureAwait(false);
-                output.WriteReady(ReadyLine(node, control is not null), services.OfType<LoopbackProxyService>().Select(proxy => proxy.AnnouncementLine));
-                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, services.Sum(service => service.Count));
+                var announcements = new List<string>();
+                foreach (var service in services)
+                {
+                    if (service is LoopbackProxyService proxy)
+                    {
+                        announcements.Add(proxy.AnnouncementLine);
+                    }
+                }
+
+                output.WriteReady(ReadyLine(node, control is not null), announcements);
+                int serviceCount = 0;
+                foreach (var service in services)
+                {
+                    serviceCount += service.Count;
+                }
+
+                UpLog.Running(logger, node.PublicKey.ToString(), node.ListenPort, serviceCount);
 
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             }
@@ -224,8 +239,36 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
     /// <summary>The static-mode ready line: <c>ready address=A[,A6] port=UDP publickey=KEY</c>.</summary>
     public static string ReadyLine(IEnumerable<System.Net.IPAddress> addresses, int port, WireGuardKey publicKey)
     {
-        var ordered = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0);
+        // IPv4 first, each family in its given order: a stable split, as LINQ's OrderBy was, without its sorting code.
+        var ordered = new List<System.Net.IPAddress>();
+        var ipv6 = new List<System.Net.IPAddress>();
+        foreach (var address in addresses)
+        {
+            (address.AddressFamily == AddressFamily.InterNetworkV6 ? ipv6 : ordered).Add(address);
+        }
+
+        ordered.AddRange(ipv6);
         return $"ready address={string.Join(',', ordered)} port={port} publickey={publicKey}";
+    }
+
+    /// <summary>
+    /// The first port (in order of first mention) that <paramref name="ports"/> lists again, or null. A loop, not
+    /// LINQ's GroupBy: a few ports, and no grouping code for int in the native binary.
+    /// </summary>
+    private static int? FirstRepeated(IReadOnlyList<int> ports)
+    {
+        for (int i = 0; i < ports.Count; i++)
+        {
+            for (int j = i + 1; j < ports.Count; j++)
+            {
+                if (ports[i] == ports[j])
+                {
+                    return ports[i];
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A server message on one line (a multi-line message would break the one-line contract).</summary>
@@ -259,17 +302,20 @@ internal sealed class UpCommand(Action<TailnetServerOptions>? configureNodeOptio
 
         var echo = args.Ports("--echo");
         var udpEcho = args.Ports("--udp-echo");
-        var tcpPorts = echo.Concat(http is null ? [] : [http.Value]).ToList();
-        var duplicateTcp = tcpPorts.GroupBy(p => p).FirstOrDefault(g => g.Count() > 1);
-        if (duplicateTcp is not null)
+        var tcpPorts = new List<int>(echo);
+        if (http is not null)
         {
-            throw new UsageException($"TCP port {duplicateTcp.Key} is used twice");
+            tcpPorts.Add(http.Value);
         }
 
-        var duplicateUdp = udpEcho.GroupBy(p => p).FirstOrDefault(g => g.Count() > 1);
-        if (duplicateUdp is not null)
+        if (FirstRepeated(tcpPorts) is { } duplicateTcp)
         {
-            throw new UsageException($"UDP port {duplicateUdp.Key} is used twice");
+            throw new UsageException($"TCP port {duplicateTcp} is used twice");
+        }
+
+        if (FirstRepeated(udpEcho) is { } duplicateUdp)
+        {
+            throw new UsageException($"UDP port {duplicateUdp} is used twice");
         }
 
         System.Net.IPEndPoint? socks5 = null;

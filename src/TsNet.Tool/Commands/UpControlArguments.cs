@@ -118,12 +118,26 @@ internal static class UpControlArguments
         return key;
     }
 
+    // A loop, not LINQ's All over the string's chars: no enumerable code for char in the native tool.
+    private static bool IsLettersDigitsAndDashes(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>A DNS label: 1–63 letters, digits and '-', neither first nor last a '-'.</summary>
     /// <exception cref="UsageException">Anything else.</exception>
     public static string ValidateHostname(string text)
     {
         var valid = text.Length is > 0 and <= MaxHostnameLength
-            && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            && IsLettersDigitsAndDashes(text)
             && text[0] != '-' && text[^1] != '-';
         if (!valid)
         {
@@ -144,7 +158,7 @@ internal static class UpControlArguments
         foreach (var tag in text.Split(','))
         {
             var name = tag.StartsWith("tag:", StringComparison.Ordinal) ? tag["tag:".Length..] : string.Empty;
-            if (name.Length == 0 || !char.IsAsciiLetter(name[0]) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            if (name.Length == 0 || !char.IsAsciiLetter(name[0]) || !IsLettersDigitsAndDashes(name))
             {
                 throw new UsageException($"--advertise-tags {text}: '{tag}' is not a tag: expected 'tag:' and a name of letters, digits and '-' starting with a letter, e.g. tag:web");
             }

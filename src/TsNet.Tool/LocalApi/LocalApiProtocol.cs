@@ -63,5 +63,19 @@ internal static class LocalApiProtocol
     /// <summary>A ping target as a request carries it: a host name (letters, digits, '-', '.') or an IP address.</summary>
     public static bool IsValidPingTarget(string text) =>
         text.Length is > 0 and <= 253
-        && (IPAddress.TryParse(text, out _) || text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'));
+        && (IPAddress.TryParse(text, out _) || IsHostNameText(text));
+
+    // A loop, not LINQ's All over the string's chars: no enumerable code for char in the native tool.
+    private static bool IsHostNameText(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -120,7 +120,12 @@ internal sealed class LocalApiRequestHandler(TailnetServer node, TimeProvider ti
             ?? status.Peers.FirstOrDefault(p => p.DnsName is { } dns && (string.Equals(dns, name, StringComparison.OrdinalIgnoreCase) || string.Equals(FirstLabel(dns), name, StringComparison.OrdinalIgnoreCase)));
         if (peer is null)
         {
-            var known = status.Peers.Select(PeerName).Take(8).ToList();
+            var known = new List<string>();
+            for (int i = 0; i < status.Peers.Count && known.Count < 8; i++)
+            {
+                known.Add(PeerName(status.Peers[i]));
+            }
+
             return (null, null, $"'{Shorten(target)}' is neither an IP address nor the name of a peer ({(known.Count == 0 ? "the node has no peers" : "peers: " + string.Join(", ", known))})");
         }
 

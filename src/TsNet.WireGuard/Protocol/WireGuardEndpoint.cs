@@ -41,7 +41,7 @@ internal sealed partial class WireGuardEndpoint
         _options = options;
         _timers = options.Timers;
         _pool = options.Pool;
-        _privateKey = options.PrivateKey.ToArray();
+        _privateKey = options.PrivateKey.AsSpan().ToArray();
         X25519.DerivePublicKey(_privateKey, _publicKey);
         _staticKey = new X25519StaticKey(_privateKey);
         _cookieChecker = new CookieChecker(_publicKey);

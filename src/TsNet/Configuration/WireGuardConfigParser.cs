@@ -107,7 +107,7 @@ internal sealed class WireGuardConfigParser
             throw Error("there is no key before '='");
         }
 
-        if (!key.All(char.IsAsciiLetterOrDigit))
+        if (!IsAsciiLettersAndDigits(key))
         {
             // Not echoed: a malformed line may hold a key (a base64 secret ends in '=').
             throw Error("expected 'Key = Value' (the key is not a single word)");
@@ -411,5 +411,19 @@ internal sealed class WireGuardConfigParser
         public int NameLine { get; set; }
 
         public TailnetPeer Peer { get; } = new();
+    }
+
+    // A loop, not LINQ's All over the string's chars: no enumerable code for char in the native tool.
+    private static bool IsAsciiLettersAndDigits(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

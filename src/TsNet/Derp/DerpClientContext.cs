@@ -28,7 +28,7 @@ internal sealed class DerpClientContext
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SendQueueCapacity, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero, nameof(options));
-        NodePrivateKey = options.NodePrivateKey.ToArray();
+        NodePrivateKey = options.NodePrivateKey.AsSpan().ToArray();
         NodePublicKey = new byte[X25519.KeySize];
         X25519.DerivePublicKey(NodePrivateKey, NodePublicKey);
         Pool = options.Pool;

@@ -172,8 +172,11 @@ internal sealed class DerpClientSet : IAsyncDisposable
     public IReadOnlyList<DerpRegionStatus> GetStatus()
     {
         var clients = _clients;
-        var result = new List<DerpRegionStatus>(clients.Count);
-        foreach (var client in clients.Values.OrderBy(client => client.RegionId))
+        var ordered = new DerpRegionClient[clients.Count];
+        clients.Values.CopyTo(ordered, 0);
+        Array.Sort(ordered, static (a, b) => a.RegionId.CompareTo(b.RegionId));
+        var result = new List<DerpRegionStatus>(ordered.Length);
+        foreach (var client in ordered)
         {
             result.Add(client.GetStatus());
         }

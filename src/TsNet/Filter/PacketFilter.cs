@@ -36,7 +36,13 @@ internal sealed class PacketFilter
     public static PacketFilter Concat(IEnumerable<PacketFilter> filters)
     {
         ArgumentNullException.ThrowIfNull(filters);
-        return new(filters.SelectMany(filter => filter._rules));
+        var rules = new List<CompiledFilterRule>();
+        foreach (var filter in filters)
+        {
+            rules.AddRange(filter._rules);
+        }
+
+        return new(rules);
     }
 
     /// <summary>Whether some rule lets <paramref name="packet"/> in (stateless: replies are the stateful layer's).</summary>

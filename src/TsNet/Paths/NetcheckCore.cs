@@ -110,7 +110,18 @@ internal sealed class NetcheckCore
     public void SetTargets(IReadOnlyList<StunTarget> targets, long now)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        var next = targets.Take(MaxTargets).Where(t => t.RegionId > 0).ToArray();
+        // Loops, not LINQ, over this value type: each LINQ operator would be native code of its own for StunTarget.
+        var next = new StunTarget[Math.Min(targets.Count, MaxTargets)];
+        int kept = 0;
+        for (int i = 0; i < next.Length; i++)
+        {
+            if (targets[i].RegionId > 0)
+            {
+                next[kept++] = targets[i];
+            }
+        }
+
+        Array.Resize(ref next, kept);
         if (next.AsSpan().SequenceEqual(_targets))
         {
             return;
@@ -130,7 +141,7 @@ internal sealed class NetcheckCore
         _regionsWithoutStun.Clear();
         _reportRunning = false;
         _nextReportAt = next.Length == 0 ? Timestamps.NotArmed : now;
-        if (HomeRegion != 0 && !next.Any(t => t.RegionId == HomeRegion && t.CanBeHome))
+        if (HomeRegion != 0 && !CanBeHome(next, HomeRegion))
         {
             // The home region left the map: the next report picks anew.
             HomeRegion = 0;
@@ -138,6 +149,19 @@ internal sealed class NetcheckCore
         }
     }
 
+    /// <summary>Whether <paramref name="region"/> is among <paramref name="targets"/> as a possible home.</summary>
+    private static bool CanBeHome(StunTarget[] targets, int region)
+    {
+        foreach (var target in targets)
+        {
+            if (target.RegionId == region && target.CanBeHome)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
     /// <summary>
     /// Asks for a report at once (a re-STUN: a CallMeMaybe waits for fresh endpoints): due at the next
     /// <see cref="Poll"/> unless one is running (its end serves the request). False when there are no targets, so no
@@ -305,7 +329,13 @@ internal sealed class NetcheckCore
             PublicEndpointsAt = now;
             if (!SameEndpoints(_reportEndpoints, _publicEndpoints))
             {
-                _publicEndpoints = _reportEndpoints.Select(a => a.ToIPEndPoint()).ToArray();
+                var endpoints = new IPEndPoint[_reportEndpoints.Count];
+                for (int i = 0; i < endpoints.Length; i++)
+                {
+                    endpoints[i] = _reportEndpoints[i].ToIPEndPoint();
+                }
+
+                _publicEndpoints = endpoints;
                 changed = true;
             }
         }

@@ -68,7 +68,7 @@ internal sealed class RegistryPeer
     public static RegistryPeer FromStatic(TailnetPeer peer, string? dnsSuffix)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        var allowed = peer.AllowedIps.ToArray();
+        var allowed = IPNetworkLists.ToArray(peer.AllowedIps);
         return new RegistryPeer
         {
             NodeKey = peer.PublicKey,

@@ -33,7 +33,7 @@ public sealed class TailnetRelayPath
     public static TailnetRelayPath FromEndpoint(RelayEndpoint endpoint, DiscoKey peerDiscoKey, int addressIndex = 0)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!endpoint.ClientDisco.Contains(peerDiscoKey))
+        if (!IsClient(endpoint, peerDiscoKey))
         {
             throw new ArgumentException($"{peerDiscoKey} is not a client of relay endpoint vni {endpoint.Vni}.", nameof(peerDiscoKey));
         }
@@ -59,4 +59,18 @@ public sealed class TailnetRelayPath
 
     /// <inheritdoc/>
     public override string ToString() => $"relay {Address} vni {Vni} server {ServerDiscoKey} peer {PeerDiscoKey}";
+
+    // A loop, not LINQ's Contains: no enumerable code for DiscoKey in the native tool.
+    private static bool IsClient(RelayEndpoint endpoint, DiscoKey discoKey)
+    {
+        foreach (var client in endpoint.ClientDisco)
+        {
+            if (client == discoKey)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -60,7 +60,7 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
         LocalEndPoints = sockets.Select(s => (IPEndPoint)s.LocalEndPoint!).ToArray();
         _staticAdvertised = options.AdvertisedEndpoints.Select(e => new IPEndPoint(e.Address, e.Port)).ToArray();
         _localAdvertised = options.AdvertiseLocalAddresses ? LocalAddresses(LocalEndPoints) : [];
-        _advertised = _staticAdvertised.Concat(_localAdvertised).Distinct().ToArray();
+        _advertised = Unique(_staticAdvertised, _localAdvertised);
         BindLifetime = options.BindLifetime;
         SteadyStateLifetime = options.SteadyStateLifetime;
     }
@@ -128,7 +128,7 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var list = endpoints.Select(e => new IPEndPoint(e.Address, e.Port)).ToArray();
-        Volatile.Write(ref _advertised, _staticAdvertised.Concat(list).Distinct().ToArray());
+        Volatile.Write(ref _advertised, Unique(_staticAdvertised, list));
     }
 
     /// <summary>
@@ -497,7 +497,31 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
             }
         }
 
-        return result.Concat(loopback).Distinct().ToArray();
+        return Unique(result, loopback);
+    }
+
+    /// <summary>The endpoints of <paramref name="first"/>, then of <paramref name="second"/>, each once (loops: no LINQ Distinct code in the native tool).</summary>
+    private static IPEndPoint[] Unique(IEnumerable<IPEndPoint> first, IEnumerable<IPEndPoint> second)
+    {
+        var seen = new HashSet<IPEndPoint>();
+        var unique = new List<IPEndPoint>();
+        foreach (var endPoint in first)
+        {
+            if (seen.Add(endPoint))
+            {
+                unique.Add(endPoint);
+            }
+        }
+
+        foreach (var endPoint in second)
+        {
+            if (seen.Add(endPoint))
+            {
+                unique.Add(endPoint);
+            }
+        }
+
+        return unique.ToArray();
     }
 
     private static IEnumerable<IPAddress> InterfaceAddresses(AddressFamily family)
@@ -512,11 +536,25 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
             return [];
         }
 
-        return interfaces
-            .Where(i => i.OperationalStatus is OperationalStatus.Up or OperationalStatus.Unknown)
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(u => u.Address))
-            .Where(a => a.AddressFamily == family && !a.IsIPv6LinkLocal && !a.IsIPv6Multicast)
-            .ToArray();
+        var addresses = new List<IPAddress>();
+        foreach (var networkInterface in interfaces)
+        {
+            if (networkInterface.OperationalStatus is not (OperationalStatus.Up or OperationalStatus.Unknown))
+            {
+                continue;
+            }
+
+            foreach (var unicast in networkInterface.GetIPProperties().UnicastAddresses)
+            {
+                var address = unicast.Address;
+                if (address.AddressFamily == family && !address.IsIPv6LinkLocal && !address.IsIPv6Multicast)
+                {
+                    addresses.Add(address);
+                }
+            }
+        }
+
+        return addresses;
     }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "UDP relay server up on port {Port}, disco key {DiscoKey}, sockets {LocalEndPoints}")]

@@ -36,5 +36,17 @@ public sealed class UdpRelayServerCounters
     public IReadOnlyDictionary<UdpRelayDropReason, long> Drops { get; }
 
     /// <summary>All drops together.</summary>
-    public long TotalDrops => Drops.Values.Sum();
+    public long TotalDrops
+    {
+        get
+        {
+            long total = 0;
+            foreach (var count in Drops.Values)
+            {
+                total += count;
+            }
+
+            return total;
+        }
+    }
 }

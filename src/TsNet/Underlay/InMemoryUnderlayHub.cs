@@ -93,7 +93,9 @@ internal sealed class InMemoryUnderlayHub : IDisposable
         {
             lock (_lock)
             {
-                return _nodes.Keys.ToArray();
+                var ports = new int[_nodes.Count];
+                _nodes.Keys.CopyTo(ports, 0);
+                return ports;
             }
         }
     }

@@ -44,12 +44,13 @@ internal sealed class MstatFile
     private static void ReadSection(string section, BlobReader il, MetadataReader metadata, TokenOwners owners, List<MstatItem> items)
     {
         (string Assembly, string Namespace, string Type)? owner = null;
+        var name = string.Empty;
         var numbers = new List<long>();
         void Flush()
         {
             if (owner is { } o)
             {
-                items.Add(new MstatItem(section, o.Assembly, o.Namespace, o.Type, SizeOf(section, numbers)));
+                items.Add(new MstatItem(section, o.Assembly, o.Namespace, o.Type, name, SizeOf(section, numbers)));
             }
 
             owner = null;
@@ -63,11 +64,13 @@ internal sealed class MstatFile
             {
                 case 0xD0: // ldtoken
                     Flush();
-                    owner = owners.Of(MetadataTokens.EntityHandle(il.ReadInt32()));
+                    var token = MetadataTokens.EntityHandle(il.ReadInt32());
+                    owner = owners.Of(token);
+                    name = owners.NameOf(token);
                     break;
                 case 0x72: // ldstr: a named blob or resource
                     Flush();
-                    var name = metadata.GetUserString(MetadataTokens.UserStringHandle(il.ReadInt32()));
+                    name = metadata.GetUserString(MetadataTokens.UserStringHandle(il.ReadInt32()));
                     owner = ("[" + section + "]", "[" + section + "]", name);
                     break;
                 case 0x20: // ldc.i4

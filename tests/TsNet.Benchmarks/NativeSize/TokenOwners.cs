@@ -7,6 +7,8 @@ internal sealed class TokenOwners(MetadataReader metadata)
 {
     private const string CoreLib = "System.Private.CoreLib";
 
+    private readonly SignatureNames _names = new();
+
     /// <summary>The owner of <paramref name="handle"/>.</summary>
     public (string Assembly, string Namespace, string Type) Of(EntityHandle handle)
     {
@@ -35,6 +37,29 @@ internal sealed class TokenOwners(MetadataReader metadata)
                 return Of(metadata.GetMethodSpecification((MethodSpecificationHandle)handle).Method);
             default:
                 return ("?", "?", handle.Kind.ToString());
+        }
+    }
+
+    /// <summary>
+    /// The member or type <paramref name="handle"/> names, with generic arguments:
+    /// <c>Dictionary`2&lt;WireGuardKey,__Canon&gt;::FindValue</c>, <c>Enumerable::Where&lt;StunTarget&gt;</c>.
+    /// </summary>
+    public string NameOf(EntityHandle handle)
+    {
+        switch (handle.Kind)
+        {
+            case HandleKind.TypeReference:
+                return _names.GetTypeFromReference(metadata, (TypeReferenceHandle)handle, 0);
+            case HandleKind.TypeSpecification:
+                return metadata.GetTypeSpecification((TypeSpecificationHandle)handle).DecodeSignature(_names, null);
+            case HandleKind.MemberReference:
+                var member = metadata.GetMemberReference((MemberReferenceHandle)handle);
+                return NameOf(member.Parent) + "::" + metadata.GetString(member.Name);
+            case HandleKind.MethodSpecification:
+                var method = metadata.GetMethodSpecification((MethodSpecificationHandle)handle);
+                return NameOf(method.Method) + "<" + string.Join(",", method.DecodeSignature(_names, null)) + ">";
+            default:
+                return handle.Kind.ToString();
         }
     }
 

@@ -13,7 +13,7 @@ internal static class ControlRequests
     /// yet) and DERP latencies (wire form, see <see cref="NetInfoLatency"/>).
     /// </summary>
     public static Hostinfo Hostinfo(ControlSessionContext context, int homeDerp = 0, IReadOnlyDictionary<string, double>? derpLatency = null) =>
-        HostinfoFactory.Create(context.Hostname, [.. context.AdvertiseRoutes], [.. context.AdvertiseTags], homeDerp, derpLatency);
+        HostinfoFactory.Create(context.Hostname, IPNetworkLists.ToArray(context.AdvertiseRoutes), [.. context.AdvertiseTags], homeDerp, derpLatency);
 
     /// <summary>
     /// A register request for the state's node key (and its old key when rotating). <paramref name="authKey"/> null:

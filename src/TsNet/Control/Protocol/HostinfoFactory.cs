@@ -29,7 +29,7 @@ internal static class HostinfoFactory
             Hostname = hostname,
             App = AppName,
             Userspace = true,
-            RoutableIPs = advertiseRoutes is { Count: > 0 } routes ? [.. routes.Select(route => route.ToString())] : null,
+            RoutableIPs = advertiseRoutes is { Count: > 0 } routes ? RouteTexts(routes) : null,
             RequestTags = requestTags is { Count: > 0 } tags ? [.. tags] : null,
             NetInfo = preferredDerp != 0 || derpLatency is { Count: > 0 }
                 ? new NetInfo { PreferredDERP = preferredDerp, DERPLatency = derpLatency is { Count: > 0 } ? derpLatency : null }
@@ -47,6 +47,19 @@ internal static class HostinfoFactory
 
     /// <summary>The TsNet assembly's informational version (without the source revision suffix).</summary>
     public static string Version { get; } = ReadVersion();
+
+    /// <summary>Each route's text, in order (a loop: no LINQ code for <see cref="IPNetwork"/> in the native tool).</summary>
+    private static string[] RouteTexts(IReadOnlyCollection<IPNetwork> routes)
+    {
+        var texts = new string[routes.Count];
+        int i = 0;
+        foreach (var route in routes)
+        {
+            texts[i++] = route.ToString();
+        }
+
+        return texts;
+    }
 
     private static string ReadVersion()
     {

@@ -16,13 +16,22 @@ internal static class NetInfoLatency
     {
         ArgumentNullException.ThrowIfNull(latencies);
         var wire = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (region, latency) in latencies.OrderBy(pair => pair.Key))
+        var regions = new int[latencies.Count];
+        int count = 0;
+        foreach (var region in latencies.Keys)
+        {
+            regions[count++] = region;
+        }
+
+        Array.Sort(regions);
+        foreach (var region in regions)
         {
             if (wire.Count == MaxRegions)
             {
                 break;
             }
 
+            var latency = latencies[region];
             if (region > 0 && latency > TimeSpan.Zero)
             {
                 wire[region.ToString(CultureInfo.InvariantCulture) + "-v4"] = latency.TotalSeconds;

@@ -27,7 +27,7 @@ internal sealed record ControlStateFile
     public bool LoggedIn { get; init; }
 }
 
-/// <summary>Source-generated JSON for <see cref="ControlStateFile"/>.</summary>
-[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <summary>Source-generated JSON for <see cref="ControlStateFile"/>; metadata only (written once per login, no fast path needed).</summary>
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ControlStateFile))]
 internal sealed partial class ControlStateJsonContext : JsonSerializerContext;

@@ -52,9 +52,18 @@ internal static class ControlDialer
                     break;
                 }
 
-                var running = attempts.Where(a => !a.IsCompleted);
+                var running = new List<Task>(attempts.Count + 1);
+                foreach (var attempt in attempts)
+                {
+                    if (!attempt.IsCompleted)
+                    {
+                        running.Add(attempt);
+                    }
+                }
+
                 Task delay = next < targets.Count ? Task.Delay(targets[next].StartDelay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token);
-                Task finished = await Task.WhenAny(running.Append(delay)).ConfigureAwait(false);
+                running.Add(delay);
+                Task finished = await Task.WhenAny(running).ConfigureAwait(false);
                 if (finished == delay && !timeout.IsCancellationRequested && next < targets.Count)
                 {
                     attempts.Add(AttemptAsync(options, targets[next++], losers.Token));
