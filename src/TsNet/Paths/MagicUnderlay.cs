@@ -37,7 +37,8 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     private readonly ILogger _logger;
     private int _netcheckVersion = -1;
     private int _homeRegion;
-    private IReadOnlyList<int> _regionIds = [];
+    // Sorted region ids of the current DERP map; an array so the per-datagram check is a span search, not LINQ.
+    private int[] _regionIds = [];
     private IReadOnlyDictionary<int, string> _regionCodes = new Dictionary<int, string>();
 
     // A re-STUN was asked for with nothing to STUN: the endpoints are as fresh as they get, at the next Poll.
@@ -152,7 +153,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         }
 
         ids.Sort();
-        _regionIds = ids;
+        _regionIds = [.. ids];
         _regionCodes = codes;
         UpdateHome(now);
     }
@@ -235,7 +236,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
             sent = true;
         }
 
-        if (choice.DerpRegion != 0 && _regionIds.Contains(choice.DerpRegion))
+        if (choice.DerpRegion != 0 && HasRegion(choice.DerpRegion))
         {
             Derp.TrySend(choice.DerpRegion, route.NodeKey, datagram);
             sent = true;
@@ -468,10 +469,10 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
     {
         _ = now;
         var home = Netcheck.HomeRegion;
-        if (home == 0 || !_regionIds.Contains(home))
+        if (home == 0 || !HasRegion(home))
         {
             // Before the first report (or with no STUN at all): the lowest region, so peers can reach us at once.
-            home = _homeRegion != 0 && _regionIds.Contains(_homeRegion) ? _homeRegion : _regionIds.Count > 0 ? _regionIds[0] : 0;
+            home = _homeRegion != 0 && HasRegion(_homeRegion) ? _homeRegion : _regionIds.Length > 0 ? _regionIds[0] : 0;
         }
 
         if (home == _homeRegion)
@@ -484,6 +485,8 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         LogHomeRegion(_logger, home, home == 0 ? "none" : RegionCode(home));
         HomeRegionChanged?.Invoke(home);
     }
+
+    private bool HasRegion(int regionId) => _regionIds.AsSpan().Contains(regionId);
 
     [LoggerMessage(EventId = 1640, Level = LogLevel.Information, Message = "Home DERP region is now {RegionId} ({RegionCode})")]
     private static partial void LogHomeRegion(ILogger logger, int regionId, string regionCode);
