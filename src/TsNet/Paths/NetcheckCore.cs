@@ -162,6 +162,7 @@ internal sealed class NetcheckCore
 
         return false;
     }
+
     /// <summary>
     /// Asks for a report at once (a re-STUN: a CallMeMaybe waits for fresh endpoints): due at the next
     /// <see cref="Poll"/> unless one is running (its end serves the request). False when there are no targets, so no
