@@ -43,11 +43,16 @@ internal sealed class BackgroundTaskTracker
             TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// The tracked tasks still running. A task that has completed counts as gone even while its removal continuation
+    /// has yet to run (a waiter resumed by the same completion can look before that continuation does).
+    /// </summary>
     public Task[] Snapshot()
     {
         lock (_running)
         {
-            return _running.ToArray();
+            _running.RemoveWhere(static task => task.IsCompleted);
+            return [.. _running];
         }
     }
 
