@@ -44,7 +44,8 @@ internal sealed class TailnetHttpService : ITailnetService
         var server = await ToolKestrel.StartAsync(
             loggerFactory,
             verbose,
-            builder => builder.UseTailnet(node, port),
+            // HTTP/1.1 only, as the CLI documents (`--http`): the native binary leaves Kestrel's HTTP/2 out (NativeAot.Substitutions.xml).
+            builder => builder.UseTailnet(node, port, static listen => listen.Protocols = HttpProtocols.Http1),
             options => ApplyLimits(options.Limits),
             FileAndSinkSite.Create(new WwwDirectory(www)),
             cancellationToken).ConfigureAwait(false);

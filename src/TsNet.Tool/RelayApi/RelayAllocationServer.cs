@@ -54,7 +54,8 @@ internal sealed class RelayAllocationServer : IAsyncDisposable
             static _ => { },
             options =>
             {
-                options.Listen(endPoint);
+                // HTTP/1.1 only (the allocation API's clients speak it): the native binary leaves Kestrel's HTTP/2 out.
+                options.Listen(endPoint, static listen => listen.Protocols = HttpProtocols.Http1);
                 ApplyLimits(options.Limits);
             },
             server.ServeAsync,
