@@ -160,14 +160,7 @@ internal static class X25519FixedBase
         Field25519.Mul(out t.B, t.B, q.YPlusX);           // B = (Y1 + X1)(y2 + x2)
         Field25519.Mul(out t.C, h.T, q.XY2d);             // C = T1 · 2d·x2·y2
         Field25519.MulSmall(out t.D, h.Z, 2);             // D = 2·Z1
-        Field25519.Sub(out t.E, t.B, t.A);
-        Field25519.Sub(out t.F, t.D, t.C);
-        Field25519.Add(out t.G, t.D, t.C);
-        Field25519.Add(out t.H, t.B, t.A);
-        Field25519.Mul(out h.X, t.E, t.F);
-        Field25519.Mul(out h.Y, t.G, t.H);
-        Field25519.Mul(out h.T, t.E, t.H);
-        Field25519.Mul(out h.Z, t.F, t.G);
+        CompleteAddition(ref h, ref t);
     }
 
     // h += q with both projective: AddMixed's formulas with C = T1·2d·T2 and D = 2·Z1·Z2 (public data only: the table).
@@ -183,6 +176,13 @@ internal static class X25519FixedBase
         Field25519.Mul(out t.C, t.C, d2);                // C = T1 · 2d · T2
         Field25519.Mul(out t.D, h.Z, q.Z);
         Field25519.MulSmall(out t.D, t.D, 2);            // D = 2·Z1·Z2
+        CompleteAddition(ref h, ref t);
+    }
+
+    // The common end of both additions: from A, B, C, D to E = B − A, F = D − C, G = D + C, H = B + A and the sum.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CompleteAddition(ref Extended h, ref Scratch t)
+    {
         Field25519.Sub(out t.E, t.B, t.A);
         Field25519.Sub(out t.F, t.D, t.C);
         Field25519.Add(out t.G, t.D, t.C);
