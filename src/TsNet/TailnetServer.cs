@@ -211,6 +211,12 @@ public sealed partial class TailnetServer : IAsyncDisposable
         {
             await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
             SetState(TailnetState.Stopped, exception: ex);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                // The token is the node's own, cancelled only by its dispose: the caller sees what dispose means.
+                throw new ObjectDisposedException(nameof(TailnetServer), "The node was disposed while it was starting.");
+            }
+
             throw;
         }
 

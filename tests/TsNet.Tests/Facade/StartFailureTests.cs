@@ -42,6 +42,33 @@ public sealed class StartFailureTests
     }
 
     [Fact]
+    public async Task DisposeAfterBind_FailsTheStartWithObjectDisposed_NotACancellation()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var port = NodePair.FreeHostPort(SocketType.Dgram);
+        Task? dispose = null;
+        TailnetServer? node = null;
+        node = new TailnetServer(new TailnetServerOptions
+        {
+            PrivateKey = WireGuardKey.Generate(),
+            Addresses = { IPNetwork.Parse("100.64.0.1/32") },
+            ListenPort = port,
+            TestHooks = new TailnetTestHooks
+            {
+                // Dispose arrives with the underlay bound: the rest of the start sees the node's token cancelled.
+                AfterUnderlayBound = () => dispose = node!.DisposeAsync().AsTask(),
+            },
+        });
+
+        var start = async () => await node.StartAsync(cts.Token);
+        await start.Should().ThrowAsync<ObjectDisposedException>();
+        dispose.Should().NotBeNull();
+        await dispose!.WaitAsync(cts.Token);
+        NodePair.HostPortIsFree(SocketType.Dgram, port).Should().BeTrue("the start released what it had bound");
+        node.OwnedSockets().Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Constructor_BindsNothing_StartAsyncBinds_DisposeReleases()
     {
         var port = NodePair.FreeHostPort(SocketType.Dgram);
