@@ -43,8 +43,9 @@ internal sealed class NetmapFolder
 
     /// <summary>
     /// Creates a folder. <paramref name="fullMapsOnly"/>: the server sends every map whole (the Go test server without
-    /// deltas), so a message with <c>Node</c> and no <c>Peers</c> means no peers rather than unchanged (Go's encoder
-    /// leaves out an empty peer list, which would otherwise keep the last peer forever).
+    /// deltas), so a whole map (<c>Node</c> with <c>DERPMap</c> or <c>Domain</c>) without <c>Peers</c> means no peers
+    /// rather than unchanged (Go's encoder leaves out an empty peer list, which would otherwise keep the last peer
+    /// forever). A later message with a self node and neither is a delta and switches this off.
     /// <paramref name="acceptRoutes"/>: peers' subnet routes go into their AllowedIPs (<c>AcceptRoutes</c>); otherwise
     /// only their own addresses do.
     /// </summary>
@@ -84,6 +85,14 @@ internal sealed class NetmapFolder
         if (response.KeepAlive || (_self is null && response.Node is null))
         {
             return null;
+        }
+
+        if (_fullMapsOnly && _self is not null && response.Node is not null && response.Peers is null
+            && response.DERPMap is null && response.Domain is null)
+        {
+            // A whole map carries DERPMap and Domain with its Node; a self node alone is a delta (the Go test server
+            // with -deltas sends one when only the node itself changed): this server sends deltas.
+            _fullMapsOnly = false;
         }
 
         var fullPeers = response.Peers ?? (_fullMapsOnly && response.Node is not null ? [] : null);

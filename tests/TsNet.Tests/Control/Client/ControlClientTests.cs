@@ -342,8 +342,8 @@ public sealed class ControlClientTests : IDisposable
         stream.Send(FakeControl.FullMap(self));
         (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update.Netmap.Peers.Should().HaveCount(1);
 
-        // The Go test server leaves out an empty Peers: a whole map with no peers.
-        stream.Send($$$"""{"Node":{"ID":1,"Name":"cc.tail.test.","User":1,"Key":"{{{self}}}","Addresses":["100.64.0.1/32"]}}""");
+        // The Go test server leaves out an empty Peers: a whole map (Node with Domain, DERPMap, ...) with no peers.
+        stream.Send($$$"""{"Node":{"ID":1,"Name":"cc.tail.test.","User":1,"Key":"{{{self}}}","Addresses":["100.64.0.1/32"]},"Domain":"tail.test"}""");
         (await _observer.WaitForAsync<Seen.NetmapReceived>(Bound)).Update.Netmap.Peers.Should().BeEmpty();
 
         // A delta server: after its first delta, a self-node change leaves the peers alone.

@@ -239,10 +239,27 @@ public sealed class NetmapFolderTests
         var folder = Folder(fullMapsOnly: true);
         Apply(folder, FullMap(Peer(2, 0x22, "web", 2)));
 
-        var snapshot = Apply(folder, $$"""{"Node":{{Self}}}""");
+        var snapshot = Apply(folder, $$"""{"Node":{{Self}},"Domain":"tailnet.example"}""");
 
         snapshot.Count.Should().Be(0);
         folder.PeerCount.Should().Be(0);
+    }
+
+    [Fact]
+    public void FullMapsOnly_SelfNodeAloneAfterAWholeMap_IsADelta_KeepsPeers_AndLaterMessagesToo()
+    {
+        // The Go test server with -deltas: a whole map, then a message with only the node itself (its own endpoints
+        // changed); the peers stay, and from then on the server counts as one that sends deltas.
+        var folder = Folder(fullMapsOnly: true);
+        Apply(folder, FullMap(Peer(2, 0x22, "web", 2)));
+
+        var update = folder.Apply(Map($$"""{"Node":{{Self}}}"""))!;
+
+        update.SelfChanged.Should().BeTrue();
+        update.RegistryUnchanged.Should().BeTrue();
+        folder.PeerCount.Should().Be(1);
+        folder.Apply(Map($$"""{"Node":{{Self}},"Domain":"tailnet.example"}"""));
+        folder.PeerCount.Should().Be(1, "a delta server's message without Peers leaves them unchanged");
     }
 
     [Fact]
