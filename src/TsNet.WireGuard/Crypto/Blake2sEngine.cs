@@ -149,12 +149,7 @@ internal struct Blake2sEngine
         var low = Vector256.Create(words[..8]);
         var high = Vector256.Create(words[8..]);
 
-        Span<uint> h = _h;
-        ReadOnlySpan<uint> iv = Iv;
-        var row1 = Vector128.Create((ReadOnlySpan<uint>)h[..4]);
-        var row2 = Vector128.Create((ReadOnlySpan<uint>)h[4..]);
-        var row3 = Vector128.Create(iv[..4]);
-        var row4 = Vector128.Create(iv[4..]) ^ Vector128.Create((uint)_counter, (uint)(_counter >> 32), last ? uint.MaxValue : 0u, 0u);
+        LoadRows(last, out var row1, out var row2, out var row3, out var row4);
 
         ref uint schedule = ref MemoryMarshal.GetArrayDataReference(s_schedule);
         var seven = Vector256.Create(7u);
@@ -172,17 +167,12 @@ internal struct Blake2sEngine
                 Avx2.PermuteVar8x32(low, diagonalIndices));
 
             GVector(ref row1, ref row2, ref row3, ref row4, column.GetLower(), column.GetUpper());
-            row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2u, 3u, 0u));
-            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
-            row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0u, 1u, 2u));
+            Diagonalize(ref row2, ref row3, ref row4);
             GVector(ref row1, ref row2, ref row3, ref row4, diagonal.GetLower(), diagonal.GetUpper());
-            row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0u, 1u, 2u));
-            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
-            row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2u, 3u, 0u));
+            Undiagonalize(ref row2, ref row3, ref row4);
         }
 
-        (Vector128.Create((ReadOnlySpan<uint>)h[..4]) ^ row1 ^ row3).CopyTo(h[..4]);
-        (Vector128.Create((ReadOnlySpan<uint>)h[4..]) ^ row2 ^ row4).CopyTo(h[4..]);
+        FoldRows(row1, row2, row3, row4);
     }
 
     // The portable form, for CPUs without AVX2.
@@ -195,12 +185,7 @@ internal struct Blake2sEngine
             words[i] = BinaryPrimitives.ReadUInt32LittleEndian(block[(i * 4)..]);
         }
 
-        Span<uint> h = _h;
-        ReadOnlySpan<uint> iv = Iv;
-        var row1 = Vector128.Create((ReadOnlySpan<uint>)h[..4]);
-        var row2 = Vector128.Create((ReadOnlySpan<uint>)h[4..]);
-        var row3 = Vector128.Create(iv[..4]);
-        var row4 = Vector128.Create(iv[4..]) ^ Vector128.Create((uint)_counter, (uint)(_counter >> 32), last ? uint.MaxValue : 0u, 0u);
+        LoadRows(last, out var row1, out var row2, out var row3, out var row4);
 
         var sigma = Sigma;
         for (var round = 0; round < 10; round++)
@@ -210,21 +195,53 @@ internal struct Blake2sEngine
                 Vector128.Create(words[s[0]], words[s[2]], words[s[4]], words[s[6]]),
                 Vector128.Create(words[s[1]], words[s[3]], words[s[5]], words[s[7]]));
 
-            // Diagonalize: lane i of each row now holds the i-th diagonal (v0 v5 v10 v15, v1 v6 v11 v12, ...).
-            row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2u, 3u, 0u));
-            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
-            row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0u, 1u, 2u));
+            Diagonalize(ref row2, ref row3, ref row4);
             G(ref row1, ref row2, ref row3, ref row4,
                 Vector128.Create(words[s[8]], words[s[10]], words[s[12]], words[s[14]]),
                 Vector128.Create(words[s[9]], words[s[11]], words[s[13]], words[s[15]]));
-            row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0u, 1u, 2u));
-            row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
-            row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2u, 3u, 0u));
+            Undiagonalize(ref row2, ref row3, ref row4);
         }
 
+        FoldRows(row1, row2, row3, row4);
+        words.Clear();
+    }
+
+    // The working vector v0..v15 as four rows: the chain value, then the IV with the counter and the last-block flag.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LoadRows(bool last, out Vector128<uint> row1, out Vector128<uint> row2, out Vector128<uint> row3, out Vector128<uint> row4)
+    {
+        ReadOnlySpan<uint> h = _h;
+        ReadOnlySpan<uint> iv = Iv;
+        row1 = Vector128.Create(h[..4]);
+        row2 = Vector128.Create(h[4..]);
+        row3 = Vector128.Create(iv[..4]);
+        row4 = Vector128.Create(iv[4..]) ^ Vector128.Create((uint)_counter, (uint)(_counter >> 32), last ? uint.MaxValue : 0u, 0u);
+    }
+
+    // h ^= v[0..8] ^ v[8..16].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FoldRows(Vector128<uint> row1, Vector128<uint> row2, Vector128<uint> row3, Vector128<uint> row4)
+    {
+        Span<uint> h = _h;
         (Vector128.Create((ReadOnlySpan<uint>)h[..4]) ^ row1 ^ row3).CopyTo(h[..4]);
         (Vector128.Create((ReadOnlySpan<uint>)h[4..]) ^ row2 ^ row4).CopyTo(h[4..]);
-        words.Clear();
+    }
+
+    // Lane i of each row then holds the i-th diagonal (v0 v5 v10 v15, v1 v6 v11 v12, ...); Undiagonalize goes back.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Diagonalize(ref Vector128<uint> row2, ref Vector128<uint> row3, ref Vector128<uint> row4)
+    {
+        row2 = Vector128.Shuffle(row2, Vector128.Create(1u, 2u, 3u, 0u));
+        row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+        row4 = Vector128.Shuffle(row4, Vector128.Create(3u, 0u, 1u, 2u));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Undiagonalize(ref Vector128<uint> row2, ref Vector128<uint> row3, ref Vector128<uint> row4)
+    {
+        row2 = Vector128.Shuffle(row2, Vector128.Create(3u, 0u, 1u, 2u));
+        row3 = Vector128.Shuffle(row3, Vector128.Create(2u, 3u, 0u, 1u));
+        row4 = Vector128.Shuffle(row4, Vector128.Create(1u, 2u, 3u, 0u));
     }
 
     // RFC 7693 §3.1's G on four (a, b, c, d) quadruples at once.

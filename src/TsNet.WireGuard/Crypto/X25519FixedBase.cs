@@ -187,6 +187,13 @@ internal static class X25519FixedBase
         Field25519.Sub(out t.F, t.D, t.C);
         Field25519.Add(out t.G, t.D, t.C);
         Field25519.Add(out t.H, t.B, t.A);
+        FromEfgh(ref h, ref t);
+    }
+
+    // Both formulas end the same way: (X, Y, T, Z) = (E·F, G·H, E·H, F·G).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FromEfgh(ref Extended h, ref Scratch t)
+    {
         Field25519.Mul(out h.X, t.E, t.F);
         Field25519.Mul(out h.Y, t.G, t.H);
         Field25519.Mul(out h.T, t.E, t.H);
@@ -209,10 +216,7 @@ internal static class X25519FixedBase
         Field25519.MulSmall(out t.G, t.G, 1);
         Field25519.Sub(out t.F, t.G, t.C);
         Field25519.Sub(out t.H, Field25519.Zero, t.H);
-        Field25519.Mul(out h.X, t.E, t.F);
-        Field25519.Mul(out h.Y, t.G, t.H);
-        Field25519.Mul(out h.T, t.E, t.H);
-        Field25519.Mul(out h.Z, t.F, t.G);
+        FromEfgh(ref h, ref t);
     }
 
     // Public data only: multiples of the base point, computed once with the same formulas. The constants are

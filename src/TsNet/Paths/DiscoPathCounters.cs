@@ -1,3 +1,5 @@
+using TsNet.Dataplane;
+
 namespace TsNet.Paths;
 
 /// <summary>
@@ -60,4 +62,16 @@ internal sealed class DiscoPathCounters
 
     /// <summary>Disco messages of types this node does not implement (peer relay), ignored.</summary>
     public long IgnoredMessages { get; internal set; }
+
+    /// <summary>The non-zero drop counters under their status names (<c>disco.*</c>), for either path layer's snapshot.</summary>
+    public void AddDropsTo(IDictionary<string, long> drops)
+    {
+        DropCounters.AddIfNonZero(drops, "disco.UnknownSender", DroppedUnknownSender);
+        DropCounters.AddIfNonZero(drops, "disco.BadBox", DroppedBadBox);
+        DropCounters.AddIfNonZero(drops, "disco.Malformed", DroppedMalformed);
+        DropCounters.AddIfNonZero(drops, "disco.WrongDerpSource", DroppedWrongDerpSource);
+        DropCounters.AddIfNonZero(drops, "disco.WrongTransport", DroppedWrongTransport);
+        DropCounters.AddIfNonZero(drops, "disco.AmbiguousSender", DroppedAmbiguousSender);
+        DropCounters.AddIfNonZero(drops, "disco.UnknownPong", UnknownPongs);
+    }
 }

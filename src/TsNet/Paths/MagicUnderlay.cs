@@ -357,14 +357,7 @@ internal sealed partial class MagicUnderlay : IUnderlay, IPathOutput
         DropCounters.AddIfNonZero(drops, "paths.NoPath", NoPathDrops);
         DropCounters.AddIfNonZero(drops, "derp.SendDrops", Derp.SendDrops);
         DropCounters.AddIfNonZero(drops, "derp.InboundDrops", Derp.InboundDrops);
-        var disco = Disco.Counters;
-        DropCounters.AddIfNonZero(drops, "disco.UnknownSender", disco.DroppedUnknownSender);
-        DropCounters.AddIfNonZero(drops, "disco.BadBox", disco.DroppedBadBox);
-        DropCounters.AddIfNonZero(drops, "disco.Malformed", disco.DroppedMalformed);
-        DropCounters.AddIfNonZero(drops, "disco.WrongDerpSource", disco.DroppedWrongDerpSource);
-        DropCounters.AddIfNonZero(drops, "disco.WrongTransport", disco.DroppedWrongTransport);
-        DropCounters.AddIfNonZero(drops, "disco.AmbiguousSender", disco.DroppedAmbiguousSender);
-        DropCounters.AddIfNonZero(drops, "disco.UnknownPong", disco.UnknownPongs);
+        Disco.Counters.AddDropsTo(drops);
     }
 
     public async ValueTask DisposeAsync()

@@ -221,12 +221,7 @@ internal sealed partial class StaticPathUnderlay : IUnderlay, IPathOutput
         }
 
         DropCounters.AddIfNonZero(drops, "paths.NoPath", NoPathDrops);
-        var counters = disco.Counters;
-        DropCounters.AddIfNonZero(drops, "disco.UnknownSender", counters.DroppedUnknownSender);
-        DropCounters.AddIfNonZero(drops, "disco.BadBox", counters.DroppedBadBox);
-        DropCounters.AddIfNonZero(drops, "disco.Malformed", counters.DroppedMalformed);
-        DropCounters.AddIfNonZero(drops, "disco.WrongTransport", counters.DroppedWrongTransport);
-        DropCounters.AddIfNonZero(drops, "disco.UnknownPong", counters.UnknownPongs);
+        disco.Counters.AddDropsTo(drops);
     }
 
     public ValueTask DisposeAsync() => Inner.DisposeAsync();
