@@ -43,7 +43,7 @@ public sealed class RelayDirectPathSelectionTests(ITestOutputHelper output)
             AllowedIps = { new IPNetwork(AddressA, 32) },
             Relay = TailnetRelayPath.FromEndpoint(endpoint, a.DiscoPublicKey),
         });
-        await PingUntilAnsweredAsync(a, AddressB, cts.Token);
+        await RelayPathEndToEndTests.PingUntilAnsweredAsync(a, AddressB, cts.Token);
 
         // Nothing answers at the endpoints: the relay carries everything.
         var relayPath = "relay 127.0.0.1:" + relay.Port;
@@ -74,21 +74,6 @@ public sealed class RelayDirectPathSelectionTests(ITestOutputHelper output)
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return socket;
-    }
-
-    private static async Task PingUntilAnsweredAsync(TailnetServer from, IPAddress to, CancellationToken cancellationToken)
-    {
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                await from.PingAsync(to, TimeSpan.FromSeconds(1), cancellationToken);
-                return;
-            }
-            catch (TimeoutException) when (i < 20)
-            {
-            }
-        }
     }
 
     /// <summary>Pings both ways (data keeps the heartbeats going) until both paths read as expected; bounded.</summary>

@@ -47,7 +47,7 @@ public sealed class RelayPathEndToEndTests
     }
 
     /// <summary>The first pings may go out before both legs are bound (dropped); WireGuard retries its handshake every 5 s.</summary>
-    private static async Task PingUntilAnsweredAsync(TailnetServer from, IPAddress to, CancellationToken cancellationToken)
+    internal static async Task PingUntilAnsweredAsync(TailnetServer from, IPAddress to, CancellationToken cancellationToken)
     {
         for (var i = 0; ; i++)
         {
