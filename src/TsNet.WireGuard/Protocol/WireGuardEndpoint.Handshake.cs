@@ -210,6 +210,7 @@ internal sealed partial class WireGuardEndpoint
         TimersAnyAuthenticatedPacketTraversal(peer, now);
         TimersAnyAuthenticatedPacketSent(peer);
         Counters.HandshakeInitiationsSent++;
+        (peer.LastHandshakeMessage ??= new()).Record(buffer.Span, isInitiation: true, handshake.LocalIndex, now);
         SendToPeer(peer, buffer, output);
         TimersHandshakeInitiated(peer, now);
         Reschedule(peer);
@@ -224,6 +225,7 @@ internal sealed partial class WireGuardEndpoint
             return;
         }
 
+        (peer.LastHandshakeMessage ??= new()).Record(buffer.Span, isInitiation: false, peer.Handshake.LocalIndex, now);
         BeginSymmetricSession(peer, now);
         TimersSessionDerived(peer, now);
         TimersAnyAuthenticatedPacketTraversal(peer, now);

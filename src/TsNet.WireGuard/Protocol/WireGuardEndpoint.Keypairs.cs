@@ -114,5 +114,6 @@ internal sealed partial class WireGuardEndpoint
         peer.Previous = peer.Current = peer.Next = null;
         _indices.Remove(peer.Handshake.LocalIndex);
         peer.Handshake.Clear();
+        peer.LastHandshakeMessage?.Clear();
     }
 }

@@ -61,6 +61,9 @@ internal sealed class WireGuardPeer
     /// <summary>Packets waiting for a usable keypair (bounded; oldest dropped first, as wireguard-go).</summary>
     internal Queue<PacketBuffer> Staged { get; } = new();
 
+    /// <summary>The last handshake message sent, for re-sending it over a path that just started to work; null before the first.</summary>
+    internal SentHandshakeMessage? LastHandshakeMessage { get; set; }
+
     public long RxBytes { get; set; }
 
     public long TxBytes { get; set; }
