@@ -298,9 +298,16 @@ public sealed partial class TailnetServer
         var peer = core.AddPeer(settings.PublicKey);
         peer.SetPresharedKey(settings.PresharedKey ?? ReadOnlySpan<byte>.Empty);
         core.SetAllowedIps(peer, IPNetworkLists.Prefixes(settings.AllowedIps));
+        var hadEndpoint = peer.Endpoint.IsSet;
         if (ApplyPeerPath(loop, peer, settings, now))
         {
-            // Control mode: the path layer picks direct UDP or DERP per datagram behind a fixed virtual endpoint.
+            // Control mode: the path layer picks direct UDP or DERP per datagram behind a fixed virtual endpoint. A peer
+            // that had no endpoint at all (a first netmap before its disco key) dropped any initiation to it: that one
+            // goes out now, not after REKEY_TIMEOUT.
+            if (!hadEndpoint)
+            {
+                core.HandshakeOnNewPath(peer, now, loop);
+            }
         }
         else if (ApplyStaticPath(loop, peer, settings, now))
         {

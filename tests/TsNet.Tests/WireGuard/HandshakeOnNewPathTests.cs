@@ -125,4 +125,23 @@ public sealed class HandshakeOnNewPathTests
         a.Endpoint.Counters.Snapshot().Should().NotContainKey(WireGuardDropReason.UnknownReceiverIndex.ToString());
         b.Endpoint.Counters.Snapshot().Should().NotContainKey(WireGuardDropReason.UnknownReceiverIndex.ToString());
     }
+
+    [Fact]
+    public void InitiationDroppedForWantOfAnEndpoint_EndpointThenNewPath_SameInitiationGoesOut()
+    {
+        var net = new SimulatedNetwork();
+        var a = net.AddNode("a", 1);
+        var b = net.AddNode("b", 2);
+        var (atA, _) = SimulatedNetwork.Connect(a, b, aKnowsEndpoint: false);
+        a.SendIp(b.InnerAddress);
+        a.Endpoint.Counters.Snapshot().Should().ContainKey(WireGuardDropReason.NoEndpoint.ToString());
+        net.InFlightCount.Should().Be(0);
+
+        a.Endpoint.ConfigureEndpoint(atA, b.Address);
+        a.Endpoint.HandshakeOnNewPath(atA, net.Now, a);
+        a.Endpoint.PathChangeResends.Should().Be(1);
+        net.Pump();
+        atA.Current.Should().NotBeNull();
+        b.Delivered.Should().NotBeEmpty("the packet staged behind the dropped initiation arrived");
+    }
 }
