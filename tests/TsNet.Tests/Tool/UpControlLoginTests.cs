@@ -25,7 +25,8 @@ public sealed class UpControlLoginTests
         var console = new SharedConsole();
 
         var run = RunAsync(session, console, stop.Token, "--login-server", "http://127.0.0.1:9", "--ephemeral", "--hostname", "cli1");
-        await WaitUntilAsync(() => console.Out.Contains('\n') || run.IsCompleted);
+        // The login line goes to stdout first, the log line to stderr just after: wait for both.
+        await WaitUntilAsync(() => (console.Out.Contains('\n') && console.Error.Contains("waiting for an interactive login")) || run.IsCompleted);
 
         run.IsCompleted.Should().BeFalse($"the node waits for the login; stderr: {console.Error}");
         await session.Started.Task.WaitAsync(Bound);
