@@ -79,17 +79,7 @@ public sealed class HandshakeOnNewPathTests
     [Fact]
     public void ResponderWhoseResponseWasLost_NewPath_SendsTheResponseAgain_AndBothEndsGetTheSession()
     {
-        var net = new SimulatedNetwork();
-        var a = net.AddNode("a", 1);
-        var b = net.AddNode("b", 2);
-        var (atA, atB) = SimulatedNetwork.Connect(a, b);
-        a.SendIp(b.InnerAddress);
-        net.Filter = (from, _, bytes) => !(from == b.Address && bytes[0] == (byte)MessageLayout.TypeResponse);
-        net.Pump();
-        atB.Next.Should().NotBeNull("b answered, but its response was lost");
-        atB.Current.Should().BeNull();
-
-        net.Filter = null;
+        var (net, a, b, atA, atB) = PairWhoseFirstResponseWasLost();
         b.Endpoint.HandshakeOnNewPath(atB, net.Now, b);
         b.Endpoint.PathChangeResends.Should().Be(1);
         b.Endpoint.Counters.HandshakeInitiationsSent.Should().Be(0, "b answers; it does not start a handshake of its own");
@@ -105,14 +95,7 @@ public sealed class HandshakeOnNewPathTests
         // What the interop flake showed: a's initiation arrived, b's answer went to a DERP region that was down; then
         // disco confirmed the direct path at both ends within a millisecond. Two fresh initiations crossed there, each
         // end replaced the state the other's response answered, and nothing worked until REKEY_TIMEOUT.
-        var net = new SimulatedNetwork();
-        var a = net.AddNode("a", 1);
-        var b = net.AddNode("b", 2);
-        var (atA, atB) = SimulatedNetwork.Connect(a, b);
-        a.SendIp(b.InnerAddress);
-        net.Filter = (from, _, bytes) => !(from == b.Address && bytes[0] == (byte)MessageLayout.TypeResponse);
-        net.Pump();
-        net.Filter = null;
+        var (net, a, b, atA, atB) = PairWhoseFirstResponseWasLost();
         net.Now += TimeSpan.FromMilliseconds(60).Ticks; // past the initiation flood limit (50 ms), as disco's round trip was
 
         a.Endpoint.HandshakeOnNewPath(atA, net.Now, a);
@@ -143,5 +126,21 @@ public sealed class HandshakeOnNewPathTests
         net.Pump();
         atA.Current.Should().NotBeNull();
         b.Delivered.Should().NotBeEmpty("the packet staged behind the dropped initiation arrived");
+    }
+
+    /// <summary>a sent a packet to b; b's response to a's initiation was lost, so b holds an unconfirmed session.</summary>
+    private static (SimulatedNetwork Net, SimulatedNetwork.Node A, SimulatedNetwork.Node B, WireGuardPeer AtA, WireGuardPeer AtB) PairWhoseFirstResponseWasLost()
+    {
+        var net = new SimulatedNetwork();
+        var a = net.AddNode("a", 1);
+        var b = net.AddNode("b", 2);
+        var (atA, atB) = SimulatedNetwork.Connect(a, b);
+        a.SendIp(b.InnerAddress);
+        net.Filter = (from, _, bytes) => !(from == b.Address && bytes[0] == (byte)MessageLayout.TypeResponse);
+        net.Pump();
+        atB.Next.Should().NotBeNull("b answered, but its response was lost");
+        atB.Current.Should().BeNull();
+        net.Filter = null;
+        return (net, a, b, atA, atB);
     }
 }
