@@ -117,7 +117,8 @@ public sealed partial class TailnetServer : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    // disposing: the node's own token (StartAsync waits on the caller's separately), cancelled only by DisposeAsync.
+    private async Task StartCoreAsync(CancellationToken disposing)
     {
         EnterStarting();
         var privateKey = _privateKey;
@@ -203,17 +204,17 @@ public sealed partial class TailnetServer : IAsyncDisposable
             dataplane.Start();
             _options.TestHooks.AfterUnderlayBound?.Invoke();
             netstack.Start();
-            await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, cancellationToken).ConfigureAwait(false);
-            await ApplyRegistryAsync(dataplane, cancellationToken).ConfigureAwait(false);
-            await StartControlSessionAsync(dataplane, cancellationToken).ConfigureAwait(false);
+            await CatchUpIdentityAsync(dataplane, netstack, privateKey, addresses, disposing).ConfigureAwait(false);
+            await ApplyRegistryAsync(dataplane, disposing).ConfigureAwait(false);
+            await StartControlSessionAsync(dataplane, disposing).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             await ReleaseFailedStartAsync(dataplane, netstack, ex).ConfigureAwait(false);
             SetState(TailnetState.Stopped, exception: ex);
-            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            if (ex is OperationCanceledException && disposing.IsCancellationRequested)
             {
-                // The token is the node's own, cancelled only by its dispose: the caller sees what dispose means.
+                // Cancelled by the dispose: the caller sees what dispose means, not a cancellation it never asked for.
                 throw new ObjectDisposedException(nameof(TailnetServer), "The node was disposed while it was starting.");
             }
 
