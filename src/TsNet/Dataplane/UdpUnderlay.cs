@@ -292,19 +292,35 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
                 }
             }
 
-            socket.SendTo(datagram, SocketFlags.None, address);
+            if (OperatingSystem.IsLinux())
+            {
+                var error = LinuxUdpSend.SendTo(socket, datagram, address);
+                if (error != SocketError.Success)
+                {
+                    CountSendFailure(destination, error);
+                }
+            }
+            else
+            {
+                socket.SendTo(datagram, SocketFlags.None, address);
+            }
         }
         catch (SocketException ex)
         {
-            Interlocked.Increment(ref _sendDrops);
-            if (ex.SocketErrorCode != SocketError.WouldBlock && _logger.IsEnabled(LogLevel.Debug))
-            {
-                LogSendFailed(_logger, destination.ToString(), ex.SocketErrorCode);
-            }
+            CountSendFailure(destination, ex.SocketErrorCode);
         }
         catch (ObjectDisposedException)
         {
             Interlocked.Increment(ref _sendDrops);
+        }
+    }
+
+    private void CountSendFailure(in UnderlayAddress destination, SocketError error)
+    {
+        Interlocked.Increment(ref _sendDrops);
+        if (error != SocketError.WouldBlock && _logger.IsEnabled(LogLevel.Debug))
+        {
+            LogSendFailed(_logger, destination.ToString(), error);
         }
     }
 

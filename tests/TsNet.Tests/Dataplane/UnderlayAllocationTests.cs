@@ -48,4 +48,40 @@ public sealed class UnderlayAllocationTests
         allocated.Should().Be(0, "2048 datagrams in GSO runs of 32 must not allocate");
         datagram.Return();
     }
+
+    [Fact]
+    public async Task ASendTheKernelRefuses_IsCountedAsADrop_WithoutAllocating()
+    {
+        // A datagram larger than UDP allows (EMSGSIZE) stands for every refused send, like a full socket buffer
+        // (EAGAIN) under congestion, which a test cannot bring about on demand: dropped and counted, no exception.
+        var pool = new PacketBufferPool();
+        var inbound = Channel.CreateUnbounded<UnderlayDatagram>();
+        await using var udp = UdpUnderlay.Bind(0, pool, inbound.Writer, _ => { }, NullLogger.Instance);
+        var destination = UnderlayAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 9));
+        var tooLarge = new byte[70_000];
+        udp.SendNow(destination, tooLarge); // warm-up
+        var dropsBefore = udp.SendDrops;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            udp.SendNow(destination, tooLarge);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        (udp.SendDrops - dropsBefore).Should().Be(1000);
+        allocated.Should().Be(0, "a refused send is an error code, not a thrown SocketException");
+    }
+
+    [Theory]
+    [InlineData(11, SocketError.WouldBlock)]
+    [InlineData(105, SocketError.NoBufferSpaceAvailable)]
+    [InlineData(90, SocketError.MessageSize)]
+    [InlineData(101, SocketError.NetworkUnreachable)]
+    [InlineData(1, SocketError.AccessDenied)]
+    [InlineData(4242, SocketError.SocketError)]
+    public void LinuxSendErrors_MapAsDotNetWouldReportThem(int errno, SocketError expected)
+    {
+        LinuxUdpSend.FromErrno(errno).Should().Be(expected);
+    }
 }

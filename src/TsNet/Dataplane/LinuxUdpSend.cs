@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace TsNet.Dataplane;
+
+/// <summary>
+/// <c>sendto(2)</c> on Linux, for the underlay's datagrams: a send the kernel refuses (a full socket buffer under
+/// congestion, a datagram too large) comes back as an error code. <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/>
+/// throws a <see cref="SocketException"/> instead, which allocates and unwinds for every dropped datagram, exactly
+/// when the path is busiest.
+/// </summary>
+internal static unsafe partial class LinuxUdpSend
+{
+    private const int MsgDontWait = 0x40;
+
+    /// <summary>Sends <paramref name="datagram"/> to <paramref name="address"/> (a native sockaddr) without blocking; the socket error, <see cref="SocketError.Success"/> when sent.</summary>
+    /// <exception cref="ObjectDisposedException">The socket was closed.</exception>
+    public static SocketError SendTo(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress address)
+    {
+        var handle = socket.SafeHandle;
+        var added = false;
+        try
+        {
+            // The reference keeps the descriptor from being closed and reused while the call runs.
+            handle.DangerousAddRef(ref added);
+            fixed (byte* data = datagram)
+            fixed (byte* sockaddr = address.Buffer.Span)
+            {
+                var sent = NativeSendTo((int)handle.DangerousGetHandle(), data, (nuint)datagram.Length, MsgDontWait, sockaddr, (uint)address.Size);
+                return sent >= 0 ? SocketError.Success : FromErrno(Marshal.GetLastSystemError());
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The Linux errno values a UDP send reports, as the <see cref="SocketError"/> .NET would have thrown.</summary>
+    internal static SocketError FromErrno(int errno) => errno switch
+    {
+        1 or 13 => SocketError.AccessDenied, // EPERM (a firewall), EACCES (broadcast without SO_BROADCAST)
+        4 => SocketError.Interrupted, // EINTR
+        11 => SocketError.WouldBlock, // EAGAIN: the send buffer is full
+        22 => SocketError.InvalidArgument, // EINVAL
+        90 => SocketError.MessageSize, // EMSGSIZE
+        97 => SocketError.AddressFamilyNotSupported, // EAFNOSUPPORT
+        99 => SocketError.AddressNotAvailable, // EADDRNOTAVAIL
+        101 => SocketError.NetworkUnreachable, // ENETUNREACH
+        105 => SocketError.NoBufferSpaceAvailable, // ENOBUFS
+        111 => SocketError.ConnectionRefused, // ECONNREFUSED: an ICMP error from an earlier send
+        113 => SocketError.HostUnreachable, // EHOSTUNREACH
+        _ => SocketError.SocketError,
+    };
+
+    /// <summary><c>ssize_t sendto(int, const void*, size_t, int, const struct sockaddr*, socklen_t)</c>.</summary>
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    private static partial nint NativeSendTo(int fd, byte* data, nuint length, int flags, byte* address, uint addressLength);
+}
