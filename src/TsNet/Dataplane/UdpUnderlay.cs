@@ -292,21 +292,15 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
                 }
             }
 
-            if (OperatingSystem.IsLinux())
+            var error = UdpSend.SendTo(socket, datagram, address);
+            if (error != SocketError.Success)
             {
-                var error = LinuxUdpSend.SendTo(socket, datagram, address);
-                if (error != SocketError.Success)
-                {
-                    CountSendFailure(destination, error);
-                }
-            }
-            else
-            {
-                socket.SendTo(datagram, SocketFlags.None, address);
+                CountSendFailure(destination, error);
             }
         }
         catch (SocketException ex)
         {
+            // Setting the segment size.
             CountSendFailure(destination, ex.SocketErrorCode);
         }
         catch (ObjectDisposedException)

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TsNet.Dataplane;
 using TsNet.WireGuard.Protocol;
 using TsNet.WireGuard.Relay;
 
@@ -341,9 +342,13 @@ public sealed partial class UdpRelayServer : IAsyncDisposable
         destination.WriteTo(address);
         try
         {
-            socket.SendTo(datagram, SocketFlags.None, address);
+            // A refused send (a full buffer, a datagram too large) is an error code here, not an exception per datagram.
+            if (UdpSend.SendTo(socket, datagram, address) != SocketError.Success)
+            {
+                Interlocked.Increment(ref _sendFailures);
+            }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
             Interlocked.Increment(ref _sendFailures);
         }

@@ -82,6 +82,6 @@ public sealed class UnderlayAllocationTests
     [InlineData(4242, SocketError.SocketError)]
     public void LinuxSendErrors_MapAsDotNetWouldReportThem(int errno, SocketError expected)
     {
-        LinuxUdpSend.FromErrno(errno).Should().Be(expected);
+        UdpSend.FromErrno(errno).Should().Be(expected);
     }
 }

@@ -38,4 +38,25 @@ public sealed class UdpRelayServerAllocationTests
         server.GetCounters().SendFailures.Should().Be(1001, "the IPv6 destinations found no socket and were counted");
         receiver.Available.Should().BeGreaterThan(0, "the IPv4 datagrams were sent");
     }
+
+    [Fact]
+    public async Task Send_RefusedByTheKernel_IsCountedWithoutAllocating()
+    {
+        await using var server = await UdpRelayServer.StartAsync(new UdpRelayServerOptions { BindAddresses = { IPAddress.Loopback } });
+        var destination = UnderlayAddress.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 9));
+        var sendV4 = new SocketAddress(AddressFamily.InterNetwork);
+        var sendV6 = new SocketAddress(AddressFamily.InterNetworkV6);
+        var tooLarge = new byte[70_000]; // EMSGSIZE, as a full socket buffer's EAGAIN would be under congestion
+        server.Send(destination, tooLarge, sendV4, sendV6);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            server.Send(destination, tooLarge, sendV4, sendV6);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        allocated.Should().Be(0, "a refused send is an error code, not a thrown SocketException");
+        server.GetCounters().SendFailures.Should().Be(1001);
+    }
 }

@@ -5,19 +5,32 @@ using System.Runtime.InteropServices;
 namespace TsNet.Dataplane;
 
 /// <summary>
-/// <c>sendto(2)</c> on Linux, for the underlay's datagrams: a send the kernel refuses (a full socket buffer under
-/// congestion, a datagram too large) comes back as an error code. <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/>
-/// throws a <see cref="SocketException"/> instead, which allocates and unwinds for every dropped datagram, exactly
-/// when the path is busiest.
+/// One UDP datagram out of a non-blocking socket, with the kernel's refusal (a full socket buffer under congestion, a
+/// datagram too large) as an error code: on Linux through <c>sendto(2)</c>, because
+/// <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> throws a <see cref="SocketException"/>
+/// instead, which allocates and unwinds for every dropped datagram, exactly when the path is busiest.
 /// </summary>
-internal static unsafe partial class LinuxUdpSend
+internal static unsafe partial class UdpSend
 {
     private const int MsgDontWait = 0x40;
 
-    /// <summary>Sends <paramref name="datagram"/> to <paramref name="address"/> (a native sockaddr) without blocking; the socket error, <see cref="SocketError.Success"/> when sent.</summary>
+    /// <summary>Sends <paramref name="datagram"/> to <paramref name="address"/> without blocking; the socket error, <see cref="SocketError.Success"/> when sent.</summary>
     /// <exception cref="ObjectDisposedException">The socket was closed.</exception>
     public static SocketError SendTo(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress address)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            try
+            {
+                socket.SendTo(datagram, SocketFlags.None, address);
+                return SocketError.Success;
+            }
+            catch (SocketException ex)
+            {
+                return ex.SocketErrorCode;
+            }
+        }
+
         var handle = socket.SafeHandle;
         var added = false;
         try
@@ -27,6 +40,7 @@ internal static unsafe partial class LinuxUdpSend
             fixed (byte* data = datagram)
             fixed (byte* sockaddr = address.Buffer.Span)
             {
+                // address holds the native sockaddr (UnderlayAddress.WriteTo keeps the platform's family value).
                 var sent = NativeSendTo((int)handle.DangerousGetHandle(), data, (nuint)datagram.Length, MsgDontWait, sockaddr, (uint)address.Size);
                 return sent >= 0 ? SocketError.Success : FromErrno(Marshal.GetLastSystemError());
             }
