@@ -300,7 +300,7 @@ internal sealed partial class UdpUnderlay : IUnderlay, IReceivedDatagramSink
         }
         catch (SocketException ex)
         {
-            // Setting the segment size.
+            // From setting the GSO segment size; the send itself reports its error as a code.
             CountSendFailure(destination, ex.SocketErrorCode);
         }
         catch (ObjectDisposedException)
