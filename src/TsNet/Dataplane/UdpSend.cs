@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using TsNet.Dataplane.Receive;
 
 namespace TsNet.Dataplane;
 
@@ -10,10 +11,8 @@ namespace TsNet.Dataplane;
 /// <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> throws a <see cref="SocketException"/>
 /// instead, which allocates and unwinds for every dropped datagram, exactly when the path is busiest.
 /// </summary>
-internal static unsafe partial class UdpSend
+internal static unsafe class UdpSend
 {
-    private const int MsgDontWait = 0x40;
-
     /// <summary>Sends <paramref name="datagram"/> to <paramref name="address"/> without blocking; the socket error, <see cref="SocketError.Success"/> when sent.</summary>
     /// <exception cref="ObjectDisposedException">The socket was closed.</exception>
     public static SocketError SendTo(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress address)
@@ -41,8 +40,8 @@ internal static unsafe partial class UdpSend
             fixed (byte* sockaddr = address.Buffer.Span)
             {
                 // address holds the native sockaddr (UnderlayAddress.WriteTo keeps the platform's family value).
-                var sent = NativeSendTo((int)handle.DangerousGetHandle(), data, (nuint)datagram.Length, MsgDontWait, sockaddr, (uint)address.Size);
-                return sent >= 0 ? SocketError.Success : FromErrno(Marshal.GetLastSystemError());
+                var sent = LinuxUdp.SendTo((int)handle.DangerousGetHandle(), data, (nuint)datagram.Length, LinuxUdp.MsgDontWait, sockaddr, (uint)address.Size);
+                return sent >= 0 ? SocketError.Success : FromErrno(Marshal.GetLastPInvokeError());
             }
         }
         finally
@@ -58,8 +57,8 @@ internal static unsafe partial class UdpSend
     internal static SocketError FromErrno(int errno) => errno switch
     {
         1 or 13 => SocketError.AccessDenied, // EPERM (a firewall), EACCES (broadcast without SO_BROADCAST)
-        4 => SocketError.Interrupted, // EINTR
-        11 => SocketError.WouldBlock, // EAGAIN: the send buffer is full
+        LinuxUdp.EIntr => SocketError.Interrupted,
+        LinuxUdp.EAgain => SocketError.WouldBlock, // the send buffer is full
         22 => SocketError.InvalidArgument, // EINVAL
         90 => SocketError.MessageSize, // EMSGSIZE
         97 => SocketError.AddressFamilyNotSupported, // EAFNOSUPPORT
@@ -70,8 +69,4 @@ internal static unsafe partial class UdpSend
         113 => SocketError.HostUnreachable, // EHOSTUNREACH
         _ => SocketError.SocketError,
     };
-
-    /// <summary><c>ssize_t sendto(int, const void*, size_t, int, const struct sockaddr*, socklen_t)</c>.</summary>
-    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
-    private static partial nint NativeSendTo(int fd, byte* data, nuint length, int flags, byte* address, uint addressLength);
 }

@@ -4,7 +4,8 @@ namespace TsNet.Dataplane.Receive;
 
 /// <summary>
 /// The libc calls the batched UDP receive needs (<c>recvmmsg</c>, <c>poll</c>, <c>shutdown</c>), with the 64-bit
-/// Linux layouts of their structures. Used only where <see cref="IsSupported"/>.
+/// Linux layouts of their structures, used only where <see cref="IsSupported"/>; and <c>sendto</c> for
+/// <see cref="UdpSend"/>, on any Linux.
 /// </summary>
 internal static unsafe partial class LinuxUdp
 {
@@ -74,6 +75,10 @@ internal static unsafe partial class LinuxUdp
     /// <summary><c>int poll(struct pollfd*, nfds_t, int)</c>.</summary>
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    /// <summary><c>ssize_t sendto(int, const void*, size_t, int, const struct sockaddr*, socklen_t)</c>.</summary>
+    [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)]
+    public static partial nint SendTo(int fd, byte* data, nuint length, int flags, byte* address, uint addressLength);
 
     /// <summary><c>int shutdown(int, int)</c>: wakes a thread waiting on the socket (also an unconnected UDP one).</summary>
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
